@@ -1,0 +1,70 @@
+"""html + url -> Extracted: the one entry point for turning a fetched page into an article.
+
+The coordinator only coordinates: each field has its own module (titles, authors, dates,
+tickers, body, kind). Any failure surfaces as ExtractionError with a `kind`, nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from archive.errors import ExtractionError
+from archive.extract.authors import find_authors
+from archive.extract.body import clean_body, trafilatura_document
+from archive.extract.dates import find_dates
+from archive.extract.kind import classify
+from archive.extract.model import EXTRACTOR_VERSION, Dated, Extracted, Ticker
+from archive.extract.page import Page, load_page
+from archive.extract.regions import article_root, byline_texts
+from archive.extract.tickers import find_tickers
+from archive.extract.titles import find_site_name, find_title
+from archive.urls import choose_canonical
+
+__all__ = ["extract", "Extracted", "Ticker", "Dated", "ExtractionError", "EXTRACTOR_VERSION"]
+
+log = logging.getLogger(__name__)
+
+
+def extract(html: bytes | str, url: str) -> Extracted:
+    """Extract the article from one page. Raises ExtractionError (with `.kind`) and nothing else."""
+    page = load_page(html, url)
+    try:
+        return _extract(page)
+    except ExtractionError:
+        raise
+    except RecursionError as exc:
+        raise ExtractionError("parse_error", "the page is nested too deeply to parse") from exc
+    except Exception as exc:  # a dependency failing on odd input must not crash a crawl
+        log.debug("extraction failed for %s", url, exc_info=True)
+        raise ExtractionError("extract_failed", f"{type(exc).__name__}: {exc}") from exc
+
+
+def _extract(page: Page) -> Extracted:
+    root = article_root(page)
+    document = trafilatura_document(page)
+    bylines = list(byline_texts(root))
+    site_name = find_site_name(page)
+    title = find_title(page, root, site_name, getattr(document, "title", None))
+    authors, ai_generated = find_authors(page, bylines, getattr(document, "author", None))
+    published, updated = find_dates(page, [root])
+    body = clean_body(getattr(document, "text", None), title, bylines)
+    is_article, reason = classify(page, len(body.split()))
+    language = (page.tree.get("lang") or page.meta("og:locale", "language") or
+                getattr(document, "language", None))
+    return Extracted(
+        url=page.url,
+        canonical_url=choose_canonical(page.url, page.link_rel("canonical") or page.meta("og:url")),
+        is_article=is_article,
+        kind_reason=reason,
+        title=title,
+        authors=authors,
+        ai_generated=ai_generated,
+        published=published,
+        updated=updated if updated != published else None,
+        site_name=site_name,
+        language=language.split("-")[0].split("_")[0].lower() if language else None,
+        description=page.meta("description", "og:description"),
+        tickers=find_tickers(page, root),
+        body=body,
+        paywalled=any(obj.get("isAccessibleForFree") in (False, "False", "false") for obj in page.json_ld()),
+    )

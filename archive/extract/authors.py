@@ -1,0 +1,76 @@
+"""Author names, cleaned of bylines' furniture: "By", roles, desks, times and AI labels."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from archive.extract.page import Page
+
+AI_BYLINE = re.compile(r"\b(?:generated|written|created)\s+by\s+(?:an\s+)?AI\s+(?:writing\s+)?agent\b\s*",
+                       re.IGNORECASE)
+_PREFIX = re.compile(r"^(?:(?:reporting|written|story|words|analysis|commentary)\s+)?by\s*[:\-]?\s+",
+                     re.IGNORECASE)
+_NOT_AUTHOR_SEGMENT = re.compile(r"^\s*(?:editing|edited|additional reporting|compiled|graphics|"
+                                 r"photo|produced|fact[- ]checked)\b", re.IGNORECASE)
+_SPLIT = re.compile(r"\s*(?:;|,|&|\band\b|\|)\s*", re.IGNORECASE)
+#: Words that make a byline fragment a role, a desk or page furniture rather than a person.
+_JUNK = re.compile(
+    r"\b(staff|writer|editor|editors|reporter|correspondent|contributor|columnist|analyst|desk|"
+    r"team|newsroom|email|author|follow|updated|published|min|read|ago|hours?|minutes?|"
+    r"news|wire|press|agency|associated|reuters|bloomberg|benzinga|insights?|research|"
+    r"markets?|senior|chief|the)\b", re.IGNORECASE)
+_NAME = re.compile(r"^[A-Z][\w'’.\-]*(?:\s+(?:[A-Z][\w'’.\-]*|de|van|von|der|da|di|la|le|bin|al)){1,4}$")
+
+
+def find_authors(page: Page, byline_texts: Iterable[str], fallback: str | None) -> tuple[tuple[str, ...], bool]:
+    """(authors, ai_generated). JSON-LD Person authors win; then the byline; then <meta>; then trafilatura."""
+    texts = list(byline_texts)
+    ai = any(AI_BYLINE.search(text) for text in texts)
+    candidates: list[list[str]] = [_json_ld_people(page), *[clean_byline(t) for t in texts]]
+    if (meta := page.meta("author", "article:author", "parsely-author", "sailthru.author")):
+        if not meta.startswith("http"):
+            candidates.append(clean_byline(meta))
+    if fallback:
+        candidates.append(clean_byline(fallback))
+    for names in candidates:
+        if names:
+            return tuple(names), ai
+    return (), ai
+
+
+def clean_byline(text: str) -> list[str]:
+    """Person names from one byline string, in order, without duplicates."""
+    text = AI_BYLINE.sub("", " ".join(text.split()))
+    names: list[str] = []
+    for segment in text.split(";"):
+        if _NOT_AUTHOR_SEGMENT.match(segment):
+            continue
+        segment = _PREFIX.sub("", segment.strip())
+        for part in _SPLIT.split(segment):
+            part = _PREFIX.sub("", part.strip(" .:-–—"))
+            if _is_name(part) and part not in names:
+                names.append(part)
+    return names
+
+
+def _is_name(text: str) -> bool:
+    return bool(_NAME.match(text)) and not _JUNK.search(text) and not any(c.isdigit() for c in text)
+
+
+def _json_ld_people(page: Page) -> list[str]:
+    names: list[str] = []
+    for obj in page.json_ld():
+        authors = obj.get("author")
+        for author in authors if isinstance(authors, list) else [authors]:
+            if isinstance(author, dict) and author.get("@type", "Person") == "Person":
+                name = author.get("name")
+            elif isinstance(author, str):
+                name = author
+            else:
+                continue
+            if isinstance(name, str):
+                names.extend(n for n in clean_byline(name) if n not in names)
+        if names:
+            break
+    return names

@@ -1,0 +1,132 @@
+"""Publication and update times, timezone-aware, from the best evidence the page offers.
+
+Order of evidence: JSON-LD, <meta> tags, <time datetime>, the visible date line, then htmldate.
+A zone written as "ET" means America/New_York on that date (EST or EDT), never a fixed offset.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Iterable
+from zoneinfo import ZoneInfo
+
+from dateutil import parser as dateparser
+from htmldate import find_date
+
+from archive.extract.model import Dated
+from archive.extract.page import Page
+from archive.extract.regions import text_of
+
+_NEW_YORK, _CHICAGO, _DENVER, _LOS_ANGELES = (ZoneInfo(z) for z in (
+    "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"))
+
+#: Zone abbreviations as financial sites print them. Named zones, not offsets: "EST" printed in
+#: July is a site's habit, and the reader's clock then was EDT.
+ZONES: dict[str, timezone | ZoneInfo] = {
+    "ET": _NEW_YORK, "EST": _NEW_YORK, "EDT": _NEW_YORK,
+    "CT": _CHICAGO, "CST": _CHICAGO, "CDT": _CHICAGO,
+    "MT": _DENVER, "MST": _DENVER, "MDT": _DENVER,
+    "PT": _LOS_ANGELES, "PST": _LOS_ANGELES, "PDT": _LOS_ANGELES,
+    "GMT": timezone.utc, "UTC": timezone.utc, "Z": timezone.utc,
+    "BST": ZoneInfo("Europe/London"), "CET": ZoneInfo("Europe/Paris"),
+    "CEST": ZoneInfo("Europe/Paris"), "JST": ZoneInfo("Asia/Tokyo"),
+    "HKT": ZoneInfo("Asia/Hong_Kong"), "SGT": ZoneInfo("Asia/Singapore"),
+    "IST": ZoneInfo("Asia/Kolkata"), "AEST": ZoneInfo("Australia/Sydney"),
+}
+
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_TIME = r"\d{1,2}(?::\d{2})?\s*(?:[ap]\.?\s?m\.?)?"
+_ZONE = r"(?:" + "|".join(sorted(ZONES, key=len, reverse=True)) + r"|[+-]\d{2}:?\d{2})"
+VISIBLE_DATE = re.compile(
+    rf"(?P<date>{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}})"
+    rf"(?:,?\s*(?:at\s+)?(?P<time>{_TIME})\s*(?P<zone>{_ZONE})?\b)?",
+    re.IGNORECASE,
+)
+_UPDATED_LABEL = re.compile(r"(updated|modified|revised)\W*$", re.IGNORECASE)
+_HAS_TIME = re.compile(r"\d{1,2}:\d{2}|T\d{2}")
+_DATE_CLASSES = ("date", "time", "publish", "posted", "byline", "timestamp", "dateline", "meta")
+
+PUBLISHED_META = ("article:published_time", "og:published_time", "datePublished",
+                  "parsely-pub-date", "sailthru.date", "pubdate", "publish-date", "date", "dc.date")
+UPDATED_META = ("article:modified_time", "og:updated_time", "dateModified", "last-modified")
+
+
+def parse_when(text: str, source: str) -> Dated | None:
+    """Parse one date string; None when it is not a date. Naive times with no zone stay local-naive-free:
+    a time of day without any zone is kept as a date only, since its offset would be a guess."""
+    text = " ".join(text.replace("\u202f", " ").split())
+    if not text:
+        return None
+    normalised = re.sub(r"\b([ap])\.\s?m\.", r"\1m", text, flags=re.IGNORECASE)
+    normalised = re.sub(r"\bat\b", " ", normalised)
+    try:
+        value = dateparser.parse(normalised, tzinfos=ZONES, fuzzy=True)
+    except (ValueError, OverflowError, TypeError):
+        return None
+    if value is None or not 1990 <= value.year <= 2100:
+        return None
+    has_time = bool(_HAS_TIME.search(text) or re.search(r"\d\s*[ap]\.?m", text, re.I))
+    if not has_time or value.tzinfo is None:
+        return Dated(datetime(value.year, value.month, value.day, tzinfo=timezone.utc), "date", source)
+    return Dated(value, "datetime", source)
+
+
+def find_dates(page: Page, article_nodes: Iterable) -> tuple[Dated | None, Dated | None]:
+    """(published, updated) for the page, each the best-evidenced value or None."""
+    published = _structured(page, "datePublished", PUBLISHED_META, "published")
+    updated = _structured(page, "dateModified", UPDATED_META, "updated")
+    visible_pub, visible_upd = _visible(article_nodes)
+    published = _more_precise(published, visible_pub)
+    updated = _more_precise(updated, visible_upd)
+    if published is None:
+        found = find_date(page.tree, url=page.url, original_date=True, extensive_search=False)
+        if found:
+            published = parse_when(found, "htmldate")
+    return published, updated
+
+
+def _structured(page: Page, ld_key: str, meta_names: tuple[str, ...], kind: str) -> Dated | None:
+    for obj in page.json_ld():
+        value = obj.get(ld_key)
+        if isinstance(value, str) and (dated := parse_when(value, f"json-ld {ld_key}")):
+            return dated
+    if (value := page.meta(*meta_names)) and (dated := parse_when(value, "meta")):
+        return dated
+    if kind == "published":
+        for node in page.tree.xpath("//time[@datetime]"):
+            if (dated := parse_when(node.get("datetime", ""), "time element")):
+                return dated
+    return None
+
+
+def _visible(nodes: Iterable) -> tuple[Dated | None, Dated | None]:
+    """The first dated line in a date/byline-like element of the article: published, then 'Updated'."""
+    published = updated = None
+    for node in nodes:
+        for element in node.iter():
+            classes = f"{element.get('class', '')} {element.get('id', '')}".lower()
+            if not isinstance(element.tag, str) or not any(c in classes for c in _DATE_CLASSES):
+                continue
+            text = text_of(element)
+            for match in VISIBLE_DATE.finditer(text):
+                dated = parse_when(match.group(0), "visible")
+                if dated is None:
+                    continue
+                if _UPDATED_LABEL.search(text[: match.start()][-30:]):
+                    updated = updated or dated
+                else:
+                    published = published or dated
+            if published and updated:
+                return published, updated
+    return published, updated
+
+
+def _more_precise(first: Dated | None, second: Dated | None) -> Dated | None:
+    """Keep the better-ranked value, but take a time of day from the other when they share a date."""
+    if first is None:
+        return second
+    if (second is not None and first.precision == "date" and second.precision == "datetime"
+            and second.value.date() == first.value.date()):
+        return second
+    return first

@@ -1,0 +1,40 @@
+"""Is this page an article, or a listing/tag/author/quote page to follow but not keep?"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from archive.extract.page import Page
+
+ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle",
+                 "opinionnewsarticle", "backgroundnewsarticle", "blogposting", "report",
+                 "scholarlyarticle", "techarticle", "liveblogposting"}
+#: Path segments of pages that list or index articles rather than being one.
+LISTING_PATH = re.compile(
+    r"/(?:tags?|topics?|category|categories|authors?|people|quotes?|symbols?|stocks?|search|"
+    r"page|archive|sections?|feeds?|login|about|contact)(?:/|$)|^/$|/index\.html?$",
+    re.IGNORECASE)
+MIN_ARTICLE_WORDS = 120
+
+
+def classify(page: Page, word_count: int) -> tuple[bool, str]:
+    """(is_article, reason). Structured data decides when present; else URL and text length."""
+    ld_types = {str(t).lower() for obj in page.json_ld() for t in _types(obj)}
+    og_type = (page.meta("og:type") or "").lower()
+    if word_count < 50:
+        return False, f"too little text ({word_count} words)"
+    if ld_types & ARTICLE_TYPES or og_type == "article":
+        return True, "structured data says article"
+    if og_type and og_type != "article":
+        return False, f"og:type is {og_type}"
+    if LISTING_PATH.search(urlsplit(page.url).path):
+        return False, "listing-like URL"
+    if word_count >= MIN_ARTICLE_WORDS:
+        return True, f"{word_count} words of article text"
+    return False, f"too little text ({word_count} words)"
+
+
+def _types(obj: dict) -> list:
+    value = obj.get("@type", [])
+    return value if isinstance(value, list) else [value]

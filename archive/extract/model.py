@@ -1,0 +1,74 @@
+"""What extraction returns: plain frozen values, so they can cross process and thread boundaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+#: Bumped whenever a change to extraction can change its output; stored with every version so that
+#: a re-extraction is never mistaken for the publisher editing the article.
+EXTRACTOR_VERSION = "2026.11.1"
+
+Precision = Literal["datetime", "date"]
+
+
+@dataclass(frozen=True)
+class Ticker:
+    """A security the article itself discusses, with how many times and by what evidence."""
+
+    symbol: str
+    exchange: str | None = None
+    mentions: int = 1
+    evidence: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {"symbol": self.symbol, "exchange": self.exchange,
+                "mentions": self.mentions, "evidence": list(self.evidence)}
+
+
+@dataclass(frozen=True)
+class Dated:
+    """A point in time as the page gave it: `precision` says whether a time of day was shown."""
+
+    value: datetime
+    precision: Precision
+    source: str
+
+    def isoformat(self) -> str:
+        """ISO 8601 with the page's own offset; a bare date when the page gave no time."""
+        return self.value.date().isoformat() if self.precision == "date" else self.value.isoformat()
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """One page's article content and metadata, as extracted."""
+
+    url: str
+    canonical_url: str
+    is_article: bool
+    title: str | None = None
+    authors: tuple[str, ...] = ()
+    ai_generated: bool = False
+    published: Dated | None = None
+    updated: Dated | None = None
+    site_name: str | None = None
+    language: str | None = None
+    description: str | None = None
+    tickers: tuple[Ticker, ...] = ()
+    body: str = ""
+    paywalled: bool = False
+    extractor_version: str = EXTRACTOR_VERSION
+    kind_reason: str = field(default="", compare=False)
+
+    @property
+    def word_count(self) -> int:
+        return len(self.body.split())
+
+    @property
+    def published_at(self) -> datetime | None:
+        return self.published.value if self.published else None
+
+    @property
+    def updated_at(self) -> datetime | None:
+        return self.updated.value if self.updated else None

@@ -1,0 +1,72 @@
+"""Where on a page the article is, and which parts of it are chrome (navigation, tapes, promos)."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from lxml.html import HtmlElement
+
+from archive.extract.page import Page
+
+CHROME_TAGS = {"nav", "aside", "footer", "form", "script", "style", "noscript", "template"}
+#: class/id words of page chrome: tickers or text found only here are not the article's.
+CHROME = re.compile(
+    r"(^|[\s_-])(nav|navbar|menu|masthead|site-header|tape|ticker-tape|market-tape|marquee|trending|"
+    r"sidebar|rail|latest|popular|most-read|read-next|recommended|related-articles|related-news|"
+    r"newsletter|subscribe|signup|comments?|share|social|footer|promo|advert|ad-slot|cookie|"
+    r"author-bio|bio|disclosure|disclaimer|standards|breadcrumbs?)($|[\s_-])",
+    re.IGNORECASE)
+BYLINE = re.compile(r"byline|author|writer|contributor", re.IGNORECASE)
+
+
+def article_root(page: Page) -> HtmlElement:
+    """The element that holds the article: <article>, the articleBody's container, <main>, <body>."""
+    tree = page.tree
+    for xpath in ("//*[@itemprop='articleBody']/..", "//article", "//main", "//body"):
+        nodes = tree.xpath(xpath)
+        if nodes:
+            return max(nodes, key=lambda n: len(n.text_content()))
+    return tree
+
+
+def _label(element: HtmlElement) -> str:
+    return f"{element.get('class', '')} {element.get('id', '')}"
+
+
+def is_chrome(element: HtmlElement) -> bool:
+    return element.tag in CHROME_TAGS or bool(CHROME.search(_label(element)))
+
+
+def content_elements(root: HtmlElement) -> Iterator[HtmlElement]:
+    """Every element below root that is not inside chrome (chrome subtrees are skipped whole)."""
+    stack = [root]
+    while stack:
+        element = stack.pop()
+        if not isinstance(element.tag, str) or (element is not root and is_chrome(element)):
+            continue
+        yield element
+        stack.extend(reversed(list(element)))
+
+
+def text_of(element: HtmlElement) -> str:
+    """All text below element, pieces joined by spaces: adjacent <span>s are separate words."""
+    return " ".join(" ".join(element.itertext()).split())
+
+
+def own_text(element: HtmlElement) -> str:
+    """The element's text and its children's tails: each piece of text is seen exactly once."""
+    parts = [element.text or ""] + [child.tail or "" for child in element]
+    return " ".join(p for p in parts if p.strip())
+
+
+def byline_texts(root: HtmlElement) -> Iterator[str]:
+    """Short texts of byline/author elements inside the article, outermost first."""
+    seen: set[str] = set()
+    for element in content_elements(root):
+        label = f"{_label(element)} {element.get('rel', '')} {element.get('itemprop', '')}"
+        if BYLINE.search(label) and "bio" not in label.lower():
+            text = text_of(element)
+            if 0 < len(text) <= 160 and text not in seen:
+                seen.add(text)
+                yield text

@@ -1,0 +1,51 @@
+"""Headline and site name: a <title> is usually "Headline | Site"; the article wants the headline."""
+
+from __future__ import annotations
+
+import re
+
+from archive.extract.page import Page
+from archive.extract.regions import text_of
+
+_SEPARATOR = re.compile(r"\s+[|\-–—:·]\s+")
+
+
+def split_title(raw: str) -> tuple[str, str | None]:
+    """("Headline", "Site") for "Headline | Site"; the suffix must look like a name (short)."""
+    parts = _SEPARATOR.split(raw)
+    if len(parts) >= 2 and len(parts[-1].split()) <= 4 and len(parts[-1]) <= 40:
+        separator = list(_SEPARATOR.finditer(raw))[-1]
+        return raw[: separator.start()].strip(), parts[-1].strip()
+    return raw.strip(), None
+
+
+def find_site_name(page: Page) -> str | None:
+    if (name := page.meta("og:site_name", "application-name")):
+        return name
+    for obj in page.json_ld():
+        publisher = obj.get("publisher")
+        if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
+            return publisher["name"]
+    titles = page.tree.xpath("//title/text()")
+    return split_title(" ".join(titles[0].split()))[1] if titles else None
+
+
+def find_title(page: Page, root, site_name: str | None, fallback: str | None) -> str | None:
+    """JSON-LD headline, og:title, the article's <h1>, <title>: without a site-name suffix."""
+    h1 = next((text_of(h) for h in root.xpath(".//h1")), None)
+    headline = next((obj["headline"] for obj in page.json_ld() if isinstance(obj.get("headline"), str)), None)
+    titles = page.tree.xpath("//title/text()")
+    for candidate in (headline, page.meta("og:title", "twitter:title"), h1,
+                      titles[0] if titles else None, fallback):
+        if candidate and candidate.strip():
+            return _without_suffix(" ".join(candidate.split()), site_name, h1)
+    return None
+
+
+def _without_suffix(title: str, site_name: str | None, h1: str | None) -> str:
+    head, suffix = split_title(title)
+    if suffix is None or head == title:
+        return title
+    if (site_name and suffix.casefold() == site_name.casefold()) or (h1 and h1 == head):
+        return head
+    return title

@@ -1,0 +1,51 @@
+"""Body fingerprints for near-duplicates: MinHash over word shingles, banded for lookup in SQL.
+
+Two copies of a syndicated story differ in chrome and a sentence or two; their shingle sets
+overlap far above THRESHOLD, while distinct articles on the same topic stay far below it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import numpy as np
+from datasketch import MinHash
+
+NUM_PERM = 128
+BANDS = 16            # 16 bands of 8 rows: candidates from a Jaccard similarity of about 0.7
+ROWS = NUM_PERM // BANDS
+THRESHOLD = 0.7       # estimated Jaccard similarity above which two bodies are the same story
+SHINGLE = 3
+MIN_WORDS = 40        # shorter bodies are too small to fingerprint meaningfully
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def signature(body: str) -> np.ndarray | None:
+    """MinHash signature of the body's word 3-grams, or None for bodies too short to compare."""
+    words = _WORD.findall(body.casefold())
+    if len(words) < MIN_WORDS:
+        return None
+    minhash = MinHash(num_perm=NUM_PERM, seed=1)
+    minhash.update_batch([" ".join(words[i:i + SHINGLE]).encode() for i in range(len(words) - SHINGLE + 1)])
+    return minhash.hashvalues.astype(np.uint32)
+
+
+def band_hashes(sig: np.ndarray) -> list[int]:
+    """One signed 64-bit hash per band (fits a BIGINT column on every database)."""
+    return [int.from_bytes(hashlib.blake2b(sig[b * ROWS:(b + 1) * ROWS].tobytes(), digest_size=8).digest(),
+                           "big", signed=True) for b in range(BANDS)]
+
+
+def to_bytes(sig: np.ndarray) -> bytes:
+    return sig.astype(np.uint32).tobytes()
+
+
+def from_bytes(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype=np.uint32)
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Estimated Jaccard similarity: the share of equal MinHash slots."""
+    return float(np.count_nonzero(a == b)) / len(a)

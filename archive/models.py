@@ -1,0 +1,158 @@
+"""The archive's tables: articles, their versions (snapshots), every fetch, raw pages, crawl runs.
+
+Times are stored in UTC (`UTCDateTime`); the publisher's own offset is kept beside a
+published/updated time so that "11:57 pm ET" can be shown as the page showed it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary,
+                        MetaData, String, Text, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (which has no zones) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+JSONType = JSON().with_variant(JSON(none_as_null=True), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSONType, list[Any]: JSONType}
+
+
+class Crawl(Base):
+    """One run of the crawler: what it was asked and what it did."""
+
+    __tablename__ = "crawl"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[Optional[datetime]]
+    command: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class RawPage(Base):
+    """A fetched body exactly as served, zstd-compressed, stored once per distinct sha256."""
+
+    __tablename__ = "raw_page"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int]
+    content_type: Mapped[Optional[str]] = mapped_column(String(200))
+    zstd: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Article(Base):
+    """One article identity: one canonical URL. Its content lives in its snapshots."""
+
+    __tablename__ = "article"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    canonical_url: Mapped[str] = mapped_column(String(2048), unique=True)
+    site: Mapped[str] = mapped_column(String(255), index=True)
+    first_seen_at: Mapped[datetime]
+    last_fetched_at: Mapped[datetime]
+    latest_version: Mapped[int] = mapped_column(default=0)
+    duplicate_of_id: Mapped[Optional[int]] = mapped_column(ForeignKey("article.id", ondelete="SET NULL"), index=True)
+    minhash: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
+    snapshots: Mapped[list["Snapshot"]] = relationship(back_populates="article", lazy="raise",
+                                                       order_by="Snapshot.version")
+
+
+class Snapshot(Base):
+    """One version of an article as the publisher served it; append-only."""
+
+    __tablename__ = "snapshot"
+    __table_args__ = (UniqueConstraint("article_id", "version"),
+                      Index("ix_snapshot_published_at", "published_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int]
+    fetched_at: Mapped[datetime]
+    fetch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("fetch.id", ondelete="SET NULL"))
+    raw_sha256: Mapped[Optional[str]] = mapped_column(ForeignKey("raw_page.sha256"))
+    url: Mapped[str] = mapped_column(String(2048))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    changed_fields: Mapped[list[Any]] = mapped_column(default=list)
+    title: Mapped[Optional[str]] = mapped_column(Text)
+    authors: Mapped[list[Any]] = mapped_column(default=list)
+    ai_generated: Mapped[bool] = mapped_column(Boolean, default=False)
+    published_at: Mapped[Optional[datetime]]
+    published_offset_min: Mapped[Optional[int]] = mapped_column(Integer)
+    published_precision: Mapped[Optional[str]] = mapped_column(String(8))
+    updated_at: Mapped[Optional[datetime]]
+    updated_offset_min: Mapped[Optional[int]] = mapped_column(Integer)
+    updated_precision: Mapped[Optional[str]] = mapped_column(String(8))
+    site_name: Mapped[Optional[str]] = mapped_column(String(255))
+    language: Mapped[Optional[str]] = mapped_column(String(16))
+    description: Mapped[Optional[str]] = mapped_column(Text)
+    tickers: Mapped[list[Any]] = mapped_column(default=list)
+    body: Mapped[str] = mapped_column(Text)
+    word_count: Mapped[int] = mapped_column(default=0)
+    paywalled: Mapped[bool] = mapped_column(Boolean, default=False)
+    extractor_version: Mapped[str] = mapped_column(String(32))
+    article: Mapped[Article] = relationship(back_populates="snapshots", lazy="raise")
+
+
+class SnapshotTicker(Base):
+    """Ticker symbols of a snapshot, one row each, so that --ticker filters use an index."""
+
+    __tablename__ = "snapshot_ticker"
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshot.id", ondelete="CASCADE"), primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(16), primary_key=True, index=True)
+
+
+class Fetch(Base):
+    """Every fetch of every URL, successful or not: how "seen unchanged at T" is known."""
+
+    __tablename__ = "fetch"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    crawl_id: Mapped[Optional[int]] = mapped_column(ForeignKey("crawl.id", ondelete="SET NULL"), index=True)
+    url: Mapped[str] = mapped_column(String(2048), index=True)
+    fetched_at: Mapped[datetime]
+    status: Mapped[Optional[int]]
+    etag: Mapped[Optional[str]] = mapped_column(String(512))
+    last_modified: Mapped[Optional[str]] = mapped_column(String(64))
+    raw_sha256: Mapped[Optional[str]] = mapped_column(ForeignKey("raw_page.sha256"))
+    article_id: Mapped[Optional[int]] = mapped_column(ForeignKey("article.id", ondelete="SET NULL"), index=True)
+    outcome: Mapped[str] = mapped_column(String(32))
+    error: Mapped[Optional[str]] = mapped_column(Text)
+
+
+class MinhashBand(Base):
+    """LSH bands of an article's body MinHash: equal band hashes find near-duplicate candidates."""
+
+    __tablename__ = "minhash_band"
+    __table_args__ = (Index("ix_minhash_band_lookup", "band", "hash"),)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), primary_key=True)
+    band: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hash: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,284 @@
+"""The versioning and dedup rules, in one place: fetches, raw pages, articles, versions.
+
+`ArchiveStore.save` is the one function that decides whether a page is a new article, a new
+version of a known one, or the same content seen again. It is idempotent: saving the same
+content twice writes a fetch record, never a second version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterator, TypeVar
+
+import zstandard
+from sqlalchemy import ColumnElement, Engine, and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from archive import fingerprint
+from archive.db import is_initialised, make_engine, upgrade
+from archive.errors import ArchiveError
+from archive.extract.model import Extracted
+from archive.models import Article, Crawl, Fetch, MinhashBand, RawPage, Snapshot, SnapshotTicker
+from archive.urls import canonical_url, site_of
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: The fields whose change makes a new version, in the order changed_fields lists them
+#: (empty for version 1, which has no predecessor).
+VERSIONED_FIELDS = ("title", "authors", "published_at", "updated_at", "tickers", "body")
+
+
+@dataclass(frozen=True)
+class Capture:
+    """What the crawler fetched: the response as served, before any extraction."""
+
+    url: str
+    fetched_at: datetime
+    status: int | None = 200
+    raw: bytes | None = None
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    crawl_id: int | None = None
+
+    @property
+    def raw_sha256(self) -> str | None:
+        return hashlib.sha256(self.raw).hexdigest() if self.raw is not None else None
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """What save() did: `created` is True only when a new version was written."""
+
+    outcome: str                      # new | changed | unchanged | same_raw | not_article | error
+    article_id: int | None = None
+    version: int | None = None
+    created: bool = False
+    changed_fields: tuple[str, ...] = ()
+    duplicate_of: int | None = None
+
+
+def content_fields(page: Extracted) -> dict[str, Any]:
+    """The versioned content of a page in a canonical, comparable form."""
+    return {
+        "title": " ".join((page.title or "").split()) or None,
+        "authors": list(page.authors),
+        "published_at": page.published.value.astimezone(timezone.utc).isoformat() if page.published else None,
+        "updated_at": page.updated.value.astimezone(timezone.utc).isoformat() if page.updated else None,
+        "tickers": sorted({t.symbol for t in page.tickers}),
+        "body": "\n\n".join(" ".join(p.split()) for p in page.body.split("\n\n") if p.strip()),
+    }
+
+
+def snapshot_fields(snap: Snapshot) -> dict[str, Any]:
+    """The same canonical form, read back from a stored version."""
+    def iso(value: datetime | None) -> str | None:
+        return value.astimezone(timezone.utc).isoformat() if value else None
+    return {"title": snap.title, "authors": list(snap.authors), "published_at": iso(snap.published_at),
+            "updated_at": iso(snap.updated_at), "tickers": sorted({t["symbol"] for t in snap.tickers}),
+            "body": snap.body}
+
+
+def content_sha256(fields: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(fields, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+class ArchiveStore:
+    """The archive's write side (and the few reads the crawler needs), over one engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._compressor = zstandard.ZstdCompressor(level=10)
+
+    @classmethod
+    def open(cls, url: str) -> "ArchiveStore":
+        """Open (and create or migrate) the archive at a database URL."""
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+        except ArchiveError:
+            engine.dispose()
+            raise
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- crawl runs -------------------------------------------------------------------------
+    def begin_crawl(self, command: dict[str, Any]) -> int:
+        with Session(self.engine) as session, session.begin():
+            crawl = Crawl(started_at=_now(), command=command, stats={})
+            session.add(crawl)
+            session.flush()
+            return crawl.id
+
+    def finish_crawl(self, crawl_id: int, stats: dict[str, Any]) -> None:
+        with Session(self.engine) as session, session.begin():
+            session.execute(update(Crawl).where(Crawl.id == crawl_id).values(finished_at=_now(), stats=stats))
+
+    # -- the crawler's shortcut ------------------------------------------------------------
+    def seen_raw(self, url: str, raw_sha256: str) -> Fetch | None:
+        """The last successful fetch of `url` when it served exactly these bytes: skip extraction."""
+        with Session(self.engine) as session:
+            last = session.scalars(
+                select(Fetch).where(Fetch.url == url, Fetch.outcome != "error")
+                .order_by(Fetch.id.desc()).limit(1)).first()
+            return last if last is not None and last.raw_sha256 == raw_sha256 else None
+
+    # -- writes ------------------------------------------------------------------------------
+    def save_error(self, capture: Capture, error: str) -> SaveResult:
+        """Record a failed fetch or a page that could not be extracted; nothing else is touched."""
+        def write(session: Session) -> SaveResult:
+            self._add_fetch(session, capture, outcome="error", error=error[:2000])
+            return SaveResult("error")
+        return self._retrying(write)
+
+    def save_same_raw(self, capture: Capture, previous: Fetch) -> SaveResult:
+        """Record a fetch whose bytes equal the previous fetch's: seen unchanged, no extraction."""
+        def write(session: Session) -> SaveResult:
+            self._add_fetch(session, capture, outcome="same_raw", article_id=previous.article_id, store_raw=False)
+            if previous.article_id is not None:
+                session.execute(update(Article).where(Article.id == previous.article_id)
+                                .values(last_fetched_at=capture.fetched_at))
+            return SaveResult("same_raw", article_id=previous.article_id)
+        return self._retrying(write)
+
+    def save(self, page: Extracted, capture: Capture | None = None) -> SaveResult:
+        """Keep one extracted page: a new article, a new version, or a fetch of unchanged content."""
+        capture = capture or Capture(url=page.url, fetched_at=_now())
+        return self._retrying(lambda session: self._save(session, page, capture))
+
+    def _save(self, session: Session, page: Extracted, capture: Capture) -> SaveResult:
+        if not page.is_article:
+            self._add_fetch(session, capture, outcome="not_article")
+            return SaveResult("not_article")
+        article = self._article_for(session, page, capture.fetched_at)
+        fields = content_fields(page)
+        digest = content_sha256(fields)
+        latest = session.scalars(select(Snapshot).where(
+            Snapshot.article_id == article.id, Snapshot.version == article.latest_version)).first()
+        if latest is not None and latest.content_sha256 == digest:
+            self._add_fetch(session, capture, outcome="unchanged", article_id=article.id)
+            article.last_fetched_at = max(article.last_fetched_at, capture.fetched_at)
+            return SaveResult("unchanged", article.id, latest.version, False, (), article.duplicate_of_id)
+        changed = () if latest is None else tuple(
+            name for name, value in snapshot_fields(latest).items() if fields[name] != value)
+        fetch = self._add_fetch(session, capture, outcome="new" if latest is None else "changed",
+                                article_id=article.id)
+        version = article.latest_version + 1
+        snapshot = _snapshot(page, fields, digest, changed, article.id, version, capture, fetch)
+        session.add(snapshot)
+        session.flush()
+        session.add_all(SnapshotTicker(snapshot_id=snapshot.id, symbol=s) for s in fields["tickers"])
+        article.latest_version = version
+        article.last_fetched_at = max(article.last_fetched_at, capture.fetched_at)
+        if latest is None:
+            self._link_duplicate(session, article, page.body)
+        return SaveResult("new" if latest is None else "changed", article.id, version, True,
+                          changed, article.duplicate_of_id)
+
+    def _article_for(self, session: Session, page: Extracted, seen_at: datetime) -> Article:
+        """The article for this canonical URL, inserted if new (safe against a concurrent insert)."""
+        url = canonical_url(page.canonical_url)
+        insert = (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(Article)
+        session.execute(insert.values(canonical_url=url, site=site_of(url), first_seen_at=seen_at,
+                                      last_fetched_at=seen_at, latest_version=0)
+                        .on_conflict_do_nothing(index_elements=["canonical_url"]))
+        article = session.scalars(select(Article).where(Article.canonical_url == url)
+                                  .with_for_update()).one()
+        return article
+
+    def _link_duplicate(self, session: Session, article: Article, body: str) -> None:
+        """Fingerprint a new article's body and link it to the earliest near-duplicate, if any."""
+        sig = fingerprint.signature(body)
+        if sig is None:
+            return
+        bands = fingerprint.band_hashes(sig)
+        candidates = session.scalars(
+            select(Article).join(MinhashBand, MinhashBand.article_id == Article.id)
+            .where(Article.id != article.id, _any_band(bands))
+            .distinct().order_by(Article.id)).all()
+        for other in candidates:
+            if other.minhash and fingerprint.similarity(sig, fingerprint.from_bytes(other.minhash)) >= fingerprint.THRESHOLD:
+                article.duplicate_of_id = other.duplicate_of_id or other.id
+                break
+        article.minhash = fingerprint.to_bytes(sig)
+        session.add_all(MinhashBand(article_id=article.id, band=i, hash=h) for i, h in enumerate(bands))
+
+    def _add_fetch(self, session: Session, capture: Capture, *, outcome: str, article_id: int | None = None,
+                   error: str | None = None, store_raw: bool = True) -> Fetch:
+        sha = capture.raw_sha256
+        if sha is not None and store_raw:
+            self._keep_raw(session, sha, capture)
+        fetch = Fetch(crawl_id=capture.crawl_id, url=capture.url, fetched_at=capture.fetched_at,
+                      status=capture.status, etag=capture.etag, last_modified=capture.last_modified,
+                      raw_sha256=sha, article_id=article_id, outcome=outcome, error=error)
+        session.add(fetch)
+        session.flush()
+        return fetch
+
+    def _keep_raw(self, session: Session, sha: str, capture: Capture) -> None:
+        assert capture.raw is not None
+        insert = (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(RawPage)
+        session.execute(insert.values(sha256=sha, size=len(capture.raw), content_type=capture.content_type,
+                                      zstd=self._compressor.compress(capture.raw))
+                        .on_conflict_do_nothing(index_elements=["sha256"]))
+
+    def raw(self, sha256: str) -> bytes | None:
+        """The bytes of a stored page, decompressed."""
+        with Session(self.engine) as session:
+            blob = session.get(RawPage, sha256)
+            return zstandard.ZstdDecompressor().decompress(blob.zstd) if blob else None
+
+    def _retrying(self, write: Callable[[Session], T], attempts: int = 5) -> T:
+        """Run one write transaction, retrying when a concurrent writer won a race or held a lock."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                    return write(session)
+            except (IntegrityError, OperationalError) as exc:
+                if attempt == attempts or not _retryable(exc):
+                    raise ArchiveError(f"database write failed: {exc.orig}") from exc
+                log.warning("write conflict (%s), retrying %d/%d", exc.orig, attempt, attempts)
+                time.sleep(0.05 * attempt)
+        raise AssertionError("unreachable")
+
+
+def _any_band(bands: list[int]) -> ColumnElement[bool]:
+    return or_(*(and_(MinhashBand.band == i, MinhashBand.hash == h) for i, h in enumerate(bands)))
+
+
+def _retryable(exc: Exception) -> bool:
+    text = str(exc.orig if hasattr(exc, "orig") else exc).lower()
+    return isinstance(exc, IntegrityError) or any(
+        word in text for word in ("locked", "busy", "serializ", "deadlock"))
+
+
+def _snapshot(page: Extracted, fields: dict[str, Any], digest: str, changed: tuple[str, ...], article_id: int,
+              version: int, capture: Capture, fetch: Fetch) -> Snapshot:
+    def offset(value: datetime | None) -> int | None:
+        delta = value.utcoffset() if value else None
+        return int(delta.total_seconds() // 60) if delta is not None else None
+    return Snapshot(
+        article_id=article_id, version=version, fetched_at=capture.fetched_at, fetch_id=fetch.id,
+        raw_sha256=fetch.raw_sha256, url=page.url, content_sha256=digest, changed_fields=list(changed),
+        title=fields["title"], authors=fields["authors"], ai_generated=page.ai_generated,
+        published_at=page.published_at, published_offset_min=offset(page.published_at),
+        published_precision=page.published.precision if page.published else None,
+        updated_at=page.updated_at, updated_offset_min=offset(page.updated_at),
+        updated_precision=page.updated.precision if page.updated else None,
+        site_name=page.site_name, language=page.language, description=page.description,
+        tickers=[t.as_dict() for t in page.tickers], body=fields["body"], word_count=page.word_count,
+        paywalled=page.paywalled, extractor_version=page.extractor_version)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,1 @@
+"""Scrapy project: what to fetch. Everything about keeping pages lives in archive/."""

@@ -1,0 +1,24 @@
+"""The one item the spiders yield: a fetched page (or a failed fetch), before extraction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class PageItem:
+    """A response as fetched. `error` is set for failed fetches; pipelines fill in the rest."""
+
+    url: str
+    fetched_at: datetime
+    status: int | None = None
+    body: bytes | None = None
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    error: str | None = None          # "kind: message"
+    extracted: Any = None              # archive.extract.Extracted, set by ExtractPipeline
+    same_raw: Any = None               # the previous Fetch when the bytes are unchanged
+    meta: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,99 @@
+"""Run crawls in this process: the CLI's way in to Scrapy (the reactor starts once per process)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from scrapy.crawler import AsyncCrawlerRunner
+from scrapy.settings import Settings
+from scrapy.utils.log import configure_logging
+from scrapy.utils.reactor import install_reactor
+
+from crawler import settings as default_settings
+from crawler.spiders.site import SiteSpider
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CrawlJob:
+    """One crawl: start URLs, limits, and an optional hook run just before it starts."""
+
+    start_urls: list[str]
+    db_url: str
+    max_pages: int = 0
+    depth: int = 0
+    allow_private: bool = False
+    throttle: bool = True
+    before: Callable[[], None] | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def scrapy_settings(self) -> Settings:
+        settings = Settings()
+        settings.setmodule(default_settings, priority="project")
+        settings.update({
+            "ARCHIVE_DB_URL": self.db_url,
+            "ARCHIVE_ALLOW_PRIVATE_ADDRESSES": self.allow_private,
+            "CLOSESPIDER_PAGECOUNT": self.max_pages,
+            "DEPTH_LIMIT": self.depth,
+            "AUTOTHROTTLE_ENABLED": self.throttle,
+            "ARCHIVE_CRAWL_COMMAND": {"spider": "site", "start_urls": self.start_urls,
+                                      "max_pages": self.max_pages, "depth": self.depth},
+            **self.settings,
+        }, priority="cmdline")
+        return settings
+
+
+def run_crawls(jobs: Sequence[CrawlJob], log_level: str = "WARNING") -> list[dict[str, Any]]:
+    """Run the jobs one after another; returns each crawl's Scrapy stats. Ctrl-C stops cleanly."""
+    install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+    from twisted.internet import reactor  # after install_reactor, by Twisted's rules
+    from scrapy.utils.defer import deferred_from_coro
+
+    configure_logging({"LOG_LEVEL": log_level, "LOG_INSTALL_ROOT_HANDLER": True})
+    results: list[dict[str, Any]] = []
+    failures: list[BaseException] = []
+    runners: list[AsyncCrawlerRunner] = []
+
+    async def main() -> None:
+        for job in jobs:
+            if job.before:
+                job.before()
+            runner = AsyncCrawlerRunner(job.scrapy_settings())
+            runners.append(runner)
+            crawler = runner.create_crawler(SiteSpider)
+            await runner.crawl(crawler, start_urls=job.start_urls)
+            results.append(crawler.stats.get_stats() if crawler.stats else {})
+            if stopping:
+                break
+
+    stopping: list[bool] = []
+
+    def stop(signum: int, _frame: Any) -> None:
+        if stopping:
+            reactor.callFromThread(reactor.stop)  # second Ctrl-C: stop now
+            return
+        stopping.append(True)
+        log.warning("stopping after the requests in flight (Ctrl-C again to stop at once)")
+        for runner in runners:
+            reactor.callFromThread(runner.stop)
+
+    def finished(result: Any) -> None:
+        if hasattr(result, "value") and hasattr(result, "getTraceback"):
+            failures.append(result.value)
+        if reactor.running:
+            reactor.stop()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        deferred_from_coro(main()).addBoth(finished)
+        reactor.run(installSignalHandlers=False)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if failures:
+        raise failures[0]
+    return results

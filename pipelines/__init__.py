@@ -1,0 +1,1 @@
+"""Scrapy item pipelines: thin adapters from crawled pages to archive/ (extract, then store)."""

@@ -1,0 +1,97 @@
+"""Extraction basics on small pages of our own, plus the AInvest-modelled fixture."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from archive.errors import ExtractionError
+from archive.extract import extract
+from tests.conftest import fixture_page
+from tests.pages import article, listing
+
+URL = "https://news.example.com/markets/chips.html"
+
+
+def test_title_without_site_suffix_and_authors_split() -> None:
+    result = extract(article(), URL)
+    assert result.title == "Chipmakers rally as data-center demand stays hot"
+    assert result.authors == ("Jane Doe", "John Roe")
+    assert result.site_name == "Example Markets"
+    assert result.is_article
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Jan 28, 2025 11:57 pm ET", datetime(2025, 1, 28, 23, 57, tzinfo=timezone(timedelta(hours=-5)))),
+    ("Jul 14, 2025 9:31 AM ET", datetime(2025, 7, 14, 9, 31, tzinfo=timezone(timedelta(hours=-4)))),
+    ("Feb 4, 2025, 9:31 AM PT", datetime(2025, 2, 4, 9, 31, tzinfo=timezone(timedelta(hours=-8)))),
+    ("Jan. 29, 2025 at 4:02 p.m. ET", datetime(2025, 1, 29, 16, 2, tzinfo=timezone(timedelta(hours=-5)))),
+    ("3 Feb 2025 14:05 GMT", datetime(2025, 2, 3, 14, 5, tzinfo=timezone.utc)),
+])
+def test_visible_times_with_zones(text: str, expected: datetime) -> None:
+    published = extract(article(time_text=text), URL).published
+    assert published is not None and published.precision == "datetime"
+    assert published.value == expected
+    assert published.value.utcoffset() == expected.utcoffset()
+
+
+def test_date_only_keeps_date_precision() -> None:
+    published = extract(article(time_text="January 28, 2025"), URL).published
+    assert published is not None and published.precision == "date"
+    assert published.isoformat() == "2025-01-28"
+
+
+def test_structured_date_wins_over_visible() -> None:
+    head = '<meta property="article:published_time" content="2025-01-27T08:00:00-05:00">'
+    published = extract(article(head=head), URL).published
+    assert published is not None and published.isoformat() == "2025-01-27T08:00:00-05:00"
+
+
+def test_body_has_paragraphs_and_no_chrome() -> None:
+    body = extract(article(), URL).body
+    assert body.startswith("Chip stocks extended their rally")
+    assert body.count("\n\n") == 4
+    for chrome in ("Stay ahead of the market", "No comments yet", "SPY 602.11", "By Jane Doe", "11:57"):
+        assert chrome not in body
+
+
+def test_tickers_from_cashtags_exchange_mentions_and_links_not_nav() -> None:
+    extra = ('<p>Shares of Nvidia (NASDAQ: NVDA) and $AMD rose; NYSE:BABA slipped. The CEO said AI demand '
+             'in the US is strong. <a href="/quote/MSFT">Microsoft</a></p>')
+    tickers = {t.symbol: t for t in extract(article(extra=extra), URL).tickers}
+    assert set(tickers) == {"NVDA", "AMD", "BABA", "MSFT"}
+    assert tickers["NVDA"].exchange == "NASDAQ" and tickers["BABA"].exchange == "NYSE"
+    assert "cashtag" in tickers["AMD"].evidence
+
+
+def test_listing_page_is_not_an_article() -> None:
+    result = extract(listing([f"/markets/{i}.html" for i in range(30)]), "https://news.example.com/markets/")
+    assert not result.is_article
+
+
+@pytest.mark.parametrize("raw, kind", [
+    (b"", "empty"),
+    (b"   \n", "empty"),
+    (bytes(range(256)) * 20, "not_html"),
+    (article().encode()[: len(article()) // 2], "truncated"),
+])
+def test_bad_input_raises_one_documented_error(raw: bytes, kind: str) -> None:
+    with pytest.raises(ExtractionError) as info:
+        extract(raw, URL)
+    assert info.value.kind == kind
+
+
+def test_ainvest_fixture_title_author_body() -> None:
+    raw = fixture_page("ainvest_deepseek.html")
+    result = extract(raw, "https://www.ainvest.com/news/deepseek-a-game-changer-in-the-u-s-china-tech-battle-2501/")
+    assert result.title == "DeepSeek: A Game Changer in the U.S.-China Tech Battle"
+    assert result.authors == ("Edwin Foster",) and result.ai_generated
+    assert result.site_name == "AInvest"
+    assert result.published is not None and result.published.isoformat() == "2025-01-28T23:57:00-05:00"
+    assert {t.symbol for t in result.tickers} == {"BABA", "NVDA"}
+    assert result.body.startswith("The tech rivalry between the United States and China")
+    assert result.body.endswith("The answer could redefine the future of technology as we know it.")
+    for excluded in ("AI Writing Agent Edwin Foster", "Latest Articles", "Stay ahead of the market",
+                     "Add a public comment", "No comments yet", "Subscribe", "SPY 602.11"):
+        assert excluded not in result.body

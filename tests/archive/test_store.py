@@ -1,0 +1,127 @@
+"""Versioning, idempotence, URL identity and near-duplicates, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from archive.extract import extract
+from archive.models import Article, Fetch, RawPage, Snapshot
+from archive.store import ArchiveStore, Capture
+from tests.pages import LOREM, article
+
+T0 = datetime(2025, 1, 29, 12, 0, tzinfo=timezone.utc)
+
+
+def page(url: str = "https://news.example.com/markets/chips.html", **kwargs: object):
+    return extract(article(**kwargs), url)  # type: ignore[arg-type]
+
+
+def count(store: ArchiveStore, model: type) -> int:
+    with Session(store.engine) as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_unchanged_page_writes_no_new_version(store: ArchiveStore) -> None:
+    first = store.save(page())
+    again = store.save(page())
+    assert (first.version, first.created, first.outcome) == (1, True, "new")
+    assert (again.version, again.created, again.outcome) == (1, False, "unchanged")
+    assert count(store, Snapshot) == 1
+    assert count(store, Fetch) == 2  # the second fetch is still recorded: "seen unchanged at T"
+
+
+def test_changed_body_makes_version_two_with_changed_fields(store: ArchiveStore) -> None:
+    store.save(page())
+    edited = store.save(page(paragraphs=LOREM[:4] + ["A correction: the rally faded late in the day."]))
+    assert (edited.version, edited.created, edited.changed_fields) == (2, True, ("body",))
+    retitled = store.save(page(title="Chipmakers slip as demand worries return",
+                               paragraphs=LOREM[:4] + ["A correction: the rally faded late in the day."]))
+    assert retitled.version == 3 and retitled.changed_fields == ("title",)
+
+
+def test_whitespace_only_change_is_not_a_version(store: ArchiveStore) -> None:
+    store.save(page())
+    spaced = store.save(page(paragraphs=[p.replace(" ", "  ") for p in LOREM]))
+    assert spaced.outcome == "unchanged"
+
+
+def test_tracking_parameters_and_fragments_keep_one_identity(store: ArchiveStore) -> None:
+    base = "https://news.example.com/markets/chips.html"
+    for url in (base, base + "?utm_source=newsletter&utm_medium=email", base + "#comments",
+                "HTTPS://News.Example.com:443/markets/chips.html?fbclid=abc"):
+        store.save(extract(article(), url))
+    assert count(store, Article) == 1
+    assert count(store, Snapshot) == 1
+
+
+def test_rel_canonical_on_same_site_is_the_identity(store: ArchiveStore) -> None:
+    head = '<link rel="canonical" href="/markets/chips.html">'
+    store.save(extract(article(head=head), "https://news.example.com/amp/markets/chips.html"))
+    store.save(extract(article(head=head), "https://news.example.com/markets/chips.html?page=1"))
+    with Session(store.engine) as session:
+        assert session.scalars(select(Article.canonical_url)).all() == ["https://news.example.com/markets/chips.html"]
+
+
+def test_raw_pages_are_kept_once_per_sha256_and_compressed(store: ArchiveStore) -> None:
+    raw = article().encode()
+    for minute in range(3):
+        capture = Capture(url="https://news.example.com/a.html", fetched_at=T0 + timedelta(minutes=minute), raw=raw)
+        store.save(extract(raw, capture.url), capture)
+    assert count(store, RawPage) == 1
+    assert store.raw(capture.raw_sha256 or "") == raw
+    assert store.seen_raw(capture.url, capture.raw_sha256 or "") is not None
+    assert store.seen_raw(capture.url, "0" * 64) is None
+
+
+def test_times_round_trip_as_aware_utc(store: ArchiveStore) -> None:
+    store.save(page(time_text="Jul 14, 2025 9:31 AM ET"))
+    with Session(store.engine) as session:
+        snap = session.scalars(select(Snapshot)).one()
+    assert snap.published_at == datetime(2025, 7, 14, 13, 31, tzinfo=timezone.utc)
+    assert snap.published_offset_min == -240  # EDT in July
+
+
+def test_near_duplicate_on_another_site_is_linked(store: ArchiveStore) -> None:
+    original = store.save(page(url="https://wire.example.com/story.html"))
+    syndicated = extract(article(site="Other Site", byline="By Wire Staff", paragraphs=LOREM[:3] + [
+        "The company declined to comment on the report.", *LOREM[3:]]), "https://other.example.org/x/story-copy")
+    copy = store.save(syndicated)
+    unrelated = store.save(page(url="https://other.example.org/y", paragraphs=[
+        "Oil prices fell for a second day as inventories rose more than expected, and refiners cut runs.",
+        "Gasoline futures tracked crude lower while diesel held up on cold weather across the Northeast.",
+        "Producers in the Permian kept output near record highs despite the lower prices, data showed.",
+        "Traders now look to the cartel's next meeting for any hint of deeper production cuts this spring."]))
+    assert copy.created and copy.duplicate_of == original.article_id
+    assert unrelated.duplicate_of is None
+
+
+def test_not_article_is_recorded_as_a_fetch_only(store: ArchiveStore) -> None:
+    listing = extract("<html><head><meta property='og:type' content='website'><title>News</title></head>"
+                      "<body><a href='/a'>A</a></body></html>", "https://news.example.com/")
+    result = store.save(listing)
+    assert result.outcome == "not_article"
+    assert count(store, Article) == 0 and count(store, Fetch) == 1
+
+
+def test_error_fetch_touches_nothing_stored(store: ArchiveStore) -> None:
+    stored = store.save(page())
+    store.save_error(Capture(url="https://news.example.com/markets/chips.html", fetched_at=T0, status=500),
+                     "http_500: HTTP 500")
+    assert count(store, Snapshot) == 1
+    with Session(store.engine) as session:
+        assert session.get(Article, stored.article_id).latest_version == 1  # type: ignore[union-attr]
+
+
+def test_ticker_change_alone_is_a_version(store: ArchiveStore) -> None:
+    first = page(extra="<p>Shares of $NVDA rose.</p>")
+    assert [t.symbol for t in first.tickers] == ["NVDA"]
+    store.save(first)
+    second = store.save(dataclasses.replace(first, tickers=()))
+    assert (second.version, second.changed_fields) == (2, ("tickers",))
+    with Session(store.engine) as session:
+        versions = session.scalars(select(Snapshot.version).order_by(Snapshot.version)).all()
+    assert versions == [1, 2]

@@ -1,0 +1,99 @@
+"""Shared fixtures: archives on SQLite and (when configured) PostgreSQL, local sites, the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from archive.db import normalise_url
+from archive.demo.server import SiteServer
+from archive.store import ArchiveStore
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+FIXTURES = SHARED / "fixtures" / "pages"
+SCHEMA = Path(__file__).resolve().parents[1] / "docs" / "export-schema.json"
+
+
+def postgres_url() -> str | None:
+    return os.environ.get("ARCHIVE_TEST_POSTGRES_URL") or None
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The PostgreSQL server URL: skipped when unset, an error (never a skip) when unreachable."""
+    url = postgres_url()
+    if not url:
+        pytest.skip("ARCHIVE_TEST_POSTGRES_URL is not set")
+    engine = create_engine(normalise_url(url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure to connect must fail the test run
+        pytest.fail(f"ARCHIVE_TEST_POSTGRES_URL is set but PostgreSQL does not answer: {exc}")
+    finally:
+        engine.dispose()
+    return normalise_url(url)
+
+
+@pytest.fixture
+def postgres_db(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    name = f"archive_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty archive database URL, on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'archive.db'}"
+    return request.getfixturevalue("postgres_db")
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[ArchiveStore]:
+    archive = ArchiveStore.open(db_url)
+    yield archive
+    archive.close()
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[tuple[Path, SiteServer]]:
+    """An empty folder served on a loopback port: tests write pages into it."""
+    root = tmp_path / "site"
+    root.mkdir()
+    with SiteServer(root) as server:
+        yield root, server
+
+
+def run_cli(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the real `archive` entry point in a child process (Scrapy's reactor starts once per process)."""
+    env = {**os.environ, "ARCHIVE_ALLOW_PRIVATE_ADDRESSES": "1"}
+    result = subprocess.run([sys.executable, "-m", "archive", *args], cwd=cwd, env=env,
+                            capture_output=True, text=True, timeout=300)
+    if check and result.returncode != 0:
+        raise AssertionError(f"archive {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
+    return result
+
+
+def fixture_page(name: str) -> bytes:
+    path = FIXTURES / name
+    if not path.exists():
+        pytest.skip("../shared/fixtures is absent")
+    return path.read_bytes()
