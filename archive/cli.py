@@ -29,7 +29,8 @@ class ArchiveGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ArchiveError as exc:
-            raise click.ClickException(str(exc)) from exc
+            lines = str(exc).strip().splitlines() or [type(exc).__name__]
+            raise click.ClickException(lines[0]) from exc
 
 
 def db_option(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -82,13 +82,13 @@ def search(engine: Engine, filters: Filters, *, limit: int = 20, offset: int = 0
 
 def iter_versions(engine: Engine, filters: Filters, *, all_versions: bool = False,
                   batch: int = 500) -> Iterator[tuple[Snapshot, Article]]:
-    """Stream matching snapshots in article then version order, a batch at a time."""
+    """Stream matching snapshots in article then version order, a batch at a time.
+
+    The session's identity map holds objects weakly, so rows already yielded are freed.
+    """
     stmt = latest_versions(filters, all_versions=all_versions).order_by(Article.id, Snapshot.version)
     with Session(engine) as session:
-        for snapshot, article in session.execute(stmt.execution_options(yield_per=batch)):
-            yield snapshot, article
-            session.expunge(snapshot)
-            session.expunge(article)
+        yield from session.execute(stmt.execution_options(yield_per=batch)).tuples()
 
 
 @dataclass

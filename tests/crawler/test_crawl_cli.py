@@ -1,0 +1,96 @@
+"""End to end through the real `archive` entry point: crawl a local site, edit a page, crawl again."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tests.conftest import SCHEMA, run_cli
+from tests.pages import LOREM, article, listing
+
+pytestmark = pytest.mark.slow
+
+TICKER_LINE = '<p>Shares of Nvidia (NASDAQ: NVDA) rose while $AMD lagged.</p>'
+
+
+def write_site(root: Path) -> None:
+    (root / "markets").mkdir()
+    (root / "index.html").write_text(listing([
+        "/markets/a1.html?utm_source=newsletter&utm_medium=email", "/markets/a1.html#comments",
+        "/markets/a2.html", "/markets/a3.html", "/markets/", "/broken/truncated.html",
+        "/broken/binary.html", "/broken/empty.html", "/missing.html"]))
+    (root / "markets" / "index.html").write_text(listing(["/markets/a1.html", "/markets/a2.html"], "Markets"))
+    (root / "markets" / "a1.html").write_text(article("Chipmakers rally on demand", extra=TICKER_LINE))
+    (root / "markets" / "a2.html").write_text(article("Banks lag as yields fall", paragraphs=LOREM[::-1]))
+    (root / "markets" / "a3.html").write_text(article("Oil slips on supply", paragraphs=LOREM[1:],
+                                                      time_text="Feb 3, 2025 2:05 PM GMT"))
+    (root / "quote").mkdir()
+    for symbol in ("SPY", "QQQ"):  # linked from every article's market tape
+        (root / "quote" / f"{symbol}.html").write_text(listing(["/markets/a1.html"], symbol))
+    broken = root / "broken"
+    broken.mkdir()
+    full = article("This page is cut short")
+    (broken / "truncated.html").write_text(full[: len(full) // 2])
+    (broken / "binary.html").write_bytes(bytes(range(256)) * 40)
+    (broken / "empty.html").write_bytes(b"")
+
+
+def db_rows(path: Path, query: str) -> list[tuple]:
+    with sqlite3.connect(path) as connection:
+        return connection.execute(query).fetchall()
+
+
+def test_crawl_edit_recrawl_export(site: tuple[Path, object], tmp_path: Path) -> None:
+    root, server = site
+    write_site(root)
+    db_path = tmp_path / "archive.db"
+    db = f"sqlite:///{db_path}"
+
+    first = run_cli("crawl", server.url, "--db", db)  # type: ignore[attr-defined]
+    assert "new articles" in first.stdout
+    articles = db_rows(db_path, "select canonical_url, latest_version from article order by canonical_url")
+    assert [(url.rsplit("/", 1)[1], v) for url, v in articles] == [("a1.html", 1), ("a2.html", 1), ("a3.html", 1)]
+    errors = dict(db_rows(db_path, "select url, error from fetch where outcome = 'error'"))
+    kinds = {url.rsplit("/", 1)[1]: error.split(":")[0] for url, error in errors.items()}
+    assert kinds == {"truncated.html": "truncated", "binary.html": "not_html", "empty.html": "empty",
+                     "missing.html": "http_404"}
+    assert db_rows(db_path, "select count(*) from fetch where outcome = 'not_article'")[0][0] == 4  # the listings
+
+    (root / "markets" / "a2.html").write_text(article("Banks lag as yields fall",
+                                                      paragraphs=LOREM[::-1] + ["Update: shares recovered later."]))
+    second = run_cli("crawl", server.url, "--db", db)  # type: ignore[attr-defined]
+    summary = second.stdout.splitlines()[2].split()
+    assert summary[2:4] == ["0", "1"]  # no new article, one new version
+    versions = dict(db_rows(db_path, "select canonical_url, latest_version from article"))
+    assert sorted(versions.values()) == [1, 1, 2]
+    assert db_rows(db_path, "select count(*) from fetch where outcome = 'same_raw'")[0][0] >= 2
+
+    out = tmp_path / "all.jsonl"
+    run_cli("export", "--db", db, "--all-versions", "-o", str(out))
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(lines) == 4
+    schema = json.loads(SCHEMA.read_text())
+    for line in lines:
+        jsonschema.validate(line, schema)
+    edited = [line for line in lines if line["canonical_url"].endswith("a2.html")]
+    assert [(e["version"], e["changed_fields"]) for e in edited] == [(1, []), (2, ["body"])]
+    assert edited[1]["body"].endswith("Update: shares recovered later.")
+
+    latest = run_cli("export", "--db", db, "-o", "-").stdout.splitlines()
+    assert len(latest) == 3
+
+    nvda = run_cli("export", "--db", db, "--ticker", "NVDA", "-o", "-").stdout.splitlines()
+    assert [json.loads(line)["title"] for line in nvda] == ["Chipmakers rally on demand"]
+    gmt = json.loads(run_cli("export", "--db", db, "--since", "2025-02-03", "--until", "2025-02-03",
+                             "-o", "-").stdout)
+    assert gmt["published_at"] == "2025-02-03T14:05:00+00:00"
+
+    history = run_cli("show", server.url + "markets/a2.html?utm_source=x", "--versions", "--db", db).stdout  # type: ignore[attr-defined]
+    assert "2 version(s)" in history and "body" in history and "first version" in history
+
+    found = run_cli("search", "chipmakers", "--db", db, "--json").stdout.splitlines()
+    assert [json.loads(line)["title"] for line in found] == ["Chipmakers rally on demand"]

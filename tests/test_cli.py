@@ -1,0 +1,63 @@
+"""The CLI's contract: bad input gives one clear line and a non-zero exit; every command is documented."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from archive.cli import cli
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'a.db'}"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["search", "x", "--since", "last tuesday"], "not a date"),
+    (["show", "12345"], "no article '12345'"),
+    (["show", "https://nowhere.example/x"], "no article"),
+    (["export", "-o", "/nonexistent-dir/out.jsonl"], "not a file in an existing directory"),
+    (["crawl", "ftp://example.com/"], "not an http(s) URL"),
+])
+def test_bad_input_is_one_line_and_nonzero(args: list[str], message: str, db: str) -> None:
+    result = CliRunner().invoke(cli, [*args, "--db", db])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert result.output.strip().count("\n") <= 3  # click's usage line at most, never a traceback
+    assert "Traceback" not in result.output
+
+
+def test_unreachable_database_is_one_line() -> None:
+    result = CliRunner().invoke(cli, ["search", "x", "--db", "postgresql://nobody@127.0.0.1:1/none"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: cannot migrate the archive")
+    assert result.output.strip().count("\n") == 0
+
+
+def test_bad_database_url_is_one_line() -> None:
+    result = CliRunner().invoke(cli, ["init", "--db", "nosuchdriver://x/y"])
+    assert result.exit_code == 1 and result.output.count("\n") == 1
+
+
+def test_db_from_environment(tmp_path: Path) -> None:
+    path = tmp_path / "env.db"
+    result = CliRunner().invoke(cli, ["init"], env={"ARCHIVE_DB_URL": f"sqlite:///{path}"})
+    assert result.exit_code == 0, result.output
+    assert path.exists()
+
+
+def test_every_command_is_documented_in_readme() -> None:
+    readme = README.read_text()
+    for name in cli.commands:
+        assert re.search(rf"archive {name}\b", readme), f"README does not document `archive {name}`"
+
+
+def test_every_command_has_an_example() -> None:
+    for name, command in cli.commands.items():
+        assert "Example:" in (command.help or ""), f"`archive {name} --help` has no example"
