@@ -76,13 +76,24 @@ def load_page(raw: bytes | str, url: str) -> Page:
         raise ExtractionError("not_html", "the page holds binary data, not HTML")
     if b"<" not in head:
         raise ExtractionError("not_html", "the page has no HTML markup")
-    if not _CLOSING.search(data[-2048:]) and not re.search(r"</(html|body)\s*>", text[-2048:], re.I):
-        raise ExtractionError("truncated", "the page ends before </body> or </html>: truncated")
+    if _looks_truncated(data, text):
+        raise ExtractionError("truncated", "the page stops mid-document (no </body> or </html>): truncated")
     try:
         tree = lxml_html.document_fromstring(text.encode("utf-8"), parser=_parser())
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError("parse_error", f"the page cannot be parsed: {exc}") from exc
     return Page(url=url, text=text, tree=tree)
+
+
+def _looks_truncated(data: bytes, text: str) -> bool:
+    """No closing </body>/</html> and the bytes stop mid-text or mid-tag.
+
+    Old pages often omit the closing tags but still end on a complete tag or comment; a transfer
+    cut short almost never does.
+    """
+    if _CLOSING.search(data[-4096:]) or re.search(r"</(html|body)\s*>", text[-4096:], re.IGNORECASE):
+        return False
+    return not text.rstrip().endswith(">")
 
 
 def _parser() -> lxml_html.HTMLParser:
