@@ -111,7 +111,8 @@ def crawl(urls: tuple[str, ...], db_url: str, max_pages: int, depth: int, allow_
             raise click.BadParameter(f"not an http(s) URL: {url}", param_hint="URLS")
     from crawler.run import CrawlJob, run_crawls
     open_engine(db_url).dispose()  # fail fast on a bad database, before any fetching
-    stats = run_crawls([CrawlJob(list(urls), db_url, max_pages, depth, allow_private_addresses)],
+    job = CrawlJob(list(urls), db_url, max_pages, depth, allow_private_addresses, progress=sys.stderr.isatty())
+    stats = run_crawls([job],
                        log_level="INFO" if verbose else "WARNING")
     click.echo(crawl_summary(stats))
     engine = make_engine(db_url)

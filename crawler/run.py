@@ -28,6 +28,7 @@ class CrawlJob:
     depth: int = 0
     allow_private: bool = False
     throttle: bool = True
+    progress: bool = False
     before: Callable[[], None] | None = None
     settings: dict[str, Any] = field(default_factory=dict)
 
@@ -40,6 +41,7 @@ class CrawlJob:
             "CLOSESPIDER_PAGECOUNT": self.max_pages,
             "DEPTH_LIMIT": self.depth,
             "AUTOTHROTTLE_ENABLED": self.throttle,
+            "ARCHIVE_PROGRESS": self.progress,
             "ARCHIVE_CRAWL_COMMAND": {"spider": "site", "start_urls": self.start_urls,
                                       "max_pages": self.max_pages, "depth": self.depth},
             **self.settings,

@@ -36,6 +36,9 @@ LOG_LEVEL = "WARNING"
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.PrivateAddressGuard": 50,
 }
+EXTENSIONS = {
+    "crawler.progress.Progress": 500,
+}
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 300,
     "pipelines.store.StorePipeline": 800,
@@ -47,3 +50,6 @@ ARCHIVE_DB_URL = os.environ.get("ARCHIVE_DB_URL", "sqlite:///archive.db")
 ARCHIVE_ALLOW_PRIVATE_ADDRESSES = os.environ.get("ARCHIVE_ALLOW_PRIVATE_ADDRESSES", "") in ("1", "true", "yes")
 # Threads that run extraction off the reactor thread.
 ARCHIVE_EXTRACT_THREADS = 2
+# A progress line on stderr every ARCHIVE_PROGRESS_INTERVAL seconds (the CLI turns it on for terminals).
+ARCHIVE_PROGRESS = False
+ARCHIVE_PROGRESS_INTERVAL = 5.0
