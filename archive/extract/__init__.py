@@ -15,7 +15,7 @@ from archive.extract.dates import find_dates
 from archive.extract.kind import classify
 from archive.extract.model import EXTRACTOR_VERSION, Dated, Extracted, Ticker
 from archive.extract.page import Page, load_page
-from archive.extract.regions import article_root, byline_texts
+from archive.extract.regions import LEAD_BYLINE, article_root, byline_texts
 from archive.extract.tickers import find_tickers
 from archive.extract.titles import find_site_name, find_title
 from archive.urls import choose_canonical
@@ -43,11 +43,13 @@ def _extract(page: Page) -> Extracted:
     root = article_root(page)
     document = trafilatura_document(page)
     bylines = list(byline_texts(root))
+    text = getattr(document, "text", None) or ""
+    bylines += [line for line in text.splitlines()[:3] if LEAD_BYLINE.match(line) and line not in bylines]
     site_name = find_site_name(page)
     title = find_title(page, root, site_name, getattr(document, "title", None))
     authors, ai_generated = find_authors(page, bylines, getattr(document, "author", None))
     published, updated = find_dates(page, [root])
-    body = clean_body(getattr(document, "text", None), title, bylines)
+    body = clean_body(text, title, bylines)
     is_article, reason = classify(page, len(body.split()))
     language = (page.tree.get("lang") or page.meta("og:locale", "language") or
                 getattr(document, "language", None))

@@ -13,7 +13,7 @@ _PREFIX = re.compile(r"^(?:(?:reporting|written|story|words|analysis|commentary)
                      re.IGNORECASE)
 _NOT_AUTHOR_SEGMENT = re.compile(r"^\s*(?:editing|edited|additional reporting|compiled|graphics|"
                                  r"photo|produced|fact[- ]checked)\b", re.IGNORECASE)
-_SPLIT = re.compile(r"\s*(?:;|,|&|\band\b|\|)\s*", re.IGNORECASE)
+_SPLIT = re.compile(r"\s*(?:;|,|&|\band\b|\|)\s*|\s+[-–—]\s+", re.IGNORECASE)
 #: Words that make a byline fragment a role, a desk or page furniture rather than a person.
 _JUNK = re.compile(
     r"\b(staff|writer|editor|editors|reporter|correspondent|contributor|columnist|analyst|desk|"
@@ -24,17 +24,23 @@ _NAME = re.compile(r"^[A-Z][\w'’.\-]*(?:\s+(?:[A-Z][\w'’.\-]*|de|van|von|der
 
 
 def find_authors(page: Page, byline_texts: Iterable[str], fallback: str | None) -> tuple[tuple[str, ...], bool]:
-    """(authors, ai_generated). JSON-LD Person authors win; then the byline; then <meta>; then trafilatura."""
+    """(authors, ai_generated). JSON-LD Person authors win; then bylines; then <meta>; then trafilatura.
+
+    A byline often shows one name where the page's metadata lists the whole team: a metadata
+    list that contains every byline name and more replaces the byline's.
+    """
     texts = list(byline_texts)
     ai = any(AI_BYLINE.search(text) for text in texts)
-    candidates: list[list[str]] = [_json_ld_people(page), *[clean_byline(t) for t in texts]]
-    if (meta := page.meta("author", "article:author", "parsely-author", "sailthru.author")):
-        if not meta.startswith("http"):
-            candidates.append(clean_byline(meta))
+    meta = [clean_byline(value) for value in page.meta_all("author", "article:author", "parsely-author",
+                                                            "sailthru.author") if not value.startswith("http")]
+    meta_names = list(dict.fromkeys(name for names in meta for name in names))
+    candidates: list[list[str]] = [_json_ld_people(page), *[clean_byline(t) for t in texts], meta_names]
     if fallback:
         candidates.append(clean_byline(fallback))
     for names in candidates:
         if names:
+            if set(names) < set(meta_names):
+                names = meta_names
             return tuple(names), ai
     return (), ai
 
@@ -49,13 +55,20 @@ def clean_byline(text: str) -> list[str]:
         segment = _PREFIX.sub("", segment.strip())
         for part in _SPLIT.split(segment):
             part = _PREFIX.sub("", part.strip(" .:-–—"))
+            if part.isupper():  # "By JORDAN ROBERTSON and RACHEL METZ"
+                part = part.title()
             if _is_name(part) and part not in names:
                 names.append(part)
     return names
 
 
+_ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
+
+
 def _is_name(text: str) -> bool:
-    return bool(_NAME.match(text)) and not _JUNK.search(text) and not any(c.isdigit() for c in text)
+    """A person's name: 2-5 capitalised words, no role or desk word, no digits, no acronym ("ETF Professor")."""
+    return (bool(_NAME.match(text)) and not _JUNK.search(text) and not _ACRONYM.search(text)
+            and not any(c.isdigit() for c in text))
 
 
 def _json_ld_people(page: Page) -> list[str]:

@@ -34,6 +34,16 @@ class Page:
                         return value
         return None
 
+    def meta_all(self, *names: str) -> list[str]:
+        """Every non-empty <meta> content among `names`, in document order, without repeats."""
+        values: list[str] = []
+        for node in self.tree.xpath("//meta[@property or @name or @itemprop]"):
+            key = node.get("property") or node.get("name") or node.get("itemprop")
+            value = (node.get("content") or node.get("value") or "").strip()
+            if key in names and value and value not in values:
+                values.append(value)
+        return values
+
     def link_rel(self, rel: str) -> str | None:
         for node in self.tree.xpath("//link[@rel=$r][@href]", r=rel):
             return node.get("href")

@@ -17,7 +17,9 @@ CHROME = re.compile(
     r"newsletter|subscribe|signup|comments?|share|social|footer|promo|advert|ad-slot|cookie|"
     r"author-bio|bio|disclosure|disclaimer|standards|breadcrumbs?)($|[\s_-])",
     re.IGNORECASE)
-BYLINE = re.compile(r"byline|author|writer|contributor", re.IGNORECASE)
+BYLINE = re.compile(r"byline|author|writer|contributor|nitfby|\bby\b", re.IGNORECASE)
+#: A paragraph that is only a byline ("By Jane Doe and John Roe"): some sites put it in the body.
+LEAD_BYLINE = re.compile(r"^\s*by\s+[A-Z][^.!?]{2,80}$", re.IGNORECASE)
 
 
 def article_root(page: Page) -> HtmlElement:
@@ -66,7 +68,12 @@ def byline_texts(root: HtmlElement) -> Iterator[str]:
     for element in content_elements(root):
         label = f"{_label(element)} {element.get('rel', '')} {element.get('itemprop', '')}"
         if BYLINE.search(label) and "bio" not in label.lower():
+            text = text_of(element) or " ".join(img.get("alt", "") for img in element.iter("img"))
+        elif element.tag == "p" and LEAD_BYLINE.match(text_of(element)):
             text = text_of(element)
-            if 0 < len(text) <= 160 and text not in seen:
-                seen.add(text)
-                yield text
+        else:
+            continue
+        text = " ".join(text.split())
+        if 0 < len(text) <= 160 and text not in seen:
+            seen.add(text)
+            yield text

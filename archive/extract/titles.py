@@ -7,6 +7,7 @@ import re
 from archive.extract.page import Page
 from archive.extract.regions import text_of
 
+_TEMPLATE = re.compile(r"\$\{|\{\{|%\(")  # an unrendered template: "${Instrument_CompanyName}"
 _SEPARATOR = re.compile(r"\s+[|\-–—:·]\s+")
 
 
@@ -37,8 +38,12 @@ def find_title(page: Page, root, site_name: str | None, fallback: str | None) ->
     titles = page.tree.xpath("//title/text()")
     for candidate in (headline, page.meta("og:title", "twitter:title"), h1,
                       titles[0] if titles else None, fallback):
-        if candidate and candidate.strip():
-            return _without_suffix(" ".join(candidate.split()), site_name, h1)
+        if not candidate or not candidate.strip() or _TEMPLATE.search(candidate):
+            continue
+        candidate = " ".join(candidate.split())
+        if h1 and len(h1) >= 10 and h1.casefold() in candidate.casefold() and h1 != candidate:
+            return h1  # the headline wrapped in tickers, section or site name
+        return _without_suffix(candidate, site_name, h1)
     return None
 
 
