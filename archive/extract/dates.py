@@ -43,6 +43,7 @@ VISIBLE_DATE = re.compile(
     rf"(?:,?\s*(?:at\s+)?(?P<time>{_TIME})\s*(?P<zone>{_ZONE})?\b)?",
     re.IGNORECASE,
 )
+_ISO = re.compile(r"^\s*\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _UPDATED_LABEL = re.compile(r"(updated|modified|revised)\W*$", re.IGNORECASE)
 _HAS_TIME = re.compile(r"\d{1,2}:\d{2}|T\d{2}")
 _DATE_CLASSES = ("date", "time", "publish", "posted", "byline", "timestamp", "dateline", "meta")
@@ -77,6 +78,8 @@ def find_dates(page: Page, article_nodes: Iterable) -> tuple[Dated | None, Dated
     published = _structured(page, "datePublished", PUBLISHED_META, "published")
     updated = _structured(page, "dateModified", UPDATED_META, "updated")
     visible_pub, visible_upd = _visible(article_nodes)
+    if visible_pub is None or visible_pub.precision == "date":
+        visible_pub = _first_zoned_time(page) or visible_pub
     published = _more_precise(published, visible_pub)
     updated = _more_precise(updated, visible_upd)
     if published is None:
@@ -94,8 +97,9 @@ def _structured(page: Page, ld_key: str, meta_names: tuple[str, ...], kind: str)
     if (value := page.meta(*meta_names)) and (dated := parse_when(value, "meta")):
         return dated
     if kind == "published":
-        for node in page.tree.xpath("//time[@datetime]"):
-            if (dated := parse_when(node.get("datetime", ""), "time element")):
+        for node in page.tree.xpath("//time[@datetime] | //abbr[@title]"):
+            value = node.get("datetime") or node.get("title", "")
+            if (node.tag == "time" or _ISO.match(value)) and (dated := parse_when(value, f"{node.tag} element")):
                 return dated
     return None
 
@@ -120,6 +124,19 @@ def _visible(nodes: Iterable) -> tuple[Dated | None, Dated | None]:
             if published and updated:
                 return published, updated
     return published, updated
+
+
+def _first_zoned_time(page: Page) -> Dated | None:
+    """The first "Jan 17, 2017 06:08AM ET"-like text anywhere on the page: a full date, a time and a zone.
+
+    Used when no date-classed element shows a time; only a time with its zone is trusted here.
+    """
+    body = page.tree.find("body")
+    text = text_of(body)[:20000] if body is not None else ""
+    for match in VISIBLE_DATE.finditer(text):
+        if match.group("time") and match.group("zone") and (dated := parse_when(match.group(0), "visible")):
+            return dated
+    return None
 
 
 def _more_precise(first: Dated | None, second: Dated | None) -> Dated | None:
