@@ -42,7 +42,8 @@ def extract(html: bytes | str, url: str) -> Extracted:
 def _extract(page: Page) -> Extracted:
     root = article_root(page)
     document = trafilatura_document(page)
-    bylines = list(byline_texts(root))
+    body_element = page.tree.find("body")
+    bylines = list(byline_texts(root)) or list(byline_texts(body_element if body_element is not None else root))
     text = getattr(document, "text", None) or ""
     bylines += [line for line in text.splitlines()[:3] if LEAD_BYLINE.match(line) and line not in bylines]
     site_name = find_site_name(page)

@@ -30,7 +30,7 @@ def clean_body(text: str | None, title: str | None, bylines: list[str]) -> str:
 def _is_furniture(line: str, title: str | None, bylines: list[str]) -> bool:
     if title and line.casefold() == title.casefold():
         return True
-    if line in bylines or _BYLINE_LINE.match(line):
+    if line in (b.replace(" | ", " ") for b in bylines) or _BYLINE_LINE.match(line):
         return True
     short = len(line.split()) <= 12
     return short and bool(VISIBLE_DATE.fullmatch(line.strip(" |·-")))

@@ -23,13 +23,32 @@ LEAD_BYLINE = re.compile(r"^\s*by\s+[A-Z][^.!?]{2,80}$", re.IGNORECASE)
 
 
 def article_root(page: Page) -> HtmlElement:
-    """The element that holds the article: <article>, the articleBody's container, <main>, <body>."""
-    tree = page.tree
-    for xpath in ("//*[@itemprop='articleBody']/..", "//article", "//main", "//body"):
-        nodes = tree.xpath(xpath)
-        if nodes:
-            return max(nodes, key=lambda n: len(n.text_content()))
-    return tree
+    """The element that holds the article: the <article>/<main>/articleBody around the densest
+    paragraph text, else that text's container's parent (which usually holds headline and byline).
+
+    Pages often carry several <article> elements (teasers, live boxes); the one that matters is
+    the one around the body's paragraphs, not the first or the largest.
+    """
+    scores: dict[HtmlElement, float] = {}
+    for paragraph in page.tree.iter("p"):
+        length = len(text_of(paragraph))
+        if length < 40 or any(is_chrome(a) for a in paragraph.iterancestors()):
+            continue
+        parent = paragraph.getparent()
+        if parent is None:
+            continue
+        scores[parent] = scores.get(parent, 0) + length
+        if (grandparent := parent.getparent()) is not None:
+            scores[grandparent] = scores.get(grandparent, 0) + length / 2
+    if not scores:
+        body = page.tree.find("body")
+        return body if body is not None else page.tree
+    best = max(scores, key=scores.__getitem__)
+    for ancestor in [best, *best.iterancestors()]:
+        if ancestor.tag in ("article", "main") or ancestor.get("itemprop") == "articleBody":
+            return ancestor.getparent() if ancestor.get("itemprop") == "articleBody" else ancestor
+    parent = best.getparent()
+    return parent if parent is not None and parent.tag != "html" else best
 
 
 def _label(element: HtmlElement) -> str:
@@ -62,13 +81,33 @@ def own_text(element: HtmlElement) -> str:
     return " ".join(p for p in parts if p.strip())
 
 
+def content_text(root: HtmlElement) -> str:
+    """The text below root with chrome subtrees left out (their tails, which belong to the parent, kept)."""
+    parts: list[str] = []
+
+    def walk(element: HtmlElement) -> None:
+        if element.text:
+            parts.append(element.text)
+        for child in element:
+            if isinstance(child.tag, str) and not is_chrome(child):
+                walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(root)
+    return " ".join(" ".join(parts).split())
+
+
 def byline_texts(root: HtmlElement) -> Iterator[str]:
-    """Short texts of byline/author elements inside the article, outermost first."""
+    """Short texts of byline/author elements inside the article, outermost first; separate text
+    pieces of one element are joined with " | "."""
     seen: set[str] = set()
     for element in content_elements(root):
         label = f"{_label(element)} {element.get('rel', '')} {element.get('itemprop', '')}"
         if BYLINE.search(label) and "bio" not in label.lower():
-            text = text_of(element) or " ".join(img.get("alt", "") for img in element.iter("img"))
+            # pieces joined with "|": two linked names side by side are two names, not one
+            text = " | ".join(t.strip() for t in element.itertext() if t.strip()) or \
+                " | ".join(img.get("alt", "") for img in element.iter("img"))
         elif element.tag == "p" and LEAD_BYLINE.match(text_of(element)):
             text = text_of(element)
         else:

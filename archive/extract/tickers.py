@@ -1,50 +1,68 @@
 """Tickers the article itself discusses, each with its evidence; page chrome does not count.
 
-Only strong evidence is used here: cashtags, exchange-qualified mentions, links to quote pages
-and JSON-LD tickerSymbol. A bare capitalised word is never taken as a ticker.
+Only strong evidence is used here: cashtags, exchange-qualified mentions, RIC codes and
+price chips in the text, links to quote pages inside the article or in a "stocks mentioned"
+widget, JSON-LD tickerSymbol and a `tickers` meta tag. A bare capitalised word is never
+taken as a ticker.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from typing import Iterable
 from urllib.parse import urlsplit
+
+from lxml.html import HtmlElement
 
 from archive.extract.model import Ticker
 from archive.extract.page import Page
-from archive.extract.regions import content_elements, own_text
+from archive.extract.regions import content_elements, content_text, is_chrome, text_of
 
 EXCHANGES = {"NASDAQ": "NASDAQ", "NASDAQGS": "NASDAQ", "NASDAQGM": "NASDAQ", "NASDAQCM": "NASDAQ",
-             "NYSE": "NYSE", "NYSEARCA": "NYSEARCA", "NYSE AMERICAN": "NYSEAMERICAN", "AMEX": "NYSEAMERICAN",
-             "NYSEAMERICAN": "NYSEAMERICAN", "OTC": "OTC", "OTCMKTS": "OTC", "CBOE": "CBOE",
-             "BATS": "CBOE", "TSX": "TSX", "LSE": "LSE"}
+             "NYSE": "NYSE", "NYSEARCA": "NYSEARCA", "NYSE ARCA": "NYSEARCA", "NYSE AMERICAN": "NYSEAMERICAN",
+             "AMEX": "NYSEAMERICAN", "NYSEAMERICAN": "NYSEAMERICAN", "NYSEMKT": "NYSEAMERICAN",
+             "OTC": "OTC", "OTCMKTS": "OTC", "OTCQX": "OTC", "OTCQB": "OTC", "CBOE": "CBOE", "BATS": "CBOE",
+             "TSX": "TSX", "LSE": "LSE"}
+#: Reuters instrument codes: TSLA.O is Nasdaq, BAC.N is NYSE.
+RIC_EXCHANGES = {"O": "NASDAQ", "OQ": "NASDAQ", "N": "NYSE", "K": "NYSE"}
 _SYMBOL = r"[A-Z]{1,5}(?:[.\-][A-Z]{1,2})?"
+SYMBOL = re.compile(rf"^{_SYMBOL}$")
 CASHTAG = re.compile(rf"(?<![\w$])\$({_SYMBOL})\b(?![.\-]\d)")
 QUALIFIED = re.compile(
     rf"\b({'|'.join(sorted((re.escape(e) for e in EXCHANGES), key=len, reverse=True))})\s*:\s*({_SYMBOL})\b",
     re.IGNORECASE)
-QUOTE_LINK = re.compile(
-    rf"/(?:quote|quotes|symbol|symbols|stock|stocks|ticker|equities)/"
-    rf"(?:(?P<exchange>[A-Za-z]+)[-:])?(?P<symbol>[A-Za-z]{{1,5}}(?:[.\-][A-Za-z]{{1,2}})?)(?:\.[A-Z]{{1,2}})?/?$")
+RIC = re.compile(r"\(([A-Z]{1,5})\.(OQ|O|N|K)\)")
+PRICE_CHIP = re.compile(rf"\(({_SYMBOL})\s+[-+]?\d+(?:\.\d+)?%\)")
+QUOTE_PATH = re.compile(r"/(?:quote|quotes|symbol|symbols|stock|stocks|ticker|equities)/(.+)$", re.IGNORECASE)
+#: Headings of widgets that list the article's securities, wherever the page puts them.
+WIDGET_HEADING = re.compile(r"^(?:related (?:stocks|tickers|securities)|stocks? mentioned|tickers? mentioned|"
+                            r"in this (?:article|story)|companies in this (?:article|story)|securities in this article|"
+                            r"tickers? in this (?:article|story)|mentioned in this article)\b", re.IGNORECASE)
+WIDGET_CLASS = re.compile(r"related-stocks|stocks-mentioned|ticker-list|article-tickers|mentioned-stocks",
+                          re.IGNORECASE)
+
+Hits = dict[str, list[tuple[str | None, str]]]
 
 
-def find_tickers(page: Page, root) -> tuple[Ticker, ...]:
-    """Tickers found in the article region, most-mentioned first."""
-    hits: dict[str, list[tuple[str | None, str]]] = defaultdict(list)
+def find_tickers(page: Page, root: HtmlElement) -> tuple[Ticker, ...]:
+    """Tickers found in the article region and its widgets, most-mentioned first."""
+    hits: Hits = defaultdict(list)
+    _from_text(content_text(root), hits)
     for element in content_elements(root):
-        text = own_text(element)
-        for match in CASHTAG.finditer(text):
-            hits[match.group(1)].append((None, "cashtag"))
-        for match in QUALIFIED.finditer(text):
-            hits[match.group(2).upper()].append((EXCHANGES[match.group(1).upper()], "exchange"))
-        if element.tag == "a" and (href := element.get("href")):
-            if (link := _quote_link(href)):
-                hits[link[0]].append((link[1], "link"))
+        _from_link(element, hits, "link")
+    for widget in _widgets(page):
+        for link in widget.iter("a"):
+            _from_link(link, hits, "widget")
     for obj in page.json_ld():
         for about in _as_list(obj.get("about")) + _as_list(obj.get("mentions")):
             if isinstance(about, dict) and isinstance(symbol := about.get("tickerSymbol"), str):
                 exchange, _, bare = symbol.rpartition(":")
-                hits[bare.strip().upper()].append((EXCHANGES.get(exchange.strip().upper()), "json-ld"))
+                _add(hits, bare, EXCHANGES.get(exchange.strip().upper()), "json-ld")
+    for value in page.meta_all("tickers", "stock_tickers", "news:stock_tickers"):
+        for token in re.split(r"[,;\s]+", value):
+            exchange, _, bare = token.rpartition(":")
+            _add(hits, bare, EXCHANGES.get(exchange.upper()), "meta")
     tickers = [
         Ticker(symbol=symbol, exchange=next((e for e, _ in found if e), None), mentions=len(found),
                evidence=tuple(sorted({kind for _, kind in found})))
@@ -53,12 +71,78 @@ def find_tickers(page: Page, root) -> tuple[Ticker, ...]:
     return tuple(sorted(tickers, key=lambda t: (-t.mentions, t.symbol)))
 
 
-def _quote_link(href: str) -> tuple[str, str | None] | None:
-    match = QUOTE_LINK.search(urlsplit(href).path)
+def _from_text(text: str, hits: Hits) -> None:
+    for match in CASHTAG.finditer(text):
+        _add(hits, match.group(1), None, "cashtag")
+    for match in QUALIFIED.finditer(text):
+        _add(hits, match.group(2), EXCHANGES[" ".join(match.group(1).upper().split())], "exchange")
+    for match in RIC.finditer(text):
+        _add(hits, match.group(1), RIC_EXCHANGES[match.group(2)], "ric")
+    for match in PRICE_CHIP.finditer(text):
+        _add(hits, match.group(1), None, "chip")
+
+
+def _from_link(element: HtmlElement, hits: Hits, kind: str) -> None:
+    if element.tag == "a" and (href := element.get("href")) and (found := quote_link(href)):
+        _add(hits, found[0], found[1], kind)
+
+
+def _add(hits: Hits, symbol: str, exchange: str | None, kind: str) -> None:
+    symbol = symbol.strip().upper().replace("-", ".")
+    if SYMBOL.match(symbol):
+        hits[symbol].append((exchange, kind))
+
+
+def quote_link(href: str) -> tuple[str, str | None] | None:
+    """(symbol, exchange) for links to quote pages: /quote/NVDA, /stocks/NYSE-BABA/, /quote/nasdaq/amzn/,
+    /quote/BA:US (symbol:country), /stock/slv#NYSE, /quote/TSLA.O (RIC)."""
+    parts = urlsplit(href)
+    match = QUOTE_PATH.search(parts.path.rstrip("/"))
     if not match:
         return None
-    exchange = match.group("exchange")
-    return match.group("symbol").upper(), EXCHANGES.get(exchange.upper()) if exchange else None
+    segments = match.group(1).split("/")
+    exchange = EXCHANGES.get(parts.fragment.upper())
+    if len(segments) == 2 and segments[0].upper() in EXCHANGES:
+        exchange, token = EXCHANGES[segments[0].upper()], segments[1]
+    elif len(segments) == 1:
+        token = segments[0]
+    else:
+        return None
+    head, sep, tail = token.partition(":") if ":" in token else token.partition("-")
+    if sep and head.upper() in EXCHANGES:
+        exchange, token = EXCHANGES[head.upper()], tail
+    elif sep == ":" and len(tail) == 2:
+        token = head  # Bloomberg's SYMBOL:COUNTRY
+    base, dot, suffix = token.rpartition(".")
+    if dot and suffix.upper() in RIC_EXCHANGES:
+        token, exchange = base, exchange or RIC_EXCHANGES[suffix.upper()]
+    if not SYMBOL.match(token.upper()) or (token.islower() and len(token) > 5):
+        return None
+    return token.upper(), exchange
+
+
+def _widgets(page: Page) -> Iterable[HtmlElement]:
+    """Containers of "Stocks mentioned"-like widgets that are not inside navigation or a market tape."""
+    for heading in page.tree.xpath("//h2 | //h3 | //h4 | //h5 | //*[@class and string-length(normalize-space()) < 40]"):
+        if WIDGET_HEADING.match(text_of(heading)) and (parent := heading.getparent()) is not None:
+            if not _inside_chrome(parent, allow_self=True):
+                yield parent
+    for element in page.tree.iter():
+        if isinstance(element.tag, str) and WIDGET_CLASS.search(element.get("class", "")):
+            if not _inside_chrome(element, allow_self=True):
+                yield element
+
+
+def _inside_chrome(element: HtmlElement, allow_self: bool = False) -> bool:
+    node = element if not allow_self else element.getparent()
+    while node is not None:
+        if isinstance(node.tag, str) and node.tag in ("nav", "header", "footer") and node.getparent() is not None \
+                and node.getparent().tag == "body":
+            return True
+        if isinstance(node.tag, str) and node.tag == "nav":
+            return True
+        node = node.getparent()
+    return False
 
 
 def _as_list(value: object) -> list:
