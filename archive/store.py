@@ -181,7 +181,7 @@ class ArchiveStore:
         article.latest_version = version
         article.last_fetched_at = max(article.last_fetched_at, capture.fetched_at)
         if latest is None:
-            self._link_duplicate(session, article, page.body)
+            self._link_duplicate(session, article, page)
         return SaveResult("new" if latest is None else "changed", article.id, version, True,
                           changed, article.duplicate_of_id)
 
@@ -196,9 +196,13 @@ class ArchiveStore:
                                   .with_for_update()).one()
         return article
 
-    def _link_duplicate(self, session: Session, article: Article, body: str) -> None:
-        """Fingerprint a new article's body and link it to the earliest near-duplicate, if any."""
-        sig = fingerprint.signature(body)
+    def _link_duplicate(self, session: Session, article: Article, page: Extracted) -> None:
+        """Fingerprint a new article's body and link it with its near-duplicates, if any.
+
+        The original is the one published first (first seen when the times tie): a copy found
+        before its original is re-linked when the original arrives.
+        """
+        sig = fingerprint.signature(page.body)
         if sig is None:
             return
         bands = fingerprint.band_hashes(sig)
@@ -208,10 +212,22 @@ class ArchiveStore:
             .distinct().order_by(Article.id)).all()
         for other in candidates:
             if other.minhash and fingerprint.similarity(sig, fingerprint.from_bytes(other.minhash)) >= fingerprint.THRESHOLD:
-                article.duplicate_of_id = other.duplicate_of_id or other.id
+                original = session.get(Article, other.duplicate_of_id) if other.duplicate_of_id else other
+                assert original is not None
+                if _published_before(page.published_at, self._published(session, original)):
+                    session.execute(update(Article).where(Article.duplicate_of_id == original.id)
+                                    .values(duplicate_of_id=article.id))
+                    original.duplicate_of_id = article.id
+                else:
+                    article.duplicate_of_id = original.id
                 break
         article.minhash = fingerprint.to_bytes(sig)
         session.add_all(MinhashBand(article_id=article.id, band=i, hash=h) for i, h in enumerate(bands))
+
+    @staticmethod
+    def _published(session: Session, article: Article) -> datetime | None:
+        return session.scalar(select(Snapshot.published_at).where(
+            Snapshot.article_id == article.id, Snapshot.version == article.latest_version))
 
     def _add_fetch(self, session: Session, capture: Capture, *, outcome: str, article_id: int | None = None,
                    error: str | None = None, store_raw: bool = True) -> Fetch:
@@ -250,6 +266,10 @@ class ArchiveStore:
                 log.warning("write conflict (%s), retrying %d/%d", exc.orig, attempt, attempts)
                 time.sleep(0.05 * attempt)
         raise AssertionError("unreachable")
+
+
+def _published_before(new: datetime | None, existing: datetime | None) -> bool:
+    return new is not None and existing is not None and new < existing
 
 
 def _any_band(bands: list[int]) -> ColumnElement[bool]:

@@ -42,6 +42,7 @@ class CrawlJob:
             "DEPTH_LIMIT": self.depth,
             "AUTOTHROTTLE_ENABLED": self.throttle,
             "ARCHIVE_PROGRESS": self.progress,
+            "EXTENSIONS": {"crawler.progress.Progress": 500} if self.progress else {},
             "ARCHIVE_CRAWL_COMMAND": {"spider": "site", "start_urls": self.start_urls,
                                       "max_pages": self.max_pages, "depth": self.depth},
             **self.settings,

@@ -36,9 +36,8 @@ LOG_LEVEL = "WARNING"
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.PrivateAddressGuard": 50,
 }
-EXTENSIONS = {
-    "crawler.progress.Progress": 500,
-}
+# crawler.progress.Progress is added by crawler.run when ARCHIVE_PROGRESS is on.
+EXTENSIONS: dict[str, int] = {}
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 300,
     "pipelines.store.StorePipeline": 800,

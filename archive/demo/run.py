@@ -7,6 +7,7 @@ The second crawl serves `site_revised/` over `site/`: three articles edited by t
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -38,8 +39,10 @@ def run_demo(db_url: str, port: int, export_path: Path, echo: Callable[[str], No
             server.overlay = REVISED
             echo("the publisher edits 3 articles; crawling again ...")
 
-        jobs = [CrawlJob([server.url], db_url, allow_private=True, throttle=False),
-                CrawlJob([server.url], db_url, allow_private=True, throttle=False, before=revise)]
+        progress = sys.stderr.isatty()
+        jobs = [CrawlJob([server.url], db_url, allow_private=True, throttle=False, progress=progress),
+                CrawlJob([server.url], db_url, allow_private=True, throttle=False, progress=progress,
+                         before=revise)]
         stats = run_crawls(jobs)
     echo("\n" + crawl_summary(stats))
     echo("\nThe archive now holds:\n" + archive_summary(counts(engine)))

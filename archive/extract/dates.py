@@ -37,9 +37,10 @@ ZONES: dict[str, timezone | ZoneInfo] = {
 
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _TIME = r"\d{1,2}(?::\d{2})?\s*(?:[ap]\.?\s?m\.?)?"
-_ZONE = r"(?:" + "|".join(sorted(ZONES, key=len, reverse=True)) + r"|[+-]\d{2}:?\d{2})"
+_ZONE = (r"(?:(?:UTC|GMT)\s?[+-]\d{1,2}(?::?\d{2})?|"
+         + "|".join(sorted(ZONES, key=len, reverse=True)) + r"|[+-]\d{2}:?\d{2})")
 VISIBLE_DATE = re.compile(
-    rf"(?P<date>{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}})"
+    rf"(?P<date>{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})"
     rf"(?:,?\s*(?:at\s+)?(?P<time>{_TIME})\s*(?P<zone>{_ZONE})?\b)?",
     re.IGNORECASE,
 )
@@ -61,6 +62,9 @@ def parse_when(text: str, source: str) -> Dated | None:
         return None
     normalised = re.sub(r"\b([ap])\.\s?m\.", r"\1m", text, flags=re.IGNORECASE)
     normalised = re.sub(r"\bat\b", " ", normalised)
+    # "UTC-05:00" means an offset of -05:00; dateutil would read "UTC-5" the POSIX (inverted) way
+    normalised = re.sub(r"\b(?:UTC|GMT)\s?([+-])(\d{1,2})(?::?(\d{2}))?\b",
+                        lambda m: f"{m.group(1)}{int(m.group(2)):02d}:{m.group(3) or '00'}", normalised)
     try:
         value = dateparser.parse(normalised, tzinfos=ZONES, fuzzy=True)
     except (ValueError, OverflowError, TypeError):

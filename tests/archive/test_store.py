@@ -99,6 +99,19 @@ def test_near_duplicate_on_another_site_is_linked(store: ArchiveStore) -> None:
     assert unrelated.duplicate_of is None
 
 
+def test_copy_seen_before_its_original_is_relinked_to_the_original(store: ArchiveStore) -> None:
+    copy = store.save(extract(article(site="Other Site", time_text="Jan 29, 2025 9:00 am ET", paragraphs=LOREM + [
+        "The company declined to comment on the report."]), "https://other.example.org/copy"))
+    third = store.save(extract(article(site="Third", time_text="Jan 29, 2025 10:00 am ET"),
+                               "https://third.example.net/copy"))
+    original = store.save(extract(article(time_text="Jan 28, 2025 11:57 pm ET"), "https://wire.example.com/story"))
+    assert third.duplicate_of == copy.article_id  # until the original arrives
+    with Session(store.engine) as session:
+        links = dict(session.execute(select(Article.id, Article.duplicate_of_id)).tuples().all())
+    assert links == {copy.article_id: original.article_id, third.article_id: original.article_id,
+                     original.article_id: None}
+
+
 def test_not_article_is_recorded_as_a_fetch_only(store: ArchiveStore) -> None:
     listing = extract("<html><head><meta property='og:type' content='website'><title>News</title></head>"
                       "<body><a href='/a'>A</a></body></html>", "https://news.example.com/")
