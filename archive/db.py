@@ -7,7 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
@@ -71,9 +71,6 @@ def upgrade(engine: Engine) -> None:
     except Exception as exc:
         raise ArchiveError(f"cannot migrate the archive at {engine.url.render_as_string()}: {exc}") from exc
 
-
-def is_initialised(engine: Engine) -> bool:
-    return inspect(engine).has_table("alembic_version")
 
 
 def env_db_url() -> str:

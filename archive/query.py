@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
+from typing import Any, Iterator
 
 from dateutil import parser as dateparser
 from sqlalchemy import Engine, Select, and_, func, or_, select
@@ -88,7 +88,8 @@ def iter_versions(engine: Engine, filters: Filters, *, all_versions: bool = Fals
     """
     stmt = latest_versions(filters, all_versions=all_versions).order_by(Article.id, Snapshot.version)
     with Session(engine) as session:
-        yield from session.execute(stmt.execution_options(yield_per=batch)).tuples()
+        for snapshot, article in session.execute(stmt.execution_options(yield_per=batch)):
+            yield snapshot, article
 
 
 @dataclass

@@ -11,9 +11,9 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, TypeVar
 
 import zstandard
 from sqlalchemy import ColumnElement, Engine, and_, or_, select, update
@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from archive import fingerprint
-from archive.db import is_initialised, make_engine, upgrade
+from archive.db import make_engine, upgrade
 from archive.errors import ArchiveError
 from archive.extract.model import Extracted
 from archive.models import Article, Crawl, Fetch, MinhashBand, RawPage, Snapshot, SnapshotTicker

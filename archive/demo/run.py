@@ -23,7 +23,7 @@ REVISED = Path(__file__).with_name("site_revised")
 
 
 def run_demo(db_url: str, port: int, export_path: Path, echo: Callable[[str], None] = print) -> None:
-    from archive.cli import archive_summary, crawl_summary
+    from archive.cli.crawl import archive_summary, crawl_summary
     from crawler.run import CrawlJob, run_crawls
 
     engine = make_engine(db_url)

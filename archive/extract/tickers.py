@@ -17,7 +17,7 @@ from lxml.html import HtmlElement
 
 from archive.extract.model import Ticker
 from archive.extract.page import Page
-from archive.extract.regions import content_elements, content_text, is_chrome, text_of
+from archive.extract.regions import content_elements, content_text, text_of
 
 EXCHANGES = {"NASDAQ": "NASDAQ", "NASDAQGS": "NASDAQ", "NASDAQGM": "NASDAQ", "NASDAQCM": "NASDAQ",
              "NYSE": "NYSE", "NYSEARCA": "NYSEARCA", "NYSE ARCA": "NYSEARCA", "NYSE AMERICAN": "NYSEAMERICAN",

@@ -107,7 +107,7 @@ def test_copy_seen_before_its_original_is_relinked_to_the_original(store: Archiv
     original = store.save(extract(article(time_text="Jan 28, 2025 11:57 pm ET"), "https://wire.example.com/story"))
     assert third.duplicate_of == copy.article_id  # until the original arrives
     with Session(store.engine) as session:
-        links = dict(session.execute(select(Article.id, Article.duplicate_of_id)).tuples().all())
+        links = dict(session.execute(select(Article.id, Article.duplicate_of_id)).all())
     assert links == {copy.article_id: original.article_id, third.article_id: original.article_id,
                      original.article_id: None}
 
