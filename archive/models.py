@@ -120,6 +120,9 @@ class Snapshot(Base):
     word_count: Mapped[int] = mapped_column(default=0)
     paywalled: Mapped[bool] = mapped_column(Boolean, default=False)
     extractor_version: Mapped[str] = mapped_column(String(32))
+    #: "fetch": the publisher served this content; "reextract": the same raw page, read again by a
+    #: newer extractor. Only "fetch" versions are edits by the publisher.
+    origin: Mapped[str] = mapped_column(String(16), default="fetch", server_default="fetch")
     article: Mapped[Article] = relationship(back_populates="snapshots", lazy="raise")
 
 
