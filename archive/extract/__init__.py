@@ -18,6 +18,7 @@ from archive.extract.page import Page, load_page
 from archive.extract.regions import LEAD_BYLINE, article_root, byline_texts
 from archive.extract.tickers import find_tickers
 from archive.extract.titles import find_site_name, find_title
+from archive.symbols import SymbolUniverse, load_universe
 from archive.urls import choose_canonical
 
 __all__ = ["extract", "Extracted", "Ticker", "Dated", "ExtractionError", "EXTRACTOR_VERSION"]
@@ -25,11 +26,14 @@ __all__ = ["extract", "Extracted", "Ticker", "Dated", "ExtractionError", "EXTRAC
 log = logging.getLogger(__name__)
 
 
-def extract(html: bytes | str, url: str) -> Extracted:
-    """Extract the article from one page. Raises ExtractionError (with `.kind`) and nothing else."""
+def extract(html: bytes | str, url: str, universe: SymbolUniverse | None = None) -> Extracted:
+    """Extract the article from one page. Raises ExtractionError (with `.kind`) and nothing else.
+
+    `universe` validates tickers; by default the active one (`archive symbols`), loaded once.
+    """
     page = load_page(html, url)
     try:
-        return _extract(page)
+        return _extract(page, universe if universe is not None else load_universe())
     except ExtractionError:
         raise
     except RecursionError as exc:
@@ -39,7 +43,7 @@ def extract(html: bytes | str, url: str) -> Extracted:
         raise ExtractionError("extract_failed", f"{type(exc).__name__}: {exc}") from exc
 
 
-def _extract(page: Page) -> Extracted:
+def _extract(page: Page, universe: SymbolUniverse) -> Extracted:
     root = article_root(page)
     document = trafilatura_document(page)
     body_element = page.tree.find("body")
@@ -67,7 +71,7 @@ def _extract(page: Page) -> Extracted:
         site_name=site_name,
         language=language.split("-")[0].split("_")[0].lower() if language else None,
         description=page.meta("description", "og:description"),
-        tickers=find_tickers(page, root),
+        tickers=find_tickers(page, root, universe),
         body=body,
         paywalled=any(obj.get("isAccessibleForFree") in (False, "False", "false") for obj in page.json_ld()),
     )

@@ -21,10 +21,13 @@ class Ticker:
     exchange: str | None = None
     mentions: int = 1
     evidence: tuple[str, ...] = ()
+    #: The symbol universe (source and version) that lists this symbol; None when it is unlisted
+    #: there (strong evidence such as a cashtag stands without it, weak evidence never does).
+    validated_by: str | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {"symbol": self.symbol, "exchange": self.exchange,
-                "mentions": self.mentions, "evidence": list(self.evidence)}
+        return {"symbol": self.symbol, "exchange": self.exchange, "mentions": self.mentions,
+                "evidence": list(self.evidence), "validated_by": self.validated_by}
 
 
 @dataclass(frozen=True)

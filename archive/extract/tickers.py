@@ -1,9 +1,11 @@
 """Tickers the article itself discusses, each with its evidence; page chrome does not count.
 
-Only strong evidence is used here: cashtags, exchange-qualified mentions, RIC codes and
-price chips in the text, links to quote pages inside the article or in a "stocks mentioned"
-widget, JSON-LD tickerSymbol and a `tickers` meta tag. A bare capitalised word is never
-taken as a ticker.
+Strong evidence stands on its own: cashtags, exchange-qualified mentions, RIC codes and price
+chips in the text, links to quote pages inside the article or in a "stocks mentioned" widget,
+JSON-LD tickerSymbol and a `tickers` meta tag. Weak evidence, a capitalised word in brackets
+after a name ("Nvidia (NVDA)"), counts only when the symbol universe lists it and the word is
+not simply the initials of the name before it ("Artificial Intelligence (AI)"). A bare
+capitalised word on its own is never a ticker.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from lxml.html import HtmlElement
 from archive.extract.model import Ticker
 from archive.extract.page import Page
 from archive.extract.regions import content_elements, content_text, text_of
+from archive.symbols import SymbolUniverse, normalize_symbol
 
 EXCHANGES = {"NASDAQ": "NASDAQ", "NASDAQGS": "NASDAQ", "NASDAQGM": "NASDAQ", "NASDAQCM": "NASDAQ",
              "NYSE": "NYSE", "NYSEARCA": "NYSEARCA", "NYSE ARCA": "NYSEARCA", "NYSE AMERICAN": "NYSEAMERICAN",
@@ -27,13 +30,17 @@ EXCHANGES = {"NASDAQ": "NASDAQ", "NASDAQGS": "NASDAQ", "NASDAQGM": "NASDAQ", "NA
 #: Reuters instrument codes: TSLA.O is Nasdaq, BAC.N is NYSE.
 RIC_EXCHANGES = {"O": "NASDAQ", "OQ": "NASDAQ", "N": "NYSE", "K": "NYSE"}
 _SYMBOL = r"[A-Z]{1,5}(?:[.\-][A-Z]{1,2})?"
-SYMBOL = re.compile(rf"^{_SYMBOL}$")
+SYMBOL = re.compile(rf"^(?:{_SYMBOL}|(?:\d{{3,6}}|[A-Z]{{1,5}})(?:\.[A-Z]{{1,2}})?-[A-Z]{{2}})$")
 CASHTAG = re.compile(rf"(?<![\w$])\$({_SYMBOL})\b(?![.\-]\d)")
 QUALIFIED = re.compile(
     rf"\b({'|'.join(sorted((re.escape(e) for e in EXCHANGES), key=len, reverse=True))})\s*:\s*({_SYMBOL})\b",
     re.IGNORECASE)
-RIC = re.compile(r"\(([A-Z]{1,5})\.(OQ|O|N|K)\)")
-PRICE_CHIP = re.compile(rf"\(({_SYMBOL})\s+[-+]?\d+(?:\.\d+)?%\)")
+# Inline markup often wraps the symbol ("Tesla (<span>TSLA.O</span>)"), so brackets allow spaces.
+RIC = re.compile(r"\(\s*([A-Z]{1,5})\.(OQ|O|N|K)\s*\)")
+PRICE_CHIP = re.compile(rf"\(\s*({_SYMBOL})\s+[-+]?\d+(?:\.\d+)?%\s*\)")
+#: CNBC's non-US forms, kept as shown: "Toyota (7203.T-JP)", "Santos (STO-AU)".
+FOREIGN = re.compile(r"\(\s*((?:\d{3,6}|[A-Z]{1,5})(?:\.[A-Z]{1,2})?-(?:[A-Z]{2}))\s*\)")
+NAMED = re.compile(rf"((?:[A-Z][\w&'’.\-]*\s+){{1,5}})\(\s*({_SYMBOL})\s*\)")
 QUOTE_PATH = re.compile(r"/(?:quote|quotes|symbol|symbols|stock|stocks|ticker|equities)/(.+)$", re.IGNORECASE)
 #: Headings of widgets that list the article's securities, wherever the page puts them.
 WIDGET_HEADING = re.compile(r"^(?:related (?:stocks|tickers|securities)|stocks? mentioned|tickers? mentioned|"
@@ -45,10 +52,13 @@ WIDGET_CLASS = re.compile(r"related-stocks|stocks-mentioned|ticker-list|article-
 Hits = dict[str, list[tuple[str | None, str]]]
 
 
-def find_tickers(page: Page, root: HtmlElement) -> tuple[Ticker, ...]:
+def find_tickers(page: Page, root: HtmlElement, universe: SymbolUniverse | None = None) -> tuple[Ticker, ...]:
     """Tickers found in the article region and its widgets, most-mentioned first."""
     hits: Hits = defaultdict(list)
-    _from_text(content_text(root), hits)
+    text = content_text(root)
+    _from_text(text, hits)
+    if universe is not None:
+        _from_names(text, hits, universe)
     for element in content_elements(root):
         _from_link(element, hits, "link")
     for widget in _widgets(page):
@@ -63,9 +73,11 @@ def find_tickers(page: Page, root: HtmlElement) -> tuple[Ticker, ...]:
         for token in re.split(r"[,;\s]+", value):
             exchange, _, bare = token.rpartition(":")
             _add(hits, bare, EXCHANGES.get(exchange.upper()), "meta")
+    label = f"{universe.source} {universe.version}" if universe is not None else None
     tickers = [
         Ticker(symbol=symbol, exchange=next((e for e, _ in found if e), None), mentions=len(found),
-               evidence=tuple(sorted({kind for _, kind in found})))
+               evidence=tuple(sorted({kind for _, kind in found})),
+               validated_by=label if universe is not None and symbol in universe else None)
         for symbol, found in hits.items()
     ]
     return tuple(sorted(tickers, key=lambda t: (-t.mentions, t.symbol)))
@@ -80,6 +92,22 @@ def _from_text(text: str, hits: Hits) -> None:
         _add(hits, match.group(1), RIC_EXCHANGES[match.group(2)], "ric")
     for match in PRICE_CHIP.finditer(text):
         _add(hits, match.group(1), None, "chip")
+    for match in FOREIGN.finditer(text):
+        _add(hits, match.group(1), None, "foreign")
+
+
+def _from_names(text: str, hits: Hits, universe: SymbolUniverse) -> None:
+    """Weak evidence: "Name (SYM)" where the universe lists SYM and SYM is not the name's initials."""
+    for match in NAMED.finditer(text):
+        words, symbol = match.group(1).split(), match.group(2)
+        initials = "".join(word[0] for word in words).upper()
+        dateline = all(word.isupper() for word in words)  # "SAN FRANCISCO (AP) —"
+        if symbol in hits or dateline or initials.endswith(symbol.replace(".", "")) or \
+                (listing := universe.get(symbol)) is None:
+            if symbol in hits:
+                hits[symbol].append((None, "name"))
+            continue
+        _add(hits, listing.symbol, listing.exchange, "name")
 
 
 def _from_link(element: HtmlElement, hits: Hits, kind: str) -> None:
@@ -88,7 +116,10 @@ def _from_link(element: HtmlElement, hits: Hits, kind: str) -> None:
 
 
 def _add(hits: Hits, symbol: str, exchange: str | None, kind: str) -> None:
-    symbol = symbol.strip().upper().replace("-", ".")
+    """Count one piece of evidence; symbols take one form (BRK-B, BRK/B -> BRK.B), foreign ones stay as shown."""
+    symbol = symbol.strip().upper()
+    if kind != "foreign":
+        symbol = normalize_symbol(symbol) or ""
     if SYMBOL.match(symbol):
         hits[symbol].append((exchange, kind))
 
