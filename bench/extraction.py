@@ -11,6 +11,10 @@ ratio measured in the same run. Fields:
   tickers    micro precision / recall of symbols
   body       first and last sentence of the article are the first and last of the body,
              and none of the page's listed chrome texts are in it
+  body F1    token F1 of the body against a reference span: the page's visible text from the
+             expected first sentence to the expected last one (the manifest has no full gold
+             bodies; captions or promos inside that span count as reference, so this slightly
+             favours recall)
 """
 
 from __future__ import annotations
@@ -62,7 +66,33 @@ def instant(value: str | None) -> datetime | None:
     return parsed.astimezone(timezone.utc).replace(second=0, microsecond=0) if parsed.tzinfo else None
 
 
-def score(expected: dict[str, Any], got: dict[str, Any]) -> dict[str, Any]:
+def reference_span(raw: bytes, first: str, last: str) -> str | None:
+    """The page's visible text from the first expected sentence to the last one, or None."""
+    from lxml import html as lxml_html
+    tree = lxml_html.document_fromstring(raw)
+    for bad in tree.xpath("//script|//style|//noscript"):
+        bad.drop_tree()
+    text = norm(" ".join(tree.itertext()))
+    start = text.find(first[:50])
+    end = text.rfind(last[-50:])
+    if start < 0 or end < 0 or end < start:
+        return None
+    return text[start:end + len(last[-50:])]
+
+
+def token_f1(got: str, reference: str | None) -> float | None:
+    if reference is None:
+        return None
+    from collections import Counter
+    ours_tokens, ref_tokens = Counter(got.lower().split()), Counter(reference.lower().split())
+    overlap = sum((ours_tokens & ref_tokens).values())
+    if not overlap:
+        return 0.0
+    precision, recall = overlap / sum(ours_tokens.values()), overlap / sum(ref_tokens.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+def score(expected: dict[str, Any], got: dict[str, Any], reference: str | None = None) -> dict[str, Any]:
     exp_date = (expected.get("published") or "")[:10] or None
     body = got.get("body") or ""
     paragraphs = [p for p in body.split("\n") if p.strip()]
@@ -77,6 +107,7 @@ def score(expected: dict[str, Any], got: dict[str, Any]) -> dict[str, Any]:
                 if instant(expected.get("published")) else None,
         "tp": len(exp_tickers & got_tickers), "fp": len(got_tickers - exp_tickers),
         "fn": len(exp_tickers - got_tickers),
+        "f1": token_f1(body, reference),
         "body": bool(paragraphs) and norm(paragraphs[0]).startswith(first[:60]) and
                 norm(paragraphs[-1]).endswith(last[-60:]) and not any(x in body for x in excludes),
     }
@@ -97,16 +128,23 @@ def main() -> None:
     totals: dict[str, dict[str, list[Any]]] = {"ours": {}, "trafilatura": {}}
     seconds = {"ours": 0.0, "trafilatura": 0.0}
     failures: list[str] = []
+    per_page_f1: list[tuple[str, float, float]] = []
     for entry in manifest:
         raw = (folder / entry["file"]).read_bytes()
+        reference = reference_span(raw, norm(entry["first_sentence"]), norm(entry["last_sentence"]))
+        f1s = {}
         for name, func in (("trafilatura", plain), ("ours", ours)):
             got, spent = timed(func, raw, entry["url"], repeat=3)
             seconds[name] += spent
-            for field, value in score(entry, got).items():
+            scores = score(entry, got, reference)
+            f1s[name] = scores["f1"]
+            for field, value in scores.items():
                 totals[name].setdefault(field, []).append(value)
             if name == "ours":
-                failures += [f"{entry['file']}: {f}" for f, v in score(entry, got).items()
+                failures += [f"{entry['file']}: {f}" for f, v in scores.items()
                              if v is False and f not in ("tp", "fp", "fn")]
+        if f1s["ours"] is not None:
+            per_page_f1.append((entry["file"], f1s["trafilatura"], f1s["ours"]))
     print(f"{len(manifest)} pages from {folder}\n")
     print(f"{'field':<18}{'trafilatura':>14}{'this project':>14}")
     for field in ("title", "authors", "date", "time", "body"):
@@ -121,6 +159,15 @@ def main() -> None:
         recall = f"{tp / (tp + fn):.2f}" if tp + fn else "n/a"
         totals[name]["pr"] = [f"{precision}/{recall}"]
     print(f"{'tickers P/R':<18}{totals['trafilatura']['pr'][0]:>14}{totals['ours']['pr'][0]:>14}")
+    for name in ("trafilatura", "ours"):
+        values = [v for v in totals[name]["f1"] if v is not None]
+        totals[name]["mean_f1"] = [f"{statistics.mean(values):.3f}"]
+    print(f"{'body token F1':<18}{totals['trafilatura']['mean_f1'][0]:>14}{totals['ours']['mean_f1'][0]:>14}"
+          f"   (mean over {len(per_page_f1)} pages with a reference span)")
+    worse = [(f, t, o) for f, t, o in per_page_f1 if o + 0.005 < t]
+    if worse:
+        print("pages where this project's body F1 is below trafilatura's: " +
+              ", ".join(f"{f} {o:.3f} < {t:.3f}" for f, t, o in worse))
     per_page = {k: v / len(manifest) * 1000 for k, v in seconds.items()}
     print(f"\ntime per page: trafilatura {per_page['trafilatura']:.1f} ms, this project {per_page['ours']:.1f} ms,"
           f" ratio {per_page['ours'] / per_page['trafilatura']:.2f}x")

@@ -82,9 +82,9 @@ def find_dates(page: Page, article_nodes: Iterable) -> tuple[Dated | None, Dated
     published = _structured(page, "datePublished", PUBLISHED_META, "published")
     updated = _structured(page, "dateModified", UPDATED_META, "updated")
     visible_pub, visible_upd = _visible(article_nodes)
-    if visible_pub is None or visible_pub.precision == "date":
-        visible_pub = _first_zoned_time(page) or visible_pub
     published = _more_precise(published, visible_pub)
+    if published is None or published.precision == "date":
+        published = _more_precise(published, _first_zoned_time(page))
     updated = _more_precise(updated, visible_upd)
     if published is None:
         found = find_date(page.tree, url=page.url, original_date=True, extensive_search=False)

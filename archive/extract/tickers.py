@@ -154,14 +154,17 @@ def quote_link(href: str) -> tuple[str, str | None] | None:
 
 def _widgets(page: Page) -> Iterable[HtmlElement]:
     """Containers of "Stocks mentioned"-like widgets that are not inside navigation or a market tape."""
-    for heading in page.tree.xpath("//h2 | //h3 | //h4 | //h5 | //*[@class and string-length(normalize-space()) < 40]"):
-        if WIDGET_HEADING.match(text_of(heading)) and (parent := heading.getparent()) is not None:
-            if not _inside_chrome(parent, allow_self=True):
+    for node in page.tree.xpath("//text()[string-length(normalize-space(.)) > 9]"
+                                "[string-length(normalize-space(.)) < 45]"):
+        heading = node.getparent()
+        if heading is not None and WIDGET_HEADING.match(" ".join(node.split())):
+            if heading.tag in ("a", "span", "strong", "b") and heading.getparent() is not None:
+                heading = heading.getparent()
+            if (parent := heading.getparent()) is not None and not _inside_chrome(parent, allow_self=True):
                 yield parent
-    for element in page.tree.iter():
-        if isinstance(element.tag, str) and WIDGET_CLASS.search(element.get("class", "")):
-            if not _inside_chrome(element, allow_self=True):
-                yield element
+    for element in page.tree.xpath("//*[@class]"):
+        if WIDGET_CLASS.search(element.get("class", "")) and not _inside_chrome(element, allow_self=True):
+            yield element
 
 
 def _inside_chrome(element: HtmlElement, allow_self: bool = False) -> bool:
