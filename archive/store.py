@@ -23,13 +23,15 @@ from sqlalchemy.orm import Session
 
 from archive import fingerprint
 from archive.db import make_engine, upgrade
-from archive.errors import ArchiveError
+from archive.errors import ArchiveError, ExtractionError, NotFound
 from archive.extract.model import Extracted
 from archive.models import Article, Crawl, Fetch, MinhashBand, RawPage, Snapshot, SnapshotTicker
 from archive.urls import canonical_url, site_of
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+Reextractor = Callable[[bytes, str], Extracted]
 
 #: The fields whose change makes a new version, in the order changed_fields lists them
 #: (empty for version 1, which has no predecessor).
@@ -94,20 +96,27 @@ def content_sha256(fields: dict[str, Any]) -> str:
 class ArchiveStore:
     """The archive's write side (and the few reads the crawler needs), over one engine."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, reextract: Reextractor | None = None) -> None:
+        """`reextract` reads a stored raw page again with the current extractor (see `_attribute`)."""
         self.engine = engine
+        self.reextract = reextract
         self._compressor = zstandard.ZstdCompressor(level=10)
 
     @classmethod
-    def open(cls, url: str) -> "ArchiveStore":
-        """Open (and create or migrate) the archive at a database URL."""
+    def open(cls, url: str, reextract: Reextractor | None = None) -> "ArchiveStore":
+        """Open (and create or migrate) the archive at a database URL.
+
+        By default versions are attributed with the project's own extractor (archive.extract).
+        """
+        if reextract is None:
+            from archive.extract import extract as reextract  # noqa: PLC0415 - heavy import, once
         engine = make_engine(url)
         try:
             upgrade(engine)
         except ArchiveError:
             engine.dispose()
             raise
-        return cls(engine)
+        return cls(engine, reextract)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -165,25 +174,77 @@ class ArchiveStore:
         digest = content_sha256(fields)
         latest = session.scalars(select(Snapshot).where(
             Snapshot.article_id == article.id, Snapshot.version == article.latest_version)).first()
+        if latest is not None and latest.content_sha256 != digest:
+            latest = self._attribute(session, article, latest, page.extractor_version)
         if latest is not None and latest.content_sha256 == digest:
             self._add_fetch(session, capture, outcome="unchanged", article_id=article.id)
             article.last_fetched_at = max(article.last_fetched_at, capture.fetched_at)
             return SaveResult("unchanged", article.id, latest.version, False, (), article.duplicate_of_id)
-        changed = () if latest is None else tuple(
-            name for name, value in snapshot_fields(latest).items() if fields[name] != value)
         fetch = self._add_fetch(session, capture, outcome="new" if latest is None else "changed",
                                 article_id=article.id)
-        version = article.latest_version + 1
-        snapshot = _snapshot(page, fields, digest, changed, article.id, version, capture, fetch)
-        session.add(snapshot)
-        session.flush()
-        session.add_all(SnapshotTicker(snapshot_id=snapshot.id, symbol=s) for s in fields["tickers"])
-        article.latest_version = version
+        snapshot = self._add_version(session, article, latest, page, capture.fetched_at, fetch)
         article.last_fetched_at = max(article.last_fetched_at, capture.fetched_at)
         if latest is None:
             self._link_duplicate(session, article, page)
-        return SaveResult("new" if latest is None else "changed", article.id, version, True,
-                          changed, article.duplicate_of_id)
+        return SaveResult("new" if latest is None else "changed", article.id, snapshot.version, True,
+                          tuple(snapshot.changed_fields), article.duplicate_of_id)
+
+    def _add_version(self, session: Session, article: Article, latest: Snapshot | None, page: Extracted,
+                     fetched_at: datetime, fetch: Fetch | None, origin: str = "fetch",
+                     raw_sha256: str | None = None) -> Snapshot:
+        """Append version n+1 with the fields that differ from `latest` (none for version 1)."""
+        fields = content_fields(page)
+        changed = () if latest is None else tuple(
+            name for name, value in snapshot_fields(latest).items() if fields[name] != value)
+        snapshot = _snapshot(page, fields, content_sha256(fields), changed, article.id,
+                             article.latest_version + 1, fetched_at, fetch, origin, raw_sha256)
+        session.add(snapshot)
+        session.flush()
+        session.add_all(SnapshotTicker(snapshot_id=snapshot.id, symbol=s) for s in fields["tickers"])
+        article.latest_version = snapshot.version
+        return snapshot
+
+    def _attribute(self, session: Session, article: Article, latest: Snapshot, extractor_version: str) -> Snapshot:
+        """Separate what the extractor changed from what the publisher changed.
+
+        When the latest version came from an older extractor, its raw page is read again with
+        the current one; if that alone gives different content, the difference is recorded first
+        as a version with origin "reextract" (same capture, same fetch time), so that the next
+        version's changed_fields hold only the publisher's edits. Returns the version to compare with.
+        """
+        if self.reextract is None or latest.extractor_version == extractor_version or not latest.raw_sha256:
+            return latest
+        raw = self._raw_in(session, latest.raw_sha256)
+        try:
+            again = self.reextract(raw, latest.url) if raw is not None else None
+        except ExtractionError:
+            again = None
+        if again is None or not again.is_article or content_sha256(content_fields(again)) == latest.content_sha256:
+            return latest
+        return self._add_version(session, article, latest, again, latest.fetched_at, None, "reextract",
+                                 latest.raw_sha256)
+
+    def reextract_article(self, article_id: int) -> SaveResult:
+        """Read the latest version's raw page again with the current extractor (`archive reextract`).
+
+        Writes a version with origin "reextract" only when the content comes out different;
+        the publisher's history (origin "fetch") is never touched.
+        """
+        def write(session: Session) -> SaveResult:
+            article = session.get(Article, article_id, with_for_update=True)
+            if article is None:
+                raise NotFound(f"no article {article_id} in the archive")
+            latest = session.scalars(select(Snapshot).where(
+                Snapshot.article_id == article.id, Snapshot.version == article.latest_version)).one()
+            current = self._attribute(session, article, latest, "")
+            if current is latest:
+                return SaveResult("unchanged", article.id, latest.version)
+            return SaveResult("reextracted", article.id, current.version, True, tuple(current.changed_fields))
+        return self._retrying(write)
+
+    def _raw_in(self, session: Session, sha256: str) -> bytes | None:
+        blob = session.get(RawPage, sha256)
+        return zstandard.ZstdDecompressor().decompress(blob.zstd) if blob else None
 
     def _article_for(self, session: Session, page: Extracted, seen_at: datetime) -> Article:
         """The article for this canonical URL, inserted if new (safe against a concurrent insert)."""
@@ -251,8 +312,7 @@ class ArchiveStore:
     def raw(self, sha256: str) -> bytes | None:
         """The bytes of a stored page, decompressed."""
         with Session(self.engine) as session:
-            blob = session.get(RawPage, sha256)
-            return zstandard.ZstdDecompressor().decompress(blob.zstd) if blob else None
+            return self._raw_in(session, sha256)
 
     def _retrying(self, write: Callable[[Session], T], attempts: int = 5) -> T:
         """Run one write transaction, retrying when a concurrent writer won a race or held a lock."""
@@ -283,13 +343,14 @@ def _retryable(exc: Exception) -> bool:
 
 
 def _snapshot(page: Extracted, fields: dict[str, Any], digest: str, changed: tuple[str, ...], article_id: int,
-              version: int, capture: Capture, fetch: Fetch) -> Snapshot:
+              version: int, fetched_at: datetime, fetch: Fetch | None, origin: str,
+              raw_sha256: str | None) -> Snapshot:
     def offset(value: datetime | None) -> int | None:
         delta = value.utcoffset() if value else None
         return int(delta.total_seconds() // 60) if delta is not None else None
     return Snapshot(
-        article_id=article_id, version=version, fetched_at=capture.fetched_at, fetch_id=fetch.id,
-        raw_sha256=fetch.raw_sha256, url=page.url, content_sha256=digest, changed_fields=list(changed),
+        article_id=article_id, version=version, fetched_at=fetched_at, fetch_id=fetch.id if fetch else None,
+        raw_sha256=fetch.raw_sha256 if fetch else raw_sha256, url=page.url, origin=origin, content_sha256=digest, changed_fields=list(changed),
         title=fields["title"], authors=fields["authors"], ai_generated=page.ai_generated,
         published_at=page.published_at, published_offset_min=offset(page.published_at),
         published_precision=page.published.precision if page.published else None,
