@@ -12,7 +12,7 @@ from archive.errors import ExtractionError
 from archive.extract.authors import find_authors
 from archive.extract.body import clean_body, trafilatura_document
 from archive.extract.dates import find_dates
-from archive.extract.kind import classify
+from archive.extract.kind import classify, is_paywalled
 from archive.extract.model import EXTRACTOR_VERSION, Dated, Extracted, Ticker
 from archive.extract.page import Page, load_page
 from archive.extract.regions import LEAD_BYLINE, article_root, byline_texts
@@ -73,5 +73,5 @@ def _extract(page: Page, universe: SymbolUniverse) -> Extracted:
         description=page.meta("description", "og:description"),
         tickers=find_tickers(page, root, universe),
         body=body,
-        paywalled=any(obj.get("isAccessibleForFree") in (False, "False", "false") for obj in page.json_ld()),
+        paywalled=is_paywalled(page, body),
     )

@@ -38,3 +38,21 @@ def classify(page: Page, word_count: int) -> tuple[bool, str]:
 def _types(obj: dict) -> list:
     value = obj.get("@type", [])
     return value if isinstance(value, list) else [value]
+
+
+#: What a page says when it shows only a teaser of the article.
+PAYWALL_TEXT = re.compile(r"\b(?:subscribe|subscription|sign in|log in|become a member)\b[^.]{0,40}\b"
+                          r"(?:to (?:continue|keep) reading|to read (?:the|this) (?:full|whole|rest)|"
+                          r"for full access|to unlock)|\bthis (?:article|content) is for (?:subscribers|members)",
+                          re.IGNORECASE)
+
+
+def is_paywalled(page: Page, body: str) -> bool:
+    """The page shows a teaser: JSON-LD says it is not free, or a short body sits beside a
+    "subscribe to continue reading" prompt."""
+    if any(obj.get("isAccessibleForFree") in (False, "False", "false") for obj in page.json_ld()):
+        return True
+    if len(body.split()) >= 250:
+        return False
+    root = page.tree.find("body")
+    return root is not None and bool(PAYWALL_TEXT.search(" ".join(root.itertext())[:50000]))

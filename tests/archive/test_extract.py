@@ -9,7 +9,7 @@ import pytest
 from archive.errors import ExtractionError
 from archive.extract import extract
 from tests.conftest import fixture_page
-from tests.pages import article, listing
+from tests.pages import LOREM, article, listing
 
 URL = "https://news.example.com/markets/chips.html"
 
@@ -95,3 +95,43 @@ def test_ainvest_fixture_title_author_body() -> None:
     for excluded in ("AI Writing Agent Edwin Foster", "Latest Articles", "Stay ahead of the market",
                      "Add a public comment", "No comments yet", "Subscribe", "SPY 602.11"):
         assert excluded not in result.body
+
+
+def test_updated_time_from_an_updated_label() -> None:
+    page = article(extra='<div class="timestamp">Last Updated: Jan. 29, 2025 at 4:02 p.m. ET</div>')
+    result = extract(page, URL)
+    assert result.published is not None and result.published.isoformat() == "2025-01-28T23:57:00-05:00"
+    assert result.updated is not None and result.updated.isoformat() == "2025-01-29T16:02:00-05:00"
+
+
+def test_structured_modified_time_is_the_update() -> None:
+    head = ('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2025-02-03T14:05:00Z",'
+            ' "dateModified": "2025-02-03T16:30:00Z", "author": [{"@type": "Person", "name": "Ana Ruiz"},'
+            ' {"@type": "Organization", "name": "Meridian Wire"}]}</script>')
+    result = extract(article(head=head, byline=""), URL)
+    assert result.updated is not None and result.updated.isoformat() == "2025-02-03T16:30:00+00:00"
+    assert result.authors == ("Ana Ruiz",)
+
+
+@pytest.mark.parametrize("byline, authors", [
+    ("By Jane Doe, Staff Writer", ("Jane Doe",)),
+    ("By JANE DOE and JOHN ROE - AP Business Writers", ("Jane Doe", "John Roe")),
+    ("Reporting by Jane Doe; Editing by Mark Potter", ("Jane Doe",)),
+    ("Jane Doe | John Roe | 2 hours ago", ("Jane Doe", "John Roe")),
+    ("By Market Watch Staff", ()),
+    ("Email the author", ()),
+])
+def test_byline_cleaning(byline: str, authors: tuple[str, ...]) -> None:
+    assert extract(article(byline=byline), URL).authors == authors
+
+
+def test_no_author_is_an_empty_list_never_a_guess() -> None:
+    assert extract(article(byline=""), URL).authors == ()
+
+
+def test_teaser_behind_a_paywall_is_flagged() -> None:
+    teaser = article(paragraphs=LOREM[:1], extra="<p>Subscribe to continue reading this article.</p>")
+    assert extract(teaser, URL).paywalled
+    assert not extract(article(), URL).paywalled
+    head = '<script type="application/ld+json">{"@type": "NewsArticle", "isAccessibleForFree": false}</script>'
+    assert extract(article(head=head), URL).paywalled
