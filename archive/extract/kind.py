@@ -15,21 +15,28 @@ LISTING_PATH = re.compile(
     r"/(?:tags?|topics?|category|categories|authors?|people|quotes?|symbols?|stocks?|search|"
     r"page|archive|sections?|feeds?|login|about|contact)(?:/|$)|^/$|/index\.html?$",
     re.IGNORECASE)
+#: Paths of article pages: a date in the path, or an /article/-like segment.
+ARTICLE_PATH = re.compile(r"/(?:19|20)\d\d[/-]\d\d[/-]\d\d(?:/|$)|/(?:articles?|news|story|stories|opinion|"
+                          r"commentary|analysis|blog|posts?)/[^/]+", re.IGNORECASE)
 MIN_ARTICLE_WORDS = 120
+MIN_BRIEF_WORDS = 20  # a wire brief is one sentence; with structured data saying "article" it is one
 
 
 def classify(page: Page, word_count: int) -> tuple[bool, str]:
     """(is_article, reason). Structured data decides when present; else URL and text length."""
     ld_types = {str(t).lower() for obj in page.json_ld() for t in _types(obj)}
     og_type = (page.meta("og:type") or "").lower()
+    if (ld_types & ARTICLE_TYPES or og_type == "article") and word_count >= MIN_BRIEF_WORDS:
+        return True, "structured data says article"
     if word_count < 50:
         return False, f"too little text ({word_count} words)"
-    if ld_types & ARTICLE_TYPES or og_type == "article":
-        return True, "structured data says article"
+    path = urlsplit(page.url).path
+    if LISTING_PATH.search(path):
+        return False, "listing-like URL"
+    if ARTICLE_PATH.search(path) and word_count >= MIN_ARTICLE_WORDS:
+        return True, f"article-like URL and {word_count} words"  # sites mislabel articles og:type=website
     if og_type and og_type != "article":
         return False, f"og:type is {og_type}"
-    if LISTING_PATH.search(urlsplit(page.url).path):
-        return False, "listing-like URL"
     if word_count >= MIN_ARTICLE_WORDS:
         return True, f"{word_count} words of article text"
     return False, f"too little text ({word_count} words)"

@@ -135,3 +135,23 @@ def test_teaser_behind_a_paywall_is_flagged() -> None:
     assert not extract(article(), URL).paywalled
     head = '<script type="application/ld+json">{"@type": "NewsArticle", "isAccessibleForFree": false}</script>'
     assert extract(article(head=head), URL).paywalled
+
+
+def test_article_mislabelled_website_on_an_article_url_is_an_article() -> None:
+    page = article().replace('content="article"', 'content="website"')
+    assert extract(page, "https://news.example.com/news/articles/2025-01-28/chips-rally").is_article
+    assert not extract(page, "https://news.example.com/markets/").is_article
+
+
+def test_short_wire_brief_with_structured_type_is_an_article() -> None:
+    brief = article(paragraphs=["Acme Corp said on Tuesday its unit reached commercial operation of its "
+                                "100 megawatt solar project in Kings County, California, ahead of schedule."])
+    assert extract(brief, URL).is_article
+    assert not extract(brief.replace('content="article"', 'content="website"'), URL).is_article
+
+
+@pytest.mark.parametrize("path", ["/tag/chips/", "/authors/jane-doe", "/quote/NVDA", "/search?q=x", "/markets/page/2"])
+def test_listing_urls_are_not_articles_without_structured_data(path: str) -> None:
+    page = article().replace('<meta property="og:type" content="article">', "")
+    assert not extract(page, "https://news.example.com" + path).is_article
+    assert extract(page, "https://news.example.com/markets/chips-rally.html").is_article
