@@ -51,7 +51,10 @@ def test_crawl_edit_recrawl_export(site: tuple[Path, object], tmp_path: Path) ->
     db = f"sqlite:///{db_path}"
 
     first = run_cli("crawl", server.url, "--db", db)  # type: ignore[attr-defined]
-    assert "new articles" in first.stdout
+    summary_row = first.stdout.splitlines()[2]
+    assert summary_row.split()[2] == "3"  # new articles
+    for counted in ("empty 1", "http_404 1", "not_html 1", "truncated 1"):
+        assert counted in summary_row  # malformed pages are counted by kind; the crawl went on
     articles = db_rows(db_path, "select canonical_url, latest_version from article order by canonical_url")
     assert [(url.rsplit("/", 1)[1], v) for url, v in articles] == [("a1.html", 1), ("a2.html", 1), ("a3.html", 1)]
     errors = dict(db_rows(db_path, "select url, error from fetch where outcome = 'error'"))
