@@ -1,6 +1,6 @@
 """The `archive` command. Each module adds one family of commands to the group in base.py."""
 
-from archive.cli import crawl, read, reextract, symbols  # noqa: F401 - importing registers the commands
+from archive.cli import crawl, read, reextract, symbols, warc  # noqa: F401 - importing registers the commands
 from archive.cli.base import cli
 
 __all__ = ["cli", "main"]

@@ -11,8 +11,11 @@ AI_BYLINE = re.compile(r"\b(?:generated|written|created)\s+by\s+(?:an\s+)?AI\s+(
                        re.IGNORECASE)
 _PREFIX = re.compile(r"^(?:(?:reporting|written|story|words|analysis|commentary)\s+)?by\s*[:\-]?\s+",
                      re.IGNORECASE)
-_NOT_AUTHOR_SEGMENT = re.compile(r"^\s*(?:editing|edited|additional reporting|compiled|graphics|"
-                                 r"photo|produced|fact[- ]checked)\b", re.IGNORECASE)
+_INNER_BY = re.compile(r"\b(?:post(?:ed)?|written|story|words|report(?:ed)?)\s+by\s+(.+)$", re.IGNORECASE)
+_TRAILING_DATE = re.compile(r"\s+(?:on|at|\||·|-|–)\s+(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+)?"
+                            r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|\d).*$", re.IGNORECASE)
+_NOT_AUTHOR_SEGMENT = re.compile(r"^[\s|]*(?:editing|edited|additional reporting|compiled|graphics|"
+                                 r"photo|produced|fact[- ]checked|tagged|tags|filed under|categor)", re.IGNORECASE)
 _SPLIT = re.compile(r"\s*(?:;|,|&|\band\b|\|)\s*|\s+[-–—]\s+", re.IGNORECASE)
 #: Words that make a byline fragment a role, a desk or page furniture rather than a person.
 _JUNK = re.compile(
@@ -52,7 +55,10 @@ def clean_byline(text: str) -> list[str]:
     for segment in text.split(";"):
         if _NOT_AUTHOR_SEGMENT.match(segment):
             continue
-        segment = _PREFIX.sub("", segment.strip())
+        segment = _PREFIX.sub("", segment.strip(" |"))
+        if (inner := _INNER_BY.search(segment)) and not _PREFIX.match(segment):
+            segment = inner.group(1)  # "Music post by Katie Presley on April 11, 2013"
+        segment = _TRAILING_DATE.sub("", segment)
         for part in _SPLIT.split(segment):
             part = _PREFIX.sub("", part.strip(" .:-–—"))
             if part.isupper():  # "By JORDAN ROBERTSON and RACHEL METZ"

@@ -6,6 +6,7 @@ import re
 from urllib.parse import urlsplit
 
 from archive.extract.page import Page
+from archive.extract.regions import in_chrome, wrapper_limit
 
 ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle",
                  "opinionnewsarticle", "backgroundnewsarticle", "blogposting", "report",
@@ -19,6 +20,7 @@ LISTING_PATH = re.compile(
 ARTICLE_PATH = re.compile(r"/(?:19|20)\d\d[/-]\d\d[/-]\d\d(?:/|$)|/(?:articles?|news|story|stories|opinion|"
                           r"commentary|analysis|blog|posts?)/[^/]+", re.IGNORECASE)
 MIN_ARTICLE_WORDS = 120
+MIN_TEASERS = 3  # linked headlines that make a page a listing
 MIN_BRIEF_WORDS = 20  # a wire brief is one sentence; with structured data saying "article" it is one
 
 
@@ -33,6 +35,8 @@ def classify(page: Page, word_count: int) -> tuple[bool, str]:
     path = urlsplit(page.url).path
     if LISTING_PATH.search(path):
         return False, "listing-like URL"
+    if (teasers := _teasers(page)) >= MIN_TEASERS:
+        return False, f"{teasers} linked teaser headlines"
     if ARTICLE_PATH.search(path) and word_count >= MIN_ARTICLE_WORDS:
         return True, f"article-like URL and {word_count} words"  # sites mislabel articles og:type=website
     if og_type and og_type != "article":
@@ -40,6 +44,13 @@ def classify(page: Page, word_count: int) -> tuple[bool, str]:
     if word_count >= MIN_ARTICLE_WORDS:
         return True, f"{word_count} words of article text"
     return False, f"too little text ({word_count} words)"
+
+
+def _teasers(page: Page) -> int:
+    """Headlines that link to other pages, outside chrome: what a listing or blog index is made of."""
+    links = page.tree.xpath("//h2/a[@href] | //h3/a[@href] | //h2[@class]//a[@href]")
+    limit = wrapper_limit(page)
+    return len({a.get("href") for a in links if not a.get("href", "").startswith("#") and not in_chrome(a, limit)})
 
 
 def _types(obj: dict) -> list:

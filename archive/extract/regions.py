@@ -17,7 +17,7 @@ CHROME = re.compile(
     r"newsletter|subscribe|signup|comments?|share|social|footer|promo|advert|ad-slot|cookie|"
     r"author-bio|bio|disclosure|disclaimer|standards|breadcrumbs?)($|[\s_-])",
     re.IGNORECASE)
-BYLINE = re.compile(r"byline|author|writer|contributor|nitfby|\bby\b", re.IGNORECASE)
+BYLINE = re.compile(r"byline|author|writer|contributor|nitfby|submitted|\bby\b", re.IGNORECASE)
 #: A paragraph that is only a byline ("By Jane Doe and John Roe"): some sites put it in the body.
 LEAD_BYLINE = re.compile(r"^\s*by\s+[A-Z][^.!?]{2,80}$", re.IGNORECASE)
 
@@ -30,9 +30,10 @@ def article_root(page: Page) -> HtmlElement:
     the one around the body's paragraphs, not the first or the largest.
     """
     scores: dict[HtmlElement, float] = {}
+    limit = wrapper_limit(page)
     for paragraph in page.tree.iter("p"):
         length = len(text_of(paragraph))
-        if length < 40 or any(is_chrome(a) for a in paragraph.iterancestors()):
+        if length < 40 or in_chrome(paragraph, limit):
             continue
         parent = paragraph.getparent()
         if parent is None:
@@ -51,20 +52,50 @@ def article_root(page: Page) -> HtmlElement:
     return parent if parent is not None and parent.tag != "html" else best
 
 
+#: Class words that describe a layout rather than a role: "with-navbar", "one-sidebar", "has-comments".
+_MODIFIER = re.compile(r"^(?:with|without|has|no|one|two|three|is|show|hide|layout)[-_]", re.IGNORECASE)
+
+
 def _label(element: HtmlElement) -> str:
-    return f"{element.get('class', '')} {element.get('id', '')}"
+    tokens = f"{element.get('class', '')} {element.get('id', '')}".split()
+    return " ".join(token for token in tokens if not _MODIFIER.match(token))
 
 
-def is_chrome(element: HtmlElement) -> bool:
-    return element.tag in CHROME_TAGS or bool(CHROME.search(_label(element)))
+#: Elements whose classes describe the page layout ("one-sidebar", "has-newsletter"), not their role.
+STRUCTURAL = {"html", "body", "main", "article"}
+
+
+def is_chrome(element: HtmlElement, limit: int | None = None) -> bool:
+    """Navigation, tapes, promos, comments...: by tag, or by a class/id word.
+
+    A class word alone does not make chrome of an element holding `limit` characters of text or
+    more: page wrappers carry layout classes ("one-sidebar", "with-navbar") around the article.
+    """
+    if element.tag in CHROME_TAGS:
+        return True
+    if element.tag in STRUCTURAL or not CHROME.search(_label(element)):
+        return False
+    return limit is None or len(text_of(element)) < limit
+
+
+def in_chrome(element: HtmlElement, limit: int) -> bool:
+    """Whether any ancestor of element is chrome (wrappers bigger than `limit` characters excepted)."""
+    return any(is_chrome(ancestor, limit) for ancestor in element.iterancestors())
+
+
+def wrapper_limit(page: Page) -> int:
+    """Half the text of the page: an element this big is a wrapper, whatever its classes say."""
+    body = page.tree.find("body")
+    return max(len(text_of(body)) // 2, 1) if body is not None else 1
 
 
 def content_elements(root: HtmlElement) -> Iterator[HtmlElement]:
     """Every element below root that is not inside chrome (chrome subtrees are skipped whole)."""
     stack = [root]
+    limit = max(len(text_of(root)) // 2, 1)
     while stack:
         element = stack.pop()
-        if not isinstance(element.tag, str) or (element is not root and is_chrome(element)):
+        if not isinstance(element.tag, str) or (element is not root and is_chrome(element, limit)):
             continue
         yield element
         stack.extend(reversed(list(element)))
@@ -84,12 +115,13 @@ def own_text(element: HtmlElement) -> str:
 def content_text(root: HtmlElement) -> str:
     """The text below root with chrome subtrees left out (their tails, which belong to the parent, kept)."""
     parts: list[str] = []
+    limit = max(len(text_of(root)) // 2, 1)
 
     def walk(element: HtmlElement) -> None:
         if element.text:
             parts.append(element.text)
         for child in element:
-            if isinstance(child.tag, str) and not is_chrome(child):
+            if isinstance(child.tag, str) and not is_chrome(child, limit):
                 walk(child)
             if child.tail:
                 parts.append(child.tail)
@@ -113,6 +145,6 @@ def byline_texts(root: HtmlElement) -> Iterator[str]:
         else:
             continue
         text = " ".join(text.split())
-        if 0 < len(text) <= 160 and text not in seen:
+        if 0 < len(text) <= 400 and text not in seen:
             seen.add(text)
             yield text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from archive.extract.page import Page
-from archive.extract.regions import is_chrome, text_of
+from archive.extract.regions import in_chrome, text_of, wrapper_limit
 
 _TEMPLATE = re.compile(r"\$\{|\{\{|%\(")  # an unrendered template: "${Instrument_CompanyName}"
 _SEPARATOR = re.compile(r"\s+[|\-–—:·]\s+")
@@ -33,7 +33,7 @@ def find_site_name(page: Page) -> str | None:
 
 def find_title(page: Page, root, site_name: str | None, fallback: str | None) -> str | None:
     """JSON-LD headline, og:title, the article's <h1>, <title>: without a site-name suffix."""
-    h1s = root.xpath(".//h1") or [h for h in page.tree.xpath("//h1") if not is_chrome(h)]
+    h1s = root.xpath(".//h1") or [h for h in page.tree.xpath("//h1") if not in_chrome(h, wrapper_limit(page))]
     h1 = next((text for h in h1s if (text := text_of(h))), None)
     headline = next((obj["headline"] for obj in page.json_ld() if isinstance(obj.get("headline"), str)), None)
     titles = page.tree.xpath("//title/text()")

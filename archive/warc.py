@@ -1,0 +1,219 @@
+"""WARC (ISO 28500) out and in: captures that replay in pywb, and collections imported without re-crawling.
+
+Export writes, for every stored capture (a fetch with its raw page) of the selected articles, a
+request record, a response record (status line and headers, raw body, WARC-Date = fetch time,
+payload digest) and a metadata record holding the extraction result of that capture.
+
+Import reads response records (gzip multi-member, streamed) through the same extraction,
+dedup and versioning as a crawl, with WARC-Date as the fetch time. A capture already in the
+archive (same URL, time and bytes) is skipped, so importing a file twice adds nothing.
+Revisit records ("identical payload") are recorded as fetches of unchanged content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterator
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
+from warcio.warcwriter import WARCWriter
+
+from archive.errors import ArchiveError, ExtractionError
+from archive.export import row
+from archive.models import Article, Fetch, RawPage, Snapshot
+from archive.query import Filters, filtered
+from archive.store import ArchiveStore, Capture
+from archive.urls import site_of
+
+log = logging.getLogger(__name__)
+SOFTWARE = "commentary-archive"
+REASONS = {200: "OK", 203: "Non-Authoritative Information", 301: "Moved Permanently", 302: "Found",
+           304: "Not Modified", 404: "Not Found", 410: "Gone", 500: "Internal Server Error"}
+
+
+# -- export ---------------------------------------------------------------------------------------
+
+def captures(engine: Engine, filters: Filters) -> Iterator[tuple[Fetch, RawPage, Snapshot | None]]:
+    """Every fetch with a stored raw page of the articles matching the filters, oldest first."""
+    articles = filtered(select(Article.id).join(Snapshot, Snapshot.article_id == Article.id)
+                        .where(Snapshot.version == Article.latest_version), filters)
+    stmt = (select(Fetch, RawPage, Snapshot)
+            .join(RawPage, RawPage.sha256 == Fetch.raw_sha256)
+            .outerjoin(Snapshot, Snapshot.fetch_id == Fetch.id)
+            .where(Fetch.article_id.in_(articles.scalar_subquery()))
+            .order_by(Fetch.fetched_at, Fetch.id))
+    with Session(engine) as session:
+        for fetch, raw, snapshot in session.execute(stmt.execution_options(yield_per=200)):
+            yield fetch, raw, snapshot
+
+
+def export_warc(engine: Engine, filters: Filters, output: BinaryIO) -> int:
+    """Write the captures as gzipped WARC; returns how many response records were written."""
+    import zstandard
+    writer = WARCWriter(output, gzip=True, warc_version="1.1")
+    writer.write_record(writer.create_warcinfo_record("archive-export.warc.gz", {
+        "software": SOFTWARE, "format": "WARC File Format 1.1",
+        "description": "captures from a commentary archive; metadata records hold extraction results"}))
+    decompressor = zstandard.ZstdDecompressor()
+    written = 0
+    with Session(engine) as session:
+        for fetch, raw, snapshot in captures(engine, filters):
+            body = decompressor.decompress(raw.zstd)
+            date = datetime_to_iso_date(fetch.fetched_at.astimezone(timezone.utc).replace(tzinfo=None), use_micros=True)
+            headers = _http_headers(fetch, raw, len(body))
+            response = writer.create_warc_record(
+                fetch.url, "response", payload=io.BytesIO(body), length=len(body), http_headers=headers,
+                warc_headers_dict={"WARC-Date": date})
+            request = writer.create_warc_record(
+                fetch.url, "request", http_headers=_request_headers(fetch.url),
+                warc_headers_dict={"WARC-Date": date,
+                                   "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID")})
+            writer.write_record(response)
+            writer.write_record(request)
+            writer.write_record(_metadata(writer, session, fetch, snapshot, response, date))
+            written += 1
+    return written
+
+
+def _http_headers(fetch: Fetch, raw: RawPage, length: int) -> StatusAndHeaders:
+    """The response's status line and the headers the archive keeps (type, validators, length)."""
+    status = fetch.status or 200
+    headers = [("Content-Type", raw.content_type or "text/html"), ("Content-Length", str(length))]
+    if fetch.etag:
+        headers.append(("ETag", fetch.etag))
+    if fetch.last_modified:
+        headers.append(("Last-Modified", fetch.last_modified))
+    return StatusAndHeaders(f"{status} {REASONS.get(status, 'OK')}", headers, protocol="HTTP/1.1")
+
+
+def _request_headers(url: str) -> StatusAndHeaders:
+    from urllib.parse import urlsplit
+    parts = urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return StatusAndHeaders(f"GET {target} HTTP/1.1", [("Host", parts.netloc), ("User-Agent", SOFTWARE)],
+                            is_http_request=True)
+
+
+def _metadata(writer: WARCWriter, session: Session, fetch: Fetch, snapshot: Snapshot | None,
+              response, date: str):  # type: ignore[no-untyped-def]
+    """The extraction result of this capture (the version it made, or how it was judged)."""
+    content: dict[str, object] = {"outcome": fetch.outcome, "article_id": fetch.article_id}
+    if snapshot is not None:
+        article = session.get(Article, snapshot.article_id)
+        assert article is not None
+        content["version"] = {k: v for k, v in row(snapshot, article).items() if k != "body"}
+    payload = json.dumps(content, ensure_ascii=False, default=str).encode()
+    return writer.create_warc_record(
+        fetch.url, "metadata", payload=io.BytesIO(payload), length=len(payload),
+        warc_content_type="application/json",
+        warc_headers_dict={"WARC-Date": date,
+                           "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID")})
+
+
+# -- import ---------------------------------------------------------------------------------------
+
+@dataclass
+class ImportReport:
+    """What an import did, by outcome (new, changed, unchanged, same_raw, not_article, error, skipped...)."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+
+
+def import_warc(store: ArchiveStore, paths: list[Path], *, sites: tuple[str, ...] = (),
+                since: datetime | None = None, extract: Callable | None = None,
+                progress: Callable[[int], None] | None = None) -> ImportReport:
+    """Import response and revisit records from WARC files; a broken file is reported, what came before kept."""
+    if extract is None:
+        from archive.extract import extract
+    report = ImportReport()
+    for path in paths:
+        try:
+            with open(path, "rb") as stream:
+                for record in ArchiveIterator(stream):
+                    outcome = _import_record(store, record, sites, since, extract)
+                    report.counts[outcome] += 1
+                    if progress and outcome != "ignored":
+                        progress(sum(report.counts.values()) - report.counts["ignored"])
+        except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
+            report.counts["broken"] += 1
+            report.errors.append(f"{path}: stopped at a broken record ({type(exc).__name__}: {exc}); "
+                                 "everything before it was imported")
+            log.warning("%s", report.errors[-1])
+    return report
+
+
+def _import_record(store: ArchiveStore, record, sites: tuple[str, ...], since: datetime | None,  # type: ignore[no-untyped-def]
+                   extract: Callable) -> str:
+    if record.rec_type not in ("response", "revisit") or record.http_headers is None:
+        return "ignored"
+    url = record.rec_headers.get_header("WARC-Target-URI") or ""
+    if not url.startswith(("http://", "https://")):
+        return "ignored"
+    content_type = (record.http_headers.get_header("Content-Type") or "").lower()
+    if "html" not in content_type:
+        return "not_html"
+    if sites and site_of(url) not in {s.lower().removeprefix("www.") for s in sites}:
+        return "skipped_site"
+    fetched_at = iso_date_to_datetime(record.rec_headers.get_header("WARC-Date")).replace(tzinfo=timezone.utc)
+    if since and fetched_at < since:
+        return "skipped_date"
+    status = int(record.http_headers.get_statuscode() or 0) or None
+    capture = dict(url=url, fetched_at=fetched_at, status=status, content_type=content_type,
+                   etag=record.http_headers.get_header("ETag"),
+                   last_modified=record.http_headers.get_header("Last-Modified"))
+    if record.rec_type == "revisit":
+        return _import_revisit(store, Capture(**capture))
+    body = record.content_stream().read()
+    if getattr(record.raw_stream, "limit", 0) > 0:  # the file ended inside this record
+        raise EOFError(f"record for {url} is cut short: {record.raw_stream.limit} of {record.length} bytes missing")
+    sha = hashlib.sha256(body).hexdigest()
+    if _already_imported(store, url, fetched_at, sha):
+        return "already_imported"
+    cap = Capture(raw=body, **capture)
+    if status != 200:
+        return store.save_error(cap, f"http_{status}: HTTP {status} in the WARC").outcome
+    if (previous := store.seen_raw(url, sha)) is not None:
+        return store.save_same_raw(cap, previous).outcome
+    try:
+        page = extract(body, url)
+    except ExtractionError as exc:
+        return store.save_error(cap, f"{exc.kind}: {exc}").outcome
+    return store.save(page, cap).outcome
+
+
+def _import_revisit(store: ArchiveStore, capture: Capture) -> str:
+    """An identical-payload revisit: the URL served the same content as its last capture."""
+    with Session(store.engine) as session:
+        previous = session.scalars(select(Fetch).where(Fetch.url == capture.url, Fetch.outcome != "error")
+                                   .order_by(Fetch.fetched_at.desc()).limit(1)).first()
+        if previous is None:
+            return "revisit_unresolved"
+        done = session.scalar(select(Fetch.id).where(Fetch.url == capture.url, Fetch.fetched_at == capture.fetched_at,
+                                                     Fetch.outcome == "same_raw"))
+    if done is not None:
+        return "already_imported"
+    return store.save_same_raw(capture, previous).outcome
+
+
+def _already_imported(store: ArchiveStore, url: str, fetched_at: datetime, sha: str) -> bool:
+    with Session(store.engine) as session:
+        return session.scalar(select(Fetch.id).where(Fetch.url == url, Fetch.fetched_at == fetched_at,
+                                                     Fetch.raw_sha256 == sha).limit(1)) is not None
+
+
+def check_readable(path: Path) -> None:
+    if not path.is_file():
+        raise ArchiveError(f"no such WARC file: {path}")
