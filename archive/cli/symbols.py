@@ -13,21 +13,10 @@ from urllib.parse import urlsplit
 
 import click
 
-from archive.errors import ArchiveError, BadInput
+from archive.errors import BadInput
 from archive.symbols import SEC_URL, SymbolUniverse, default_data_dir, import_csv, load_universe, update_from_url
 from archive.table import render
-from archive.cli.base import cli
-
-
-class OneLineErrors(click.Group):
-    """The archive's own errors become one line on stderr and exit status 1, run alone or under `archive`."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except ArchiveError as exc:
-            lines = str(exc).strip().splitlines() or [type(exc).__name__]
-            raise click.ClickException(lines[0]) from exc
+from archive.cli.base import ArchiveGroup, cli
 
 
 def data_dir_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -42,7 +31,7 @@ def exchange_table(universe: SymbolUniverse) -> str:
     return render(["exchange", "symbols"], rows + [["total", len(universe)]])
 
 
-@click.group(cls=OneLineErrors)
+@click.group(cls=ArchiveGroup)
 def symbols() -> None:
     """The list of real tickers that weak ticker evidence is checked against.
 
