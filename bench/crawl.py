@@ -1,0 +1,182 @@
+"""Crawl throughput: this project against bare Scrapy and bare trafilatura, measured in one run.
+
+Usage:  python bench/crawl.py [--pages 2000] [--keep DIR]
+
+A site of N realistic article pages (the real pages of ../shared/fixtures/pages, or the bundled
+sample articles when that folder is absent, with their paragraphs replaced by sentences drawn at
+random from all of them, so that no two bodies are alike) plus listing pages is served from a
+separate process, with no artificial delay. Measured, each in its own child process:
+  1. bare Scrapy: a minimal spider that only downloads the same pages (the network floor),
+  2. bare trafilatura: bare_extraction with metadata over the same pages, serially, one process
+     (the CPU floor for one core),
+  3. `archive crawl` of the site into a fresh SQLite archive, end to end,
+  4. `archive crawl` again over the unchanged site (the incremental cost).
+It prints pages/s, wall time and peak memory of each, and the ratios the issue sets targets for:
+(3) / (2) time at most 0.6, (3) / (4) at least 10, peak memory of (3) under 500 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "archive" / "demo" / "site"
+FIXTURES = ROOT.parent / "shared" / "fixtures" / "pages"
+PARAGRAPH = re.compile(r"(<p(?:\s[^>]*)?>)([^<]{40,}?)(</p>)", re.S)
+
+
+def build_site(folder: Path, pages: int, seed: int = 7) -> list[Path]:
+    """N article pages made from the sample articles, plus listing pages of 100 links each."""
+    rng = random.Random(seed)
+    if FIXTURES.is_dir():
+        templates = sorted(FIXTURES.glob("*.html"))
+    else:
+        templates = [SITE / entry["path"].lstrip("/") for entry in json.loads((SITE / "manifest.json").read_text())]
+    sentences = [s for t in templates for p in PARAGRAPH.findall(t.read_text(encoding="utf-8", errors="replace"))
+                 for s in re.split(r"(?<=\.) ", p[1]) if len(s) > 40 and "<" not in s]
+    (folder / "a").mkdir(parents=True)
+    written = []
+    for number in range(pages):
+        template = templates[number % len(templates)].read_text(encoding="utf-8", errors="replace")
+        def vary(match: re.Match[str]) -> str:
+            return match.group(1) + " ".join(rng.sample(sentences, 3)) + match.group(3)
+        html = PARAGRAPH.sub(vary, template).replace("</h1>", f" ({number})</h1>", 1)
+        html = re.sub(r'<link rel="canonical"[^>]*>', "", html)
+        html = re.sub(r"""href=("[^"]*"|'[^']*')""", 'href="#"', html)  # only the listings link pages
+        path = folder / "a" / f"{number}.html"
+        path.write_text(html)
+        written.append(path)
+    for start in range(0, pages, 100):
+        links = "".join(f'<li><a href="/a/{n}.html">Story {n}</a></li>' for n in range(start, min(start + 100, pages)))
+        nxt = f'<a href="/list/{start + 100}.html">next</a>' if start + 100 < pages else ""
+        (folder / "list").mkdir(exist_ok=True)
+        (folder / "list" / f"{start}.html").write_text(
+            f'<html><head><title>Latest</title><meta property="og:type" content="website"></head>'
+            f'<body><ul>{links}</ul>{nxt}</body></html>')
+    (folder / "index.html").write_text('<html><head><meta property="og:type" content="website"></head>'
+                                       '<body><a href="/list/0.html">Latest</a></body></html>')
+    (folder / "robots.txt").write_text("User-agent: *\nAllow: /\n")
+    return written
+
+
+BARE_SPIDER = textwrap.dedent('''
+    import scrapy
+    class Bare(scrapy.Spider):
+        name = "bare"
+        def parse(self, response):
+            for href in response.css("a::attr(href)").getall():
+                yield response.follow(href, self.parse)
+''')
+
+TRAFILATURA = textwrap.dedent('''
+    import sys, pathlib
+    from trafilatura import bare_extraction
+    for path in sorted(pathlib.Path(sys.argv[1]).glob("a/*.html")):
+        bare_extraction(path.read_text(), url="http://127.0.0.1/" + path.name, with_metadata=True)
+''')
+
+MEASURE = textwrap.dedent('''
+    import resource, subprocess, sys, time, json
+    start = time.perf_counter()
+    done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "peak_mb": peak, "code": done.returncode, "err": done.stderr[-2000:]}))
+''')
+
+
+def measure(command: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
+    """Wall time and peak RSS of a command, from a fresh wrapper process."""
+    out = subprocess.run([sys.executable, "-c", MEASURE, *command], capture_output=True, text=True,
+                         env={**os.environ, **(env or {})}, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if result["code"] != 0:
+        raise SystemExit(f"{' '.join(command[:4])}... failed:\n{result['err']}")
+    return result
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--keep", type=Path, help="build the site here and keep it")
+    args = parser.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="bench-crawl-"))
+    site = work / "site"
+    if not site.exists():
+        print(f"building {args.pages} pages in {site} ...", file=sys.stderr)
+        build_site(site, args.pages)
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+                               "--directory", str(site)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        (work / "bare.py").write_text(BARE_SPIDER)
+        (work / "traf.py").write_text(TRAFILATURA)
+        db = work / "bench.db"
+        db.unlink(missing_ok=True)
+        print("1/4 bare Scrapy ...", file=sys.stderr)
+        bare = _bare_scrapy(work, url)
+        print("2/4 bare trafilatura ...", file=sys.stderr)
+        traf = measure([sys.executable, str(work / "traf.py"), str(site)])
+        crawl = [sys.executable, "-m", "archive", "crawl", url, "--db", f"sqlite:///{db}", "--allow-private-addresses"]
+        print("3/4 archive crawl ...", file=sys.stderr)
+        first = measure(crawl)
+        print("4/4 archive crawl again ...", file=sys.stderr)
+        second = measure(crawl)
+    finally:
+        server.terminate()
+    pages = args.pages
+    rows = [("bare Scrapy (download only)", bare), ("bare trafilatura (1 core)", traf),
+            ("archive crawl, fresh archive", first), ("archive crawl, unchanged site", second)]
+    print(f"\n{pages} article pages, {os.cpu_count()} cores\n")
+    print(f"{'run':<32}{'seconds':>9}{'pages/s':>9}{'peak MB':>9}")
+    for name, result in rows:
+        print(f"{name:<32}{result['seconds']:>9.1f}{pages / result['seconds']:>9.0f}{result['peak_mb']:>9.0f}")
+    print(f"\ncrawl / bare trafilatura time: {first['seconds'] / traf['seconds']:.2f}  (target <= 0.6)")
+    print(f"crawl / bare Scrapy time:      {first['seconds'] / bare['seconds']:.2f}")
+    print(f"first / second crawl time:     {first['seconds'] / second['seconds']:.1f}  (target >= 10)")
+    print(f"peak memory of the crawl:      {first['peak_mb']:.0f} MB  (target < 500)")
+
+
+def _bare_scrapy(work: Path, url: str) -> dict[str, float]:
+    """A spider that follows every link and keeps nothing, with the project's politeness settings."""
+    runner = work / "run_bare.py"
+    runner.write_text(textwrap.dedent(f'''
+        import sys
+        sys.path.insert(0, {str(work)!r})
+        sys.path.insert(0, {str(ROOT)!r})
+        from scrapy.crawler import CrawlerProcess
+        from scrapy.settings import Settings
+        from crawler import settings as project
+        from bare import Bare
+        settings = Settings()
+        settings.setmodule(project)  # the same politeness: robots.txt, AutoThrottle, concurrency
+        settings.update({{"ITEM_PIPELINES": {{}}, "DOWNLOADER_MIDDLEWARES": {{}}, "EXTENSIONS": {{}},
+                         "LOG_LEVEL": "WARNING"}})
+        process = CrawlerProcess(settings)
+        process.crawl(Bare, start_urls=[{url!r}])
+        process.start()
+    '''))
+    return measure([sys.executable, str(runner)])
+
+
+if __name__ == "__main__":
+    main()
