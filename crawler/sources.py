@@ -1,0 +1,131 @@
+"""The sources file: which sites to crawl, from where (start pages, feeds, sitemaps), and how politely.
+
+    [defaults]
+    delay = 1.0            # seconds between requests to one site
+    concurrency = 2        # requests in flight per site
+
+    [[site]]
+    name = "example"
+    start_urls = ["https://www.example-news.com/markets/"]
+    feeds = ["https://www.example-news.com/rss.xml"]
+    sitemaps = ["https://www.example-news.com/news-sitemap.xml"]
+    allow = ["/20\\\\d\\\\d/"]   # regexes on URL paths: pages that may be articles (others only followed)
+    deny = ["/video/"]          # never fetched
+
+See sources.example.toml at the top of the repository for a commented example.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from archive.errors import BadInput
+from archive.urls import site_of
+
+KNOWN_KEYS = {"name", "start_urls", "feeds", "sitemaps", "allow", "deny", "delay", "concurrency", "user_agent"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """One site to crawl."""
+
+    name: str
+    start_urls: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    allow: tuple[re.Pattern[str], ...] = ()
+    deny: tuple[re.Pattern[str], ...] = ()
+    delay: float | None = None
+    concurrency: int | None = None
+    user_agent: str | None = None
+    sites: frozenset[str] = field(default_factory=frozenset)
+
+    def may_be_article(self, url: str) -> bool:
+        """Allowed as an article page (no allow rules: any page may be)."""
+        path = urlsplit(url).path
+        return not self.allow or any(p.search(path) for p in self.allow)
+
+    def refuses(self, url: str) -> bool:
+        path = urlsplit(url).path
+        return any(p.search(path) for p in self.deny)
+
+    def owns(self, url: str) -> bool:
+        return site_of(url) in self.sites
+
+
+def load_sources(path: Path, only: tuple[str, ...] = ()) -> list[Source]:
+    """Read and check a sources file; `only` keeps the named sites. Errors are one line each."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise BadInput(f"no sources file at {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"{path}: not valid TOML: {exc}") from exc
+    defaults = data.get("defaults", {})
+    sites = data.get("site", [])
+    if not isinstance(sites, list) or not sites:
+        raise BadInput(f"{path}: no [[site]] entries")
+    sources = [_source(path, number, {**defaults, **entry}) for number, entry in enumerate(sites, 1)]
+    names = [s.name for s in sources]
+    if len(set(names)) != len(names):
+        raise BadInput(f"{path}: site names must be unique")
+    if only:
+        unknown = set(only) - set(names)
+        if unknown:
+            raise BadInput(f"{path}: no site named {', '.join(sorted(unknown))} (sites: {', '.join(names)})")
+        sources = [s for s in sources if s.name in only]
+    return sources
+
+
+def _source(path: Path, number: int, entry: dict[str, Any]) -> Source:
+    where = f"{path}: site {number}"
+    unknown = set(entry) - KNOWN_KEYS
+    if unknown:
+        raise BadInput(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    name = entry.get("name")
+    if not isinstance(name, str) or not name:
+        raise BadInput(f"{where}: needs a name")
+    urls = {key: _urls(f"{where} ({name}) {key}", entry.get(key, [])) for key in ("start_urls", "feeds", "sitemaps")}
+    if not any(urls.values()):
+        raise BadInput(f"{where} ({name}): needs start_urls, feeds or sitemaps")
+    return Source(
+        name=name, **{k: tuple(v) for k, v in urls.items()},
+        allow=_patterns(f"{where} ({name}) allow", entry.get("allow", [])),
+        deny=_patterns(f"{where} ({name}) deny", entry.get("deny", [])),
+        delay=_number(f"{where} ({name}) delay", entry.get("delay"), float),
+        concurrency=_number(f"{where} ({name}) concurrency", entry.get("concurrency"), int),
+        user_agent=entry.get("user_agent"),
+        sites=frozenset(site_of(u) for values in urls.values() for u in values),
+    )
+
+
+def _urls(where: str, values: Any) -> list[str]:
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise BadInput(f"{where}: must be a list of URLs")
+    for value in values:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise BadInput(f"{where}: not an http(s) URL: {value}")
+    return values
+
+
+def _patterns(where: str, values: Any) -> tuple[re.Pattern[str], ...]:
+    if not isinstance(values, list):
+        raise BadInput(f"{where}: must be a list of regular expressions")
+    try:
+        return tuple(re.compile(v) for v in values)
+    except (re.error, TypeError) as exc:
+        raise BadInput(f"{where}: bad regular expression: {exc}") from exc
+
+
+def _number(where: str, value: Any, kind: type) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+        raise BadInput(f"{where}: must be a non-negative number")
+    return kind(value)
