@@ -1,13 +1,24 @@
-"""Engines and schema: one place that knows SQLite's PRAGMAs and how to run the migrations."""
+"""Engines and schema: one place that knows SQLite's PRAGMAs and how to run the migrations.
+
+Transactions on SQLite are SQLAlchemy's, not the sqlite3 module's: the module's legacy mode
+runs SELECT and DDL outside any transaction, so a migration killed half way left half a schema
+and a read-then-write could race another writer. Here every transaction begins with BEGIN, and
+writes (`WRITE_OPTIONS`) with BEGIN IMMEDIATE: the write lock is taken before anything is read,
+so two writers can never both compute the same next version.
+"""
 
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
@@ -15,6 +26,15 @@ from archive.errors import ArchiveError, BadInput
 
 DEFAULT_DB_URL = "sqlite:///archive.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: How long a SQLite writer waits for another writer's lock, in seconds, unless the URL says
+#: otherwise (`sqlite:///archive.db?timeout=5`); after that the write fails as "locked".
+DEFAULT_BUSY_TIMEOUT = 30.0
+#: Execution options for a write transaction: BEGIN IMMEDIATE on SQLite (ignored elsewhere).
+WRITE_OPTIONS: dict[str, Any] = {"archive_write": True}
+#: Concurrent migrations of one PostgreSQL database queue on this advisory lock (any constant key).
+_MIGRATION_LOCK = "SELECT pg_advisory_xact_lock(1634890600)"
+#: Alembic keeps its migration context in a module global: one migration per process at a time.
+_MIGRATING = threading.Lock()
 
 
 def normalise_url(url: str) -> str:
@@ -27,32 +47,57 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for the archive at `url`; SQLite gets WAL, foreign keys and a busy timeout."""
+    """An engine for the archive at `url`; SQLite gets WAL, foreign keys, a busy timeout and real
+    transactions (see the module docstring)."""
     url = normalise_url(url)
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise BadInput(f"not a database URL: {url!r}") from exc
-    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+    sqlite = parsed.get_backend_name() == "sqlite"
+    if sqlite and parsed.database and parsed.database != ":memory:":
         directory = Path(parsed.database).expanduser().resolve().parent
         if not directory.is_dir():
             raise BadInput(f"directory for the SQLite archive does not exist: {directory}")
+    connect_args: dict[str, Any] = {}
+    if sqlite and "timeout" not in parsed.query:
+        connect_args["timeout"] = DEFAULT_BUSY_TIMEOUT  # sqlite3's timeout is SQLite's busy timeout
     try:
-        engine = create_engine(url, future=True, pool_pre_ping=parsed.get_backend_name() != "sqlite")
+        engine = create_engine(url, pool_pre_ping=not sqlite, connect_args=connect_args)
     except (NoSuchModuleError, ImportError) as exc:
         raise BadInput(f"no driver for {parsed.drivername}: install the 'postgres' extra ({exc})") from exc
+    except (TypeError, ValueError) as exc:
+        raise BadInput(f"bad option in database URL {url!r}: {exc}") from exc
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+    elif engine.dialect.name == "postgresql":
+        event.listen(engine, "begin", _postgresql_begin)
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    dbapi_connection.isolation_level = None  # the module emits no BEGIN: _sqlite_begin does
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    immediate = connection.get_execution_options().get("archive_write")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _postgresql_begin(connection: Connection) -> None:
+    if connection.get_execution_options().get("archive_migrate"):
+        connection.exec_driver_sql(_MIGRATION_LOCK)
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine, for write transactions (BEGIN IMMEDIATE on SQLite)."""
+    return engine.execution_options(**WRITE_OPTIONS)
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -62,15 +107,29 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+def at_head(engine: Engine) -> bool:
+    """Whether the schema is already the newest: then opening the archive writes nothing."""
+    heads = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+    with engine.connect() as connection:
+        return set(MigrationContext.configure(connection).get_current_heads()) == heads
+
+
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration (creates it in an empty database)."""
+    """Bring the schema to the newest migration (creates it in an empty database).
+
+    One transaction, holding the write lock (SQLite) or an advisory lock (PostgreSQL): two
+    processes opening a new archive at once migrate it once, and a migration killed half way
+    leaves the previous schema, not half of the next.
+    """
     try:
-        command.upgrade(alembic_config(engine), "head")
+        if at_head(engine):
+            return
+        with _MIGRATING:
+            command.upgrade(alembic_config(engine.execution_options(archive_migrate=True, **WRITE_OPTIONS)), "head")
     except ArchiveError:
         raise
     except Exception as exc:
         raise ArchiveError(f"cannot migrate the archive at {engine.url.render_as_string()}: {exc}") from exc
-
 
 
 def env_db_url() -> str:

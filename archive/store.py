@@ -18,11 +18,11 @@ from typing import Any, Callable, TypeVar
 import zstandard
 from sqlalchemy import ColumnElement, Engine, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from archive import fingerprint
-from archive.db import make_engine, upgrade
+from archive.db import make_engine, upgrade, writer
 from archive.errors import ArchiveError, ExtractionError, NotFound
 from archive.extract.model import Extracted
 from archive.models import Article, Crawl, Fetch, MinhashBand, RawPage, Snapshot, SnapshotTicker
@@ -99,6 +99,7 @@ class ArchiveStore:
     def __init__(self, engine: Engine, reextract: Reextractor | None = None) -> None:
         """`reextract` reads a stored raw page again with the current extractor (see `_attribute`)."""
         self.engine = engine
+        self.writer = writer(engine)  # write transactions take SQLite's write lock first
         self.reextract = reextract
         self._compressor = zstandard.ZstdCompressor(level=10)
 
@@ -123,24 +124,28 @@ class ArchiveStore:
 
     # -- crawl runs -------------------------------------------------------------------------
     def begin_crawl(self, command: dict[str, Any]) -> int:
-        with Session(self.engine) as session, session.begin():
+        def write(session: Session) -> int:
             crawl = Crawl(started_at=_now(), command=command, stats={})
             session.add(crawl)
             session.flush()
             return crawl.id
+        return self._retrying(write)
 
     def finish_crawl(self, crawl_id: int, stats: dict[str, Any]) -> None:
-        with Session(self.engine) as session, session.begin():
-            session.execute(update(Crawl).where(Crawl.id == crawl_id).values(finished_at=_now(), stats=stats))
+        self._retrying(lambda session: session.execute(
+            update(Crawl).where(Crawl.id == crawl_id).values(finished_at=_now(), stats=stats)))
 
     # -- the crawler's shortcut ------------------------------------------------------------
     def seen_raw(self, url: str, raw_sha256: str) -> Fetch | None:
         """The last successful fetch of `url` when it served exactly these bytes: skip extraction."""
-        with Session(self.engine) as session:
-            last = session.scalars(
-                select(Fetch).where(Fetch.url == url, Fetch.outcome != "error")
-                .order_by(Fetch.id.desc()).limit(1)).first()
-            return last if last is not None and last.raw_sha256 == raw_sha256 else None
+        try:
+            with Session(self.engine) as session:
+                last = session.scalars(
+                    select(Fetch).where(Fetch.url == url, Fetch.outcome != "error")
+                    .order_by(Fetch.id.desc()).limit(1)).first()
+        except SQLAlchemyError as exc:
+            raise ArchiveError(f"database read failed: {getattr(exc, 'orig', exc)}") from exc
+        return last if last is not None and last.raw_sha256 == raw_sha256 else None
 
     # -- writes ------------------------------------------------------------------------------
     def save_error(self, capture: Capture, error: str) -> SaveResult:
@@ -315,17 +320,27 @@ class ArchiveStore:
             return self._raw_in(session, sha256)
 
     def _retrying(self, write: Callable[[Session], T], attempts: int = 5) -> T:
-        """Run one write transaction, retrying when a concurrent writer won a race or held a lock."""
+        """Run one write transaction, retrying when a concurrent writer won a race or held a lock.
+
+        Every database failure leaves as ArchiveError (the transaction rolled back, nothing half
+        written): a full disk, a lock held longer than the busy timeout, a lost connection.
+        """
         for attempt in range(1, attempts + 1):
             try:
-                with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                with Session(self.writer, expire_on_commit=False) as session, session.begin():
                     return write(session)
             except (IntegrityError, OperationalError) as exc:
-                if attempt == attempts or not _retryable(exc):
-                    raise ArchiveError(f"database write failed: {exc.orig}") from exc
-                log.warning("write conflict (%s), retrying %d/%d", exc.orig, attempt, attempts)
+                if attempt == attempts or not _retryable(exc) or (attempt >= 2 and _waited_for_lock(exc)):
+                    raise ArchiveError(f"database write failed: {_reason(exc)}") from exc
+                log.warning("write conflict (%s), retrying %d/%d", _reason(exc), attempt, attempts)
                 time.sleep(0.05 * attempt)
+            except SQLAlchemyError as exc:
+                raise ArchiveError(f"database write failed: {_reason(exc)}") from exc
         raise AssertionError("unreachable")
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    return " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
 
 
 def _published_before(new: datetime | None, existing: datetime | None) -> bool:
@@ -334,6 +349,12 @@ def _published_before(new: datetime | None, existing: datetime | None) -> bool:
 
 def _any_band(bands: list[int]) -> ColumnElement[bool]:
     return or_(*(and_(MinhashBand.band == i, MinhashBand.hash == h) for i, h in enumerate(bands)))
+
+
+def _waited_for_lock(exc: Exception) -> bool:
+    """SQLite's "database is locked" comes after the whole busy timeout was spent waiting (writes
+    begin IMMEDIATE): one more try is worth it, five are not; the caller may retry later."""
+    return "database is locked" in str(getattr(exc, "orig", exc))
 
 
 def _retryable(exc: Exception) -> bool:

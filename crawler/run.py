@@ -12,7 +12,7 @@ from scrapy.settings import Settings
 from scrapy.utils.log import configure_logging
 from scrapy.utils.reactor import install_reactor
 
-from crawler import settings as default_settings
+from crawler import resolver, settings as default_settings
 from crawler.spiders.site import SiteSpider
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ def run_crawls(jobs: Sequence[CrawlJob], log_level: str = "WARNING") -> list[dic
         for job in jobs:
             if job.before:
                 job.before()
+            resolver.install(reactor, job.allow_private)
             runner = AsyncCrawlerRunner(job.scrapy_settings())
             runners.append(runner)
             crawler = runner.create_crawler(SiteSpider)
@@ -81,8 +82,8 @@ def run_crawls(jobs: Sequence[CrawlJob], log_level: str = "WARNING") -> list[dic
             return
         stopping.append(True)
         log.warning("stopping after the requests in flight (Ctrl-C again to stop at once)")
-        for runner in runners:
-            reactor.callFromThread(runner.stop)
+        for runner in runners:  # stop() is a coroutine: it must be scheduled, not just called
+            reactor.callFromThread(lambda runner=runner: deferred_from_coro(runner.stop()))
 
     def finished(result: Any) -> None:
         if hasattr(result, "value") and hasattr(result, "getTraceback"):

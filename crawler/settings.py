@@ -19,10 +19,19 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
-DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_TIMEOUT = 30  # seconds; `archive crawl --timeout` overrides it
 RETRY_TIMES = 2
-DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # a 10 MB page is not an article; Scrapy logs and drops it
+# A fetch that failed for good is recorded with its error kind and counted in the summary; Scrapy's
+# own "gave up retrying" line would repeat it on stderr for every page, so it goes to the INFO log.
+RETRY_GIVE_UP_LOG_LEVEL = "INFO"
+# 429 is not here: crawler.middlewares.RetryAfter retries it after the delay the server asks for.
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
+# A page larger than this (sent or announced, or after decompression) is not an article: Scrapy
+# logs a warning naming the size, and the fetch is recorded with error kind too_large.
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+# A body shorter than its Content-Length is a failed fetch (kind data_loss), never half a page.
+DOWNLOAD_FAIL_ON_DATALOSS = True
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 # Errors are recorded per page; the crawl never depends on a single response.
@@ -34,7 +43,9 @@ FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "WARNING"
 
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.middlewares.PrivateAddressGuard": 50,
+    "crawler.middlewares.PrivateAddressGuard": 50,   # first: nothing else runs for a refused request
+    "crawler.middlewares.RetryAfter": 560,           # sees responses before Scrapy's RetryMiddleware (550)
+    "crawler.middlewares.RedirectLoopGuard": 610,    # sees redirects before RedirectMiddleware (600)
 }
 # crawler.progress.Progress is added by crawler.run when ARCHIVE_PROGRESS is on.
 EXTENSIONS: dict[str, int] = {}
@@ -47,8 +58,23 @@ ITEM_PIPELINES = {
 ARCHIVE_DB_URL = os.environ.get("ARCHIVE_DB_URL", "sqlite:///archive.db")
 # Fetch loopback/private addresses too: only for tests and the bundled demo.
 ARCHIVE_ALLOW_PRIVATE_ADDRESSES = os.environ.get("ARCHIVE_ALLOW_PRIVATE_ADDRESSES", "") in ("1", "true", "yes")
-# Threads that run extraction off the reactor thread.
-ARCHIVE_EXTRACT_THREADS = 2
+# Worker processes that run extraction off the reactor thread, and the time one page may take:
+# a worker still busy after ARCHIVE_EXTRACT_TIMEOUT seconds is killed and replaced, and the page
+# is recorded with error kind extract_timeout (a pathological page cannot stall the crawl).
+ARCHIVE_EXTRACT_WORKERS = 2
+ARCHIVE_EXTRACT_TIMEOUT = 30.0
+# A 429 (or 503) with Retry-After is retried after that many seconds, up to RETRY_TIMES, if the
+# wait is at most ARCHIVE_RETRY_AFTER_MAX seconds; a 429 without the header waits the default.
+ARCHIVE_RETRY_AFTER_MAX = 120.0
+ARCHIVE_RETRY_AFTER_DEFAULT = 5.0
+# A page whose database write fails (disk full; locked past the busy timeout, which the URL sets:
+# sqlite:///archive.db?timeout=30) is retried ARCHIVE_WRITE_RETRIES times, ARCHIVE_WRITE_RETRY_DELAY
+# seconds apart, then counted as archive/write_failed. After ARCHIVE_WRITE_FAILURES_MAX failed writes
+# in a row (for any pages) the crawl stops, since nothing more could be kept; pages in flight are
+# reported, and `archive crawl` exits non-zero naming how many pages were fetched but not stored.
+ARCHIVE_WRITE_RETRIES = 3
+ARCHIVE_WRITE_RETRY_DELAY = 1.0
+ARCHIVE_WRITE_FAILURES_MAX = 5
 # A progress line on stderr every ARCHIVE_PROGRESS_INTERVAL seconds (the CLI turns it on for terminals).
 ARCHIVE_PROGRESS = False
 ARCHIVE_PROGRESS_INTERVAL = 5.0

@@ -1,4 +1,4 @@
-"""Page -> Extracted, off the reactor thread; an unchanged page (same bytes) skips extraction."""
+"""Page -> Extracted in worker processes with a time limit; an unchanged page (same bytes) skips extraction."""
 
 from __future__ import annotations
 
@@ -11,30 +11,37 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
-from archive.errors import ExtractionError
+from archive.errors import ArchiveError, ExtractionError
 from archive.extract import extract
 from archive.store import ArchiveStore
 from crawler.items import PageItem
+from pipelines.workers import ExtractorPool
 
 log = logging.getLogger(__name__)
 
 
 class ExtractPipeline:
-    """Runs archive.extract in worker threads. Reads ARCHIVE_DB_URL, ARCHIVE_EXTRACT_THREADS."""
+    """Runs archive.extract in an ExtractorPool (pipelines.workers): a page that takes longer than
+    ARCHIVE_EXTRACT_TIMEOUT seconds is recorded as extract_timeout and the crawl moves on.
+    Reads ARCHIVE_DB_URL, ARCHIVE_EXTRACT_WORKERS, ARCHIVE_EXTRACT_TIMEOUT."""
 
-    def __init__(self, store: ArchiveStore, stats: StatsCollector, threads: int) -> None:
-        self.store, self.stats = store, stats
-        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="extract")
+    def __init__(self, store: ArchiveStore, stats: StatsCollector, pool: ExtractorPool) -> None:
+        self.store, self.stats, self.pool = store, stats, pool
+        self.lookups = ThreadPoolExecutor(max_workers=2, thread_name_prefix="extract-db")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ExtractPipeline":
-        url = crawler.settings.get("ARCHIVE_DB_URL")
+        settings = crawler.settings
+        url = settings.get("ARCHIVE_DB_URL")
         if not url:
             raise NotConfigured("ARCHIVE_DB_URL is empty")
-        return cls(ArchiveStore.open(url), crawler.stats, crawler.settings.getint("ARCHIVE_EXTRACT_THREADS", 2))
+        pool = ExtractorPool(extract, settings.getint("ARCHIVE_EXTRACT_WORKERS", 2),
+                             settings.getfloat("ARCHIVE_EXTRACT_TIMEOUT", 30.0))
+        return cls(ArchiveStore.open(url), crawler.stats, pool)
 
     def close_spider(self, spider: object = None) -> None:
-        self.pool.shutdown(wait=True)
+        self.lookups.shutdown(wait=True)
+        self.pool.close()
         self.store.close()
 
     async def process_item(self, item: PageItem, spider: object = None) -> PageItem:
@@ -42,16 +49,21 @@ class ExtractPipeline:
             return item
         loop = asyncio.get_running_loop()
         sha = hashlib.sha256(item.body).hexdigest()
-        previous = await loop.run_in_executor(self.pool, self.store.seen_raw, item.url, sha)
+        try:
+            previous = await loop.run_in_executor(self.lookups, self.store.seen_raw, item.url, sha)
+        except ArchiveError:  # cannot tell: extract again, the store decides
+            log.warning("could not look up earlier fetches of %s", item.url, exc_info=True)
+            previous = None
         if previous is not None:
             item.same_raw = previous
             self.stats.inc_value("extract/skipped_same_raw")
             return item
         try:
-            item.extracted = await loop.run_in_executor(self.pool, extract, item.body, item.url)
+            item.extracted = await self.pool.extract(item.body, item.url)
             self.stats.inc_value("extract/ok")
         except ExtractionError as exc:
             item.error = f"{exc.kind}: {exc}"
             self.stats.inc_value("extract/failed")
+            self.stats.inc_value(f"extract/failed/{exc.kind}")
             log.warning("cannot extract %s: %s", item.url, item.error)
         return item

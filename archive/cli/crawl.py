@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from archive.cli.base import cli, db_option, open_engine, private_option
 from archive.db import make_engine
@@ -33,9 +34,12 @@ def init(db_url: str) -> None:
 @click.option("--max-pages", type=click.IntRange(min=0), default=0, help="Stop after this many pages (0: no limit).")
 @click.option("--depth", type=click.IntRange(min=0), default=0, help="Follow links this deep (0: no limit).")
 @private_option
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              envvar="ARCHIVE_DOWNLOAD_TIMEOUT",
+              help="Seconds to wait for a page; then it is recorded as a timeout. Env: ARCHIVE_DOWNLOAD_TIMEOUT.")
 @click.option("-v", "--verbose", is_flag=True, help="Log Scrapy's progress.")
 def crawl(urls: tuple[str, ...], db_url: str, max_pages: int, depth: int, allow_private_addresses: bool,
-          verbose: bool) -> None:
+          timeout: float, verbose: bool) -> None:
     """Crawl sites from their start URLs (same-site links only) into the archive.
 
     Listing, tag and author pages are followed but only articles are kept.
@@ -50,13 +54,29 @@ def crawl(urls: tuple[str, ...], db_url: str, max_pages: int, depth: int, allow_
             raise click.BadParameter(f"not an http(s) URL: {url}", param_hint="URLS")
     from crawler.run import CrawlJob, run_crawls
     open_engine(db_url).dispose()  # fail fast on a bad database, before any fetching
-    job = CrawlJob(list(urls), db_url, max_pages, depth, allow_private_addresses, progress=sys.stderr.isatty())
+    job = CrawlJob(list(urls), db_url, max_pages, depth, allow_private_addresses, progress=sys.stderr.isatty(),
+                   settings={"DOWNLOAD_TIMEOUT": timeout})
     stats = run_crawls([job],
                        log_level="INFO" if verbose else "WARNING")
     click.echo(crawl_summary(stats))
     engine = make_engine(db_url)
-    click.echo("\n" + archive_summary(counts(engine)))
-    engine.dispose()
+    try:
+        click.echo("\n" + archive_summary(counts(engine)))
+    except SQLAlchemyError as exc:
+        click.echo(f"cannot read the archive's totals: {getattr(exc, 'orig', exc)}", err=True)
+    finally:
+        engine.dispose()
+    lost, error = not_stored(stats)
+    if lost:
+        raise click.ClickException(f"{lost} page(s) fetched but not stored ({error}); "
+                                   "fix the database and crawl again")
+
+
+def not_stored(all_stats: list[dict[str, Any]]) -> tuple[int, str | None]:
+    """How many pages the crawls fetched but could not write, and the last write error."""
+    lost = sum(int(stats.get("archive/write_failed", 0)) for stats in all_stats)
+    errors = [stats["archive/write_error"] for stats in all_stats if stats.get("archive/write_error")]
+    return lost, errors[-1] if errors else None
 
 
 def crawl_summary(all_stats: list[dict[str, Any]]) -> str:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
 from lxml import etree, html as lxml_html
-from trafilatura.utils import decode_file
+from trafilatura.utils import detect_encoding
 
 from archive.errors import ExtractionError
 
@@ -81,18 +82,114 @@ def load_page(raw: bytes | str, url: str) -> Page:
     head = data[:4096]
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ExtractionError("not_html", "the page holds binary data, not HTML")
-    text = decode_file(data)
+    text = decode(data)
     if len(_CONTROL.findall(text[:4096])) > 8:
         raise ExtractionError("not_html", "the page holds binary data, not HTML")
     if b"<" not in head:
         raise ExtractionError("not_html", "the page has no HTML markup")
     if _looks_truncated(data, text):
         raise ExtractionError("truncated", "the page stops mid-document (no </body> or </html>): truncated")
+    text = without_controls(text)
     try:
         tree = lxml_html.document_fromstring(text.encode("utf-8"), parser=_parser())
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError("parse_error", f"the page cannot be parsed: {exc}") from exc
     return Page(url=url, text=text, tree=tree)
+
+
+#: C0 controls but tab, newline and carriage return; DEL; C1 controls. Never text in a page, and a
+#: terminal obeys them: ESC [2J clears the screen, ESC ] 52 writes the clipboard. Removed before
+#: parsing, as raw characters and as character references, so no field can carry them to
+#: `archive show`, a table or an export.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_REFERENCE = re.compile(r"&#([xX][0-9a-fA-F]{1,8}|[0-9]{1,10});?")
+
+
+def without_controls(text: str) -> str:
+    """The text with control characters (see _UNSAFE) and references to them removed."""
+    text = _UNSAFE.sub("", text)
+    return _REFERENCE.sub(_drop_unsafe_reference, text) if "&#" in text else text
+
+
+def _drop_unsafe_reference(match: re.Match[str]) -> str:
+    number = match.group(1)
+    code = int(number[1:], 16) if number[0] in "xX" else int(number)
+    if code >= 0x110000 or not _UNSAFE.match(chr(code)):
+        return match.group(0)
+    if 0x80 <= code <= 0x9F:  # HTML reads &#128;..&#159; as windows-1252 (&#150; is an en dash)
+        return "" if _UNSAFE.match(_CP1252[code]) else _CP1252[code]
+    return ""
+
+
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_DECLARED = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([a-z0-9_.:-]+)""", re.IGNORECASE)
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+#: Labels that mean windows-1252 on the web (WHATWG Encoding): pages labelled latin-1 use its quotes.
+_MEANS_CP1252 = {"ascii", "iso8859-1", "cp1252"}
+#: What a statistical detector answers for Latin-script text in a single-byte encoding; its few
+#: accented letters are too little evidence to tell these apart, and windows-1252 is what pages use.
+_LATIN_GUESSES = {"cp1250", "cp1252", "cp1254", "cp1257", "iso8859-1", "iso8859-2", "iso8859-9",
+                  "iso8859-13", "iso8859-15", "iso8859-16", "mac-latin2", "mac-roman", "cp437", "cp850", "cp775"}
+#: windows-1252 with its five unassigned bytes as the C1 controls they stand for (as browsers do).
+_CP1252 = [bytes([b]).decode("cp1252", "ignore") or chr(b) for b in range(256)]
+
+
+def _legacy_bytes(error: UnicodeError) -> tuple[str, int]:
+    """Decode the bytes that failed as windows-1252: stray legacy bytes inside a UTF-8 page."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return "".join(_CP1252[b] for b in error.object[error.start:error.end]), error.end
+
+
+codecs.register_error("archive-cp1252", _legacy_bytes)
+
+
+def decode(data: bytes) -> str:
+    """Bytes to text, the way browsers read real pages: a BOM wins, then valid UTF-8, then the
+    charset the page declares, then windows-1252 for Latin text.
+
+    Why not a detector alone: a page in windows-1252 mislabelled UTF-8 is common, and detectors
+    take its few accented letters for Central European text ("naïve" came out "naďve").
+    A UTF-8 page with a few stray windows-1252 bytes keeps its UTF-8 and reads only those as 1252.
+    """
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom):].decode(codec, "replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    declared = _declared_charset(data[:4096])
+    if declared is not None and declared != "utf-8":
+        codec = "cp1252" if declared in _MEANS_CP1252 else declared
+        try:
+            return data.decode(codec, "archive-cp1252" if codec == "cp1252" else "strict")
+        except UnicodeDecodeError:
+            pass  # labelled wrongly as well
+    in_sequences = sum(len(m) for m in _UTF8_SEQUENCE.findall(data))
+    if in_sequences and in_sequences * 2 >= sum(1 for b in data if b >= 0x80):
+        return data.decode("utf-8", "archive-cp1252")
+    guesses = [_codec_name(g) for g in detect_encoding(data)]
+    if not guesses or guesses[0] in _LATIN_GUESSES:
+        return data.decode("cp1252", "archive-cp1252")
+    for guess in guesses:
+        try:
+            return data.decode(guess or "", "strict")
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("cp1252", "archive-cp1252")
+
+
+def _declared_charset(head: bytes) -> str | None:
+    match = _DECLARED.search(head)
+    return _codec_name(match.group(1).decode("ascii")) if match else None
+
+
+def _codec_name(label: str) -> str | None:
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
 
 
 def _looks_truncated(data: bytes, text: str) -> bool:

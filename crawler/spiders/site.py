@@ -7,13 +7,12 @@ from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Iterable
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
-from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from archive.urls import canonical_url, site_of
+from crawler.failures import describe
 from crawler.items import PageItem
 
 log = logging.getLogger(__name__)
@@ -55,18 +54,12 @@ class SiteSpider(scrapy.Spider):
     def failed(self, failure: Failure) -> Iterable[PageItem]:
         """A failed fetch is an item too: it is recorded and counted, and the crawl goes on."""
         request = failure.request  # type: ignore[attr-defined]
-        if failure.check(HttpError):
-            response = failure.value.response
-            kind, message = f"http_{response.status}", f"HTTP {response.status}"
-            status: int | None = response.status
-        elif failure.check(IgnoreRequest):
-            kind, message, status = "refused", str(failure.value) or "refused", None
-        else:
-            kind = type(failure.value).__name__
-            message, status = str(failure.value) or kind, None
-        log.info("fetch failed: %s: %s", request.url, message)
-        yield PageItem(url=request.url, fetched_at=datetime.now(timezone.utc), status=status,
-                       error=f"{kind}: {message}")
+        url = (request.meta.get("redirect_urls") or [request.url])[0]  # the link followed, not where it led
+        failed = describe(failure, self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        self.crawler.stats.inc_value(f"crawl/failed/{failed.kind}")
+        log.info("fetch failed: %s: %s", url, failed.error)
+        yield PageItem(url=url, fetched_at=datetime.now(timezone.utc), status=failed.status,
+                       error=failed.error)
 
 
 def _header(response: Response, name: str) -> str | None:

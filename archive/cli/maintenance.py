@@ -1,0 +1,56 @@
+"""`archive check` and `archive backup`: is the archive whole, and a safe copy of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from archive.backup import backup as run_backup
+from archive.check import check as run_check
+from archive.cli.base import cli, db_option, open_engine
+
+
+@cli.command()
+@db_option
+@click.option("--quick", is_flag=True, help="Skip decompressing and hashing every stored raw page.")
+def check(db_url: str, quick: bool) -> None:
+    """Check the archive's integrity; exit status 1 with one line per kind of problem.
+
+    Checks that every reference resolves, every raw page named by a fetch or version is stored
+    and matches its sha256, versions run 1..n per article with latest_version = n, each version's
+    content hash matches its fields, and the ticker, fingerprint and full-text indexes agree.
+    Safe while a crawl runs.
+
+    \b
+    Example:
+        archive check --db sqlite:///research.db
+    """
+    engine = open_engine(db_url)
+    try:
+        report = run_check(engine, blobs=not quick)
+    finally:
+        engine.dispose()
+    for problem in report.problems:
+        click.echo(problem.line())
+    click.echo(report.summary(), err=not report.ok)
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.argument("dest", type=click.Path(path_type=Path))
+@db_option
+@click.option("--force", is_flag=True, help="Replace DEST if it exists.")
+def backup(dest: Path, db_url: str, force: bool) -> None:
+    """Copy a SQLite archive to DEST consistently, even while a crawl is writing to it.
+
+    Uses SQLite's online backup API (one read transaction: the copy is the archive as of one
+    commit). For PostgreSQL use pg_dump.
+
+    \b
+    Example:
+        archive backup backups/archive-2025-01-31.db --db sqlite:///archive.db
+    """
+    result = run_backup(db_url, dest, overwrite=force)
+    click.echo(f"backed up to {result.path} ({result.size / 1e6:.1f} MB in {result.seconds:.1f} s)")

@@ -1,0 +1,162 @@
+"""Database errors: a full disk or a locked database is a clear error and a non-zero exit, never a
+silent loss. Pages in flight are retried, then counted; the archive stays whole; the next run
+completes the work."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy.statscollectors import MemoryStatsCollector
+from scrapy.utils.test import get_crawler
+
+from archive.errors import ArchiveError
+from archive.extract import extract
+from archive.store import SaveResult
+from crawler.items import PageItem
+from pipelines.store import StorePipeline
+from tests import chaos
+from tests.conftest import run_cli
+from tests.faultserver import FaultServer
+from tests.pages import article
+
+SITE = Path(__file__).resolve().parents[1] / "archive" / "demo" / "site"
+ROOT = Path(__file__).resolve().parents[1]
+NOT_STORED = re.compile(r"^Error: (\d+) page\(s\) fetched but not stored \(database write failed: (.+)\); "
+                        r"fix the database and crawl again$", re.MULTILINE)
+
+
+def page_count(path: Path) -> int:
+    with sqlite3.connect(path) as connection:
+        return connection.execute("PRAGMA page_count").fetchone()[0]
+
+
+def stored_fetches(path: Path) -> int:
+    with sqlite3.connect(path) as connection:
+        return connection.execute("SELECT count(*) FROM fetch").fetchone()[0]
+
+
+@pytest.mark.slow
+def test_full_disk_stops_the_crawl_with_a_count_and_the_next_run_completes(tmp_path: Path) -> None:
+    path = tmp_path / "archive.db"
+    db = f"sqlite:///{path}"
+    run_cli("init", "--db", db)
+    with FaultServer(root=SITE) as server:
+        full = chaos.run("crawl", server.url, "--db", db, "--allow-private-addresses",
+                         chaos=("--sqlite-max-pages", str(page_count(path) + 25)))  # about 100 kB more
+        assert full.returncode == 1
+        (lost, reason), = NOT_STORED.findall(full.stderr)
+        assert int(lost) > 0 and reason == "database or disk is full"
+        assert full.stderr.strip().splitlines()[-1].startswith("Error: ")  # the last line says it all
+        summary = full.stdout.splitlines()[2].split()
+        assert stored_fetches(path) == int(summary[1])  # what the summary says was kept, was kept
+        assert run_cli("check", "--db", db).returncode == 0  # nothing half written
+
+        again = run_cli("crawl", server.url, "--db", db)
+    assert "ok: 35 articles, 35 versions" in run_cli("check", "--db", db).stdout
+    assert again.returncode == 0
+
+
+@pytest.mark.slow
+def test_a_lock_held_past_the_busy_timeout_mid_crawl(tmp_path: Path) -> None:
+    path = tmp_path / "archive.db"
+    db = f"sqlite:///{path}?timeout=0.2"  # the busy timeout, in seconds
+    run_cli("init", "--db", db)
+    env = {**os.environ, "ARCHIVE_ALLOW_PRIVATE_ADDRESSES": "1"}
+    with FaultServer(root=SITE, slow=0.03) as server:
+        crawl = subprocess.Popen([sys.executable, "-m", "archive", "crawl", server.url, "--db", db], cwd=ROOT,
+                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        holder = sqlite3.connect(path, isolation_level=None)
+        deadline = time.monotonic() + 30
+        while stored_fetches(path) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        holder.execute("BEGIN IMMEDIATE")  # another writer that does not let go
+        try:
+            out, err = crawl.communicate(timeout=120)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert crawl.returncode == 1
+        (lost, reason), = NOT_STORED.findall(err)
+        assert int(lost) > 0 and reason == "database is locked"
+        assert "retry 1 of 3" in err  # pages were retried before they were given up
+        assert run_cli("check", "--db", db).returncode == 0
+        run_cli("crawl", server.url, "--db", db)
+    assert "ok: 35 articles, 35 versions" in run_cli("check", "--db", db).stdout
+
+
+@pytest.mark.slow
+def test_a_database_locked_before_the_crawl_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "archive.db"
+    db = f"sqlite:///{path}?timeout=0.1"
+    run_cli("init", "--db", db)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with FaultServer({"/": article().encode()}) as server:
+            result = run_cli("crawl", server.url, "--db", db, check=False)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == "Error: database write failed: database is locked"
+    assert server.requests == []  # nothing fetched that could not be kept
+
+
+# -- the pipeline alone ----------------------------------------------------------------------------
+class FlakyStore:
+    """An ArchiveStore stand-in whose writes fail `failures` times, then succeed."""
+
+    def __init__(self, failures: int, seconds: float = 0.0) -> None:
+        self.failures, self.seconds, self.calls = failures, seconds, 0
+
+    def save(self, page: Any, capture: Any) -> SaveResult:
+        self.calls += 1
+        time.sleep(self.seconds)  # waiting out the busy timeout
+        if self.calls <= self.failures:
+            raise ArchiveError("database write failed: database is locked")
+        return SaveResult("new", 1, 1, True)
+
+    save_error = save_same_raw = save
+
+    def close(self) -> None:
+        pass
+
+
+def run_items(pipeline: StorePipeline, count: int) -> None:
+    import asyncio
+    page = extract(article(), "https://news.example.com/a.html")
+
+    async def go() -> None:
+        items = [PageItem(url=f"https://news.example.com/{i}.html", fetched_at=datetime.now(timezone.utc),
+                          status=200, body=b"x", extracted=page) for i in range(count)]
+        await asyncio.gather(*(pipeline.process_item(item) for item in items))
+
+    asyncio.run(go())
+
+
+def test_a_passing_lock_is_retried_not_lost() -> None:
+    stats = MemoryStatsCollector(get_crawler())
+    pipeline = StorePipeline(FlakyStore(failures=2), stats, {}, retries=3, retry_delay=0.01)  # type: ignore[arg-type]
+    run_items(pipeline, 1)
+    assert stats.get_value("archive/new") == 1 and stats.get_value("archive/write_failed") is None
+
+
+def test_writes_that_keep_failing_stop_the_crawl_and_every_page_is_counted() -> None:
+    stats, stops = MemoryStatsCollector(get_crawler()), []
+    pipeline = StorePipeline(FlakyStore(failures=10_000, seconds=0.05), stats, {}, retries=2,  # type: ignore[arg-type]
+                             retry_delay=0.01,
+                             failures_max=4, stop=stops.append)
+    run_items(pipeline, 20)
+    assert stops == ["archive_write_failed"]
+    assert stats.get_value("archive/write_failed") == 20 and stats.get_value("archive/fetches") is None
+    assert pipeline.store.calls <= 5  # after the 4th failure (and the write already under way), none waits
+    assert stats.get_value("archive/write_error") == "database write failed: database is locked"
