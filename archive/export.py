@@ -1,17 +1,38 @@
-"""Export rows: one JSON object per version, with a stable, documented schema (docs/export-schema.json)."""
+"""Export: one record per version with a stable, documented schema (docs/export-schema.json).
+
+Rows stream from the database in batches (plain columns, not ORM objects) and are written as
+they come, so an export of millions of versions runs in constant memory. Three formats:
+JSON lines (the reference form), CSV (flat: lists joined with "; ", tickers as symbols, no body
+unless asked for) and Parquet (needs the optional `parquet` extra, pyarrow).
+"""
 
 from __future__ import annotations
 
-import json
+import csv
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator, TextIO
+from types import SimpleNamespace
+from typing import IO, Any, Iterator, TextIO
 
-from sqlalchemy import Engine
+import orjson
+from sqlalchemy import Engine, Text, cast, null
+from sqlalchemy.orm import Session
 
+from archive.errors import BadInput
 from archive.models import Article, Snapshot
-from archive.query import Filters, iter_versions
+from archive.query import Filters, reading, select_versions
 
-SCHEMA_VERSION = 1
+__all__ = ["SCHEMA_VERSION", "FORMATS", "CSV_COLUMNS", "row", "local_time", "export_rows", "write_jsonl",
+           "write_csv", "write_parquet", "write", "format_for", "csv_columns"]
+
+SCHEMA_VERSION = 2  # 2: adds `origin`
+FORMATS = ("jsonl", "csv", "parquet")
+
+#: CSV columns, in order: every JSONL field except the nested or long ones (body comes last, on request).
+CSV_COLUMNS = ("article_id", "version", "url", "canonical_url", "site", "site_name", "fetched_at", "first_seen_at",
+               "title", "authors", "ai_generated", "published_at", "published_precision", "updated_at", "tickers",
+               "language", "description", "word_count", "paywalled", "content_sha256", "raw_sha256",
+               "changed_fields", "duplicate_of", "origin", "extractor_version", "schema_version")
+CSV_LIST_SEPARATOR = "; "
 
 
 def local_time(value: datetime | None, offset_min: int | None, precision: str | None) -> str | None:
@@ -24,8 +45,8 @@ def local_time(value: datetime | None, offset_min: int | None, precision: str | 
     return value.astimezone(zone).isoformat()
 
 
-def row(snapshot: Snapshot, article: Article) -> dict[str, Any]:
-    """The export form of one version of one article."""
+def row(snapshot: Any, article: Any) -> dict[str, Any]:
+    """The export form of one version of one article (ORM objects, or one plain row given twice)."""
     return {
         "article_id": article.id,
         "version": snapshot.version,
@@ -51,20 +72,171 @@ def row(snapshot: Snapshot, article: Article) -> dict[str, Any]:
         "raw_sha256": snapshot.raw_sha256,
         "changed_fields": list(snapshot.changed_fields),
         "duplicate_of": article.duplicate_of_id,
+        "origin": snapshot.origin,
         "extractor_version": snapshot.extractor_version,
         "schema_version": SCHEMA_VERSION,
     }
 
 
-def export_rows(engine: Engine, filters: Filters, *, all_versions: bool = False) -> Iterator[dict[str, Any]]:
-    for snapshot, article in iter_versions(engine, filters, all_versions=all_versions):
-        yield row(snapshot, article)
+_SNAPSHOT_COLUMNS = ("version", "url", "site_name", "fetched_at", "title", "authors", "ai_generated",
+                     "published_at", "published_offset_min", "published_precision", "updated_at",
+                     "updated_offset_min", "updated_precision", "tickers", "language", "description",
+                     "word_count", "paywalled", "content_sha256", "raw_sha256", "changed_fields", "origin",
+                     "extractor_version")
 
 
+#: Read as JSON text and decoded with orjson: json.loads was a fifth of an export's time.
+_JSON_COLUMNS = ("authors", "tickers", "changed_fields")
+
+
+def _columns(with_body: bool) -> list[Any]:
+    columns = [Article.id, Article.canonical_url, Article.site, Article.first_seen_at, Article.duplicate_of_id]
+    columns += [cast(getattr(Snapshot, name), Text).label(name) if name in _JSON_COLUMNS else getattr(Snapshot, name)
+                for name in _SNAPSHOT_COLUMNS]
+    return columns + [Snapshot.body if with_body else null().label("body")]
+
+
+def export_rows(engine: Engine, filters: Filters, *, all_versions: bool = False, with_body: bool = True,
+                batch: int = 1000) -> Iterator[dict[str, Any]]:
+    """Matching versions in article then version order, streamed a batch at a time.
+
+    Without `with_body` the body is not read at all (it is most of the bytes) and rows carry None.
+    """
+    stmt = (select_versions(_columns(with_body), filters, all_versions=all_versions)
+            .order_by(Article.id, Snapshot.version).execution_options(yield_per=batch))
+    with Session(engine) as session:
+        for item in reading(session.execute, stmt):
+            flat = SimpleNamespace(**item._mapping)  # one flat row: the version's and the article's columns
+            for name in _JSON_COLUMNS:
+                setattr(flat, name, orjson.loads(getattr(flat, name)))
+            yield row(flat, flat)
+
+
+# -- writers --------------------------------------------------------------------------------------
 def write_jsonl(rows: Iterator[dict[str, Any]], output: TextIO) -> int:
-    """Write rows as JSON lines; returns how many were written."""
+    """Write rows as JSON lines (UTF-8, compact); returns how many were written.
+
+    orjson rather than json: on article bodies it is what lets an export exceed 20,000 lines/s.
+    """
     written = 0
     for item in rows:
-        output.write(json.dumps(item, ensure_ascii=False) + "\n")
+        output.write(orjson.dumps(item, option=orjson.OPT_APPEND_NEWLINE).decode())
         written += 1
     return written
+
+
+def csv_columns(with_body: bool) -> tuple[str, ...]:
+    return CSV_COLUMNS + (("body",) if with_body else ())
+
+
+def csv_cell(name: str, value: Any) -> Any:
+    """One flat CSV value: lists joined, tickers by symbol, booleans as true/false, None as empty."""
+    if value is None:
+        return ""
+    if name == "tickers":
+        return CSV_LIST_SEPARATOR.join(t["symbol"] for t in value)
+    if isinstance(value, list):
+        return CSV_LIST_SEPARATOR.join(map(str, value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def write_csv(rows: Iterator[dict[str, Any]], output: TextIO, *, with_body: bool = False) -> int:
+    """Write rows as CSV with a header (columns: csv_columns); returns how many rows were written."""
+    columns = csv_columns(with_body)
+    writer = csv.writer(output, lineterminator="\n")
+    writer.writerow(columns)
+    written = 0
+    for item in rows:
+        writer.writerow([csv_cell(name, item[name]) for name in columns])
+        written += 1
+    return written
+
+
+def _pyarrow() -> Any:
+    try:
+        import pyarrow  # noqa: PLC0415 - optional dependency
+        import pyarrow.parquet  # noqa: F401, PLC0415
+    except ImportError as exc:
+        raise BadInput("Parquet export needs pyarrow: pip install 'commentary-archive[parquet]'") from exc
+    return pyarrow
+
+
+def parquet_schema(pa: Any) -> Any:
+    """The Parquet form of the JSONL schema: same fields; times of capture as UTC timestamps."""
+    ticker = pa.struct([("symbol", pa.string()), ("exchange", pa.string()), ("mentions", pa.int32()),
+                        ("evidence", pa.list_(pa.string())), ("validated_by", pa.string())])
+    utc = pa.timestamp("us", tz="UTC")
+    return pa.schema([
+        ("article_id", pa.int64()), ("version", pa.int32()), ("url", pa.string()), ("canonical_url", pa.string()),
+        ("site", pa.string()), ("site_name", pa.string()), ("fetched_at", utc), ("first_seen_at", utc),
+        ("title", pa.string()), ("authors", pa.list_(pa.string())), ("ai_generated", pa.bool_()),
+        ("published_at", pa.string()), ("published_precision", pa.string()), ("updated_at", pa.string()),
+        ("tickers", pa.list_(ticker)), ("language", pa.string()), ("description", pa.string()),
+        ("body", pa.string()), ("word_count", pa.int32()), ("paywalled", pa.bool_()),
+        ("content_sha256", pa.string()), ("raw_sha256", pa.string()), ("changed_fields", pa.list_(pa.string())),
+        ("duplicate_of", pa.int64()), ("origin", pa.string()), ("extractor_version", pa.string()),
+        ("schema_version", pa.int32()),
+    ])
+
+
+def write_parquet(rows: Iterator[dict[str, Any]], output: str | IO[bytes], *, batch: int = 5000) -> int:
+    """Write rows as Parquet, one row group per `batch` rows (memory stays bounded by one batch)."""
+    pa = _pyarrow()
+    schema = parquet_schema(pa)
+    times = ("fetched_at", "first_seen_at")
+    written = 0
+    with pa.parquet.ParquetWriter(output, schema, compression="zstd") as writer:
+        pending: list[dict[str, Any]] = []
+
+        def flush() -> None:
+            for item in pending:
+                for name in times:
+                    item[name] = datetime.fromisoformat(item[name])
+                item["tickers"] = [{**t, "validated_by": t.get("validated_by")} for t in item["tickers"]]
+            writer.write_table(pa.Table.from_pylist(pending, schema=schema))
+            pending.clear()
+
+        for item in rows:
+            pending.append(item)
+            written += 1
+            if len(pending) >= batch:
+                flush()
+        if pending or written == 0:
+            flush()
+    return written
+
+
+def check_format(name: str) -> str:
+    if name not in FORMATS:
+        raise BadInput(f"unknown export format {name!r}: use one of {', '.join(FORMATS)}")
+    if name == "parquet":
+        _pyarrow()
+    return name
+
+
+def format_for(path: str, given: str | None) -> str:
+    """The format asked for, else the one the file name says (.csv, .parquet), else JSON lines."""
+    if given:
+        return check_format(given)
+    lowered = path.lower()
+    for suffix, name in ((".csv", "csv"), (".parquet", "parquet"), (".pq", "parquet")):
+        if lowered.endswith(suffix):
+            return check_format(name)
+    return "jsonl"
+
+
+def write(rows: Iterator[dict[str, Any]], output: Any, fmt: str, *, with_body: bool = False) -> int:
+    """Write rows in a format to an open file (text for jsonl/csv, binary or a path for parquet)."""
+    if fmt == "jsonl":
+        return write_jsonl(rows, output)
+    if fmt == "csv":
+        return write_csv(rows, output, with_body=with_body)
+    return write_parquet(rows, output)
+
+
+def body_needed(fmt: str, with_body: bool) -> bool:
+    """JSON lines and Parquet always carry the body; CSV only when asked."""
+    return fmt != "csv" or with_body
+

@@ -92,8 +92,10 @@ class Snapshot(Base):
     """One version of an article as the publisher served it; append-only."""
 
     __tablename__ = "snapshot"
+    #: (published_at, fetched_at): newest-first reading, and --as-of skips versions fetched later
+    #: from the index alone, without reading their rows.
     __table_args__ = (UniqueConstraint("article_id", "version"),
-                      Index("ix_snapshot_published_at", "published_at"))
+                      Index("ix_snapshot_published_at_fetched_at", "published_at", "fetched_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), index=True)
     version: Mapped[int]
@@ -130,8 +132,10 @@ class SnapshotTicker(Base):
     """Ticker symbols of a snapshot, one row each, so that --ticker filters use an index."""
 
     __tablename__ = "snapshot_ticker"
+    #: (symbol, snapshot_id) answers "which versions mention NVDA" from the index alone.
+    __table_args__ = (Index("ix_snapshot_ticker_symbol_snapshot_id", "symbol", "snapshot_id"),)
     snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshot.id", ondelete="CASCADE"), primary_key=True)
-    symbol: Mapped[str] = mapped_column(String(16), primary_key=True, index=True)
+    symbol: Mapped[str] = mapped_column(String(16), primary_key=True)
 
 
 class Fetch(Base):

@@ -1,35 +1,75 @@
-"""Reading the archive: filters shared by search, export and the Python API, and article history."""
+"""Reading the archive: filters shared by search, export, stats and the Python API, and article history.
+
+One `Filters` value means the same in every reader. Which version of an article is read is part
+of it: the latest by default, or with `as_of` the latest one fetched at or before that instant
+("the article as it stood then"); export may ask for every version instead.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
-from typing import Any, Iterator
+import json
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta, timezone
+from functools import cached_property
+from typing import Any, Iterable, Iterator
 
 from dateutil import parser as dateparser
-from sqlalchemy import Engine, Select, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Engine, Select, Text, and_, cast, exists, func, or_, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, aliased
 
-from archive.errors import BadInput, NotFound
+from archive.errors import ArchiveError, BadInput, NotFound
 from archive.models import Article, Fetch, RawPage, Snapshot, SnapshotTicker
+from archive import search_plan
+from archive.search_index import Matches
+from archive.search_plan import Plan
+from archive.search_syntax import Node, document, matches, parse
 from archive.urls import canonical_url
 
 
 @dataclass(frozen=True)
 class Filters:
-    """What a researcher narrows the archive to. Dates bound `published_at`; `until` is inclusive."""
+    """What a researcher narrows the archive to.
+
+    `text` is a full-text query (archive.search_syntax). Several tickers, sites, authors or
+    languages match any of them. Dates bound `published_at` (`until` is inclusive); `edited`
+    keeps articles the publisher changed after version 1; `as_of` reads each article as it
+    stood at that instant.
+    """
 
     text: str | None = None
     tickers: tuple[str, ...] = ()
     sites: tuple[str, ...] = ()
     since: datetime | None = None
     until: datetime | None = None
+    authors: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    ai_generated: bool | None = None
+    edited: bool = False
+    as_of: datetime | None = None
+
+    def __post_init__(self) -> None:
+        self.query  # noqa: B018 - a malformed query fails here, before any SQL is built
+
+    @cached_property
+    def query(self) -> Node | None:
+        """The parsed full-text query, or None when there is no text."""
+        return parse(self.text) if self.text is not None and self.text.strip() else None
+
+    @cached_property
+    def symbols(self) -> list[str]:
+        """Tickers as stored: upper case, no $, comma-separated lists split."""
+        return [s.strip().upper().lstrip("$") for t in self.tickers for s in t.split(",") if s.strip()]
 
 
-def parse_bound(value: str | None, *, end: bool = False) -> datetime | None:
+def parse_bound(value: str | date | datetime | None, *, end: bool = False) -> datetime | None:
     """'2025-01-31' or an ISO datetime; a bare date as an end bound means the end of that day (UTC)."""
-    if not value:
+    if value is None or value == "":
         return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, date):
+        value = value.isoformat()
     try:
         parsed = dateparser.isoparse(value)
     except (ValueError, OverflowError) as exc:
@@ -40,44 +80,157 @@ def parse_bound(value: str | None, *, end: bool = False) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _like(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return f"%{_escape_like(term)}%"
 
 
-def filtered(stmt: Select[Any], filters: Filters) -> Select[Any]:
-    """Apply the filters to a statement that selects from Snapshot joined to Article."""
-    conditions = []
-    for term in (filters.text or "").split():
-        pattern = _like(term)
-        conditions.append(or_(Snapshot.title.ilike(pattern, escape="\\"), Snapshot.body.ilike(pattern, escape="\\")))
-    if filters.tickers:
-        symbols = [t.upper().lstrip("$") for t in filters.tickers]
-        conditions.append(Snapshot.id.in_(select(SnapshotTicker.snapshot_id).where(SnapshotTicker.symbol.in_(symbols))))
+def _author_condition(name: str) -> ColumnElement[bool]:
+    """A case-insensitive part of an author's name, matched in the stored JSON list as written."""
+    encoded = json.dumps(name.strip())[1:-1]  # as the JSON column spells it (escapes included)
+    return func.lower(cast(Snapshot.authors, Text)).like(_like(encoded.lower()), escape="\\")
+
+
+def publisher_edited(as_of: datetime | None) -> ColumnElement[bool]:
+    """The article has a version after the first that the publisher served (not a re-extraction)."""
+    later = aliased(Snapshot)
+    condition = exists().where(later.article_id == Snapshot.article_id, later.version > 1,
+                               later.origin == "fetch")
+    return condition.where(later.fetched_at <= as_of) if as_of else condition
+
+
+def filtered(stmt: Select[Any], filters: Filters, plan: Plan = Plan()) -> Select[Any]:
+    """Apply the filters to a statement that selects from Snapshot joined to Article.
+
+    `plan` says how the full-text and ticker indexes are used (archive.search_plan): the
+    results are the same whatever it says.
+    """
+    conditions: list[ColumnElement[bool]] = []
+    if filters.symbols:
+        if plan.tickers == "check":  # one primary-key lookup per candidate row
+            conditions.append(exists().where(SnapshotTicker.snapshot_id == Snapshot.id,
+                                             SnapshotTicker.symbol.in_(filters.symbols)))
+        else:
+            conditions.append(Snapshot.id.in_(
+                select(SnapshotTicker.snapshot_id).where(SnapshotTicker.symbol.in_(filters.symbols))))
     if filters.sites:
-        conditions.append(Article.site.in_([s.lower().removeprefix("www.") for s in filters.sites]))
+        conditions.append(Article.site.in_([s.strip().lower().removeprefix("www.") for s in filters.sites]))
+    if filters.authors:
+        conditions.append(or_(*(_author_condition(name) for name in filters.authors)))
+    if filters.languages:
+        wanted = [language.strip().lower() for language in filters.languages]
+        language = func.lower(Snapshot.language)
+        conditions.append(or_(*(or_(language == w, language.like(_escape_like(w) + "-%", escape="\\"))
+                                for w in wanted)))
+    if filters.ai_generated is not None:
+        conditions.append(Snapshot.ai_generated.is_(filters.ai_generated))
+    if filters.edited:
+        conditions.append(publisher_edited(filters.as_of))
     if filters.since:
         conditions.append(Snapshot.published_at >= filters.since)
     if filters.until:
         conditions.append(Snapshot.published_at <= filters.until)
+    if filters.query is not None:  # last: SQLite checks conditions in order, and this is the costly one
+        conditions.append(Matches(filters.query, plan.text))
     return stmt.where(and_(*conditions)) if conditions else stmt
 
 
-def latest_versions(filters: Filters, *, all_versions: bool = False) -> Select[Any]:
-    """Snapshots matching the filters: each article's latest, or every version."""
+def current_versions(stmt: Select[Any], filters: Filters, *, all_versions: bool = False) -> Select[Any]:
+    """Keep the version of each article that the filters read: the latest, or the latest as of `as_of`.
+
+    With `all_versions`, every version (fetched by `as_of`, when given).
+    """
+    if filters.as_of is None:
+        return stmt if all_versions else stmt.where(Snapshot.version == Article.latest_version)
+    stmt = stmt.where(Snapshot.fetched_at <= filters.as_of)
+    if all_versions:
+        return stmt
+    # Latest by fetch time, not by version number: a capture imported late (an older WARC) is a
+    # higher version with an earlier fetch time. Equal times (a re-extraction): the higher version.
+    newer = aliased(Snapshot)
+    return stmt.where(~exists().where(
+        newer.article_id == Snapshot.article_id, newer.fetched_at <= filters.as_of,
+        or_(newer.fetched_at > Snapshot.fetched_at,
+            and_(newer.fetched_at == Snapshot.fetched_at, newer.version > Snapshot.version))))
+
+
+def latest_versions(filters: Filters, *, all_versions: bool = False, plan: Plan = Plan()) -> Select[Any]:
+    """Snapshots matching the filters: each article's current version (see current_versions), or every version."""
     stmt = select(Snapshot, Article).join(Article, Article.id == Snapshot.article_id)
-    if not all_versions:
-        stmt = stmt.where(Snapshot.version == Article.latest_version)
-    return filtered(stmt, filters)
+    return filtered(current_versions(stmt, filters, all_versions=all_versions), filters, plan)
+
+
+def select_versions(columns: Iterable[Any], filters: Filters, *, all_versions: bool = False,
+                    plan: Plan = Plan()) -> Select[Any]:
+    """The same rows as latest_versions, as plain columns: what streaming export reads."""
+    stmt = select(*columns).select_from(Snapshot).join(Article, Article.id == Snapshot.article_id)
+    return filtered(current_versions(stmt, filters, all_versions=all_versions), filters, plan)
+
+
+def newest_first(stmt: Select[Any]) -> Select[Any]:
+    """Newest publication first, undated last; the order an index serves on both databases."""
+    return stmt.order_by(Snapshot.published_at.desc().nulls_last(), Snapshot.article_id.desc())
 
 
 def search(engine: Engine, filters: Filters, *, limit: int = 20, offset: int = 0) -> list[tuple[Snapshot, Article]]:
-    """Latest versions of matching articles, newest publication first."""
-    stmt = (latest_versions(filters)
-            .order_by(Snapshot.published_at.desc().nulls_last(), Article.id.desc())
-            .limit(limit).offset(offset))
+    """Current versions of matching articles, newest publication first."""
     with Session(engine) as session:
-        return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
+        plan = reading(search_plan.choose, session.connection(), filters.query, filters.symbols)
+        if plan.newest_first_scan:
+            found, seen_matches = _newest_within_window(session, filters, plan, limit, offset)
+            if found is not None:
+                return found
+            # Fewer than a page among the newest candidates: the text is rarer than its words
+            # (a phrase of common words). Some matches there: reading on, newest first, soon
+            # fills the page; none: its matches are few, let them drive.
+            plan = replace(plan, text="filter" if seen_matches else "drive", newest_first_scan=False)
+        stmt = newest_first(latest_versions(filters, plan=plan)).limit(limit).offset(offset)
+        return [tuple(row) for row in reading(session.execute, stmt)]  # type: ignore[misc]
+
+
+#: How many of the newest candidates a newest-first scan may check before it gives way.
+PROBE_WINDOW = 300
+
+
+def _newest_within_window(session: Session, filters: Filters, plan: search_plan.Plan, limit: int,
+                          offset: int) -> tuple[list[tuple[Snapshot, Article]] | None, int]:
+    """Read the newest candidates and check the text on each, within a bounded window.
+
+    Candidates pass the other filters; at most PROBE_WINDOW of them (more for deep pages) are
+    read. Returns the page, or None when the window ends before a page of matches is found (so
+    the caller asks the index instead), and how many matches the window held.
+    """
+    assert filters.query is not None
+    window = max(PROBE_WINDOW, 4 * (limit + offset))
+    candidates = newest_first(select_versions([Snapshot.id, Snapshot.title, Snapshot.body],
+                                              replace(filters, text=None), plan=plan)).limit(window)
+    hits: list[int] = []
+    seen = 0
+    for row in reading(session.execute, candidates.execution_options(yield_per=64)):
+        seen += 1
+        if matches(filters.query, document(row.title or "", row.body)):
+            hits.append(row.id)
+            if len(hits) == offset + limit:
+                break  # a full page among the newest candidates is the true first page
+    else:
+        if seen == window:
+            return None, len(hits)  # a short page is the whole answer only if every candidate was read
+    page = hits[offset:]
+    found = {s.id: (s, a) for s, a in reading(session.execute, select(Snapshot, Article).join(
+        Article, Article.id == Snapshot.article_id).where(Snapshot.id.in_(page)))}
+    return [found[snapshot_id] for snapshot_id in page], len(hits)
+
+
+def reading(run: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a read; a database refusal becomes one ArchiveError line instead of a driver traceback."""
+    try:
+        return run(*args, **kwargs)
+    except DBAPIError as exc:
+        first = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise ArchiveError(f"the database refused the query: {first}") from exc
 
 
 def iter_versions(engine: Engine, filters: Filters, *, all_versions: bool = False,
@@ -88,7 +241,7 @@ def iter_versions(engine: Engine, filters: Filters, *, all_versions: bool = Fals
     """
     stmt = latest_versions(filters, all_versions=all_versions).order_by(Article.id, Snapshot.version)
     with Session(engine) as session:
-        for snapshot, article in session.execute(stmt.execution_options(yield_per=batch)):
+        for snapshot, article in reading(session.execute, stmt.execution_options(yield_per=batch)):
             yield snapshot, article
 
 
@@ -101,9 +254,18 @@ class History:
     fetches: int
     duplicate_of_url: str | None = None
 
+    def version(self, number: int) -> Snapshot:
+        """One version by number; NotFound names the versions there are."""
+        for snapshot in self.versions:
+            if snapshot.version == number:
+                return snapshot
+        raise NotFound(f"article {self.article.id} has no version {number} "
+                       f"(it has 1 to {len(self.versions)})")
 
-def find_article(engine: Engine, key: str) -> History:
+
+def find_article(engine: Engine, key: str | int) -> History:
     """An article by numeric id or by any URL that normalises to its canonical URL."""
+    key = str(key).strip()
     with Session(engine) as session:
         if key.isdigit():
             article = session.get(Article, int(key))

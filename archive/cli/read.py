@@ -3,35 +3,54 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from archive.cli.base import cli, db_option, filter_options, make_filters, open_engine
-from archive.export import export_rows, local_time, row, write_jsonl
+from archive.api import refuse_archive_as_target, write_file
+from archive.cli.base import cli, db_option, open_engine
+from archive.cli.filters import build_filters, research_filters
+from archive.diff import Op, diff_versions
+from archive.errors import BadInput
+from archive.export import FORMATS, body_needed, export_rows, format_for, local_time, row, write
 from archive.query import find_article, search as run_search
 from archive.table import render
 
 
 @cli.command()
-@click.argument("text", nargs=-1)
-@filter_options
+@click.argument("query", nargs=-1)
+@research_filters
 @db_option
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
-@click.option("--offset", type=click.IntRange(min=0), default=0)
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per result, per line.")
-def search(text: tuple[str, ...], db_url: str, limit: int, offset: int, as_json: bool, **filters: Any) -> None:
-    """Find articles (latest versions) by words in title or body, newest first.
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most this many results.")
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many results first (paging).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per result, per line (export fields, no body).")
+def search(query: tuple[str, ...], db_url: str, limit: int, offset: int, as_json: bool, **filters: Any) -> None:
+    """Full-text search of titles and bodies (latest versions, or --as-of), newest first.
+
+    \b
+    Query syntax (the same on SQLite and PostgreSQL):
+      chips                 a word (any case; no stemming: use chip* for chips, chipmakers)
+      "export controls"     a phrase, in the title or in the body
+      chip*                 a prefix
+      chips export          both words (AND is implied)
+      nvidia OR amd         either; NOT and - exclude: chips NOT intel, chips -intel
+      (nvidia OR amd) AND "data center"    parentheses group
+    AND, OR and NOT are operators only in capitals. Without a query, the filters alone choose.
 
     \b
     Example:
-        archive search chips --ticker NVDA --since 2025-01-01
+        archive search '"export controls" AND (nvidia OR amd)' --ticker NVDA --since 2025-01-01
+        archive search 'chip*' --site reuters.com --as-of 2025-02-01T00:00Z --json
+        archive search --ticker NVDA,AMD --edited --limit 50
     """
+    wanted = build_filters(" ".join(query), **filters)  # a malformed query fails before the database opens
     engine = open_engine(db_url)
-    results = run_search(engine, make_filters(" ".join(text), **filters), limit=limit, offset=offset)
+    try:
+        results = run_search(engine, wanted, limit=limit, offset=offset)
+    finally:
+        engine.dispose()
     if as_json:
         for snapshot, article in results:
             item = row(snapshot, article)
@@ -44,51 +63,96 @@ def search(text: tuple[str, ...], db_url: str, limit: int, offset: int, as_json:
     click.echo(render(["id", "published", "site", "v", "tickers", "title"], [
         [a.id, local_time(s.published_at, s.published_offset_min, s.published_precision) or "-",
          a.site, s.version, [t["symbol"] for t in s.tickers][:4], s.title] for s, a in results]))
+    if len(results) == limit:
+        click.echo(f"(first {offset + 1}-{offset + limit}; more with --offset {offset + limit})", err=True)
 
 
 @cli.command()
-@filter_options
+@research_filters
 @db_option
-@click.option("-o", "--output", required=True, help="JSONL file to write, or - for stdout.")
-@click.option("--all-versions", is_flag=True, help="Every version of each article, not only the latest.")
-@click.option("--text", help="Only articles whose title or body contains these words.")
-def export(db_url: str, output: str, all_versions: bool, text: str | None, **filters: Any) -> None:
-    """Write matching articles as JSON lines (schema: docs/export-schema.json).
+@click.option("-o", "--output", required=True, help="File to write (.jsonl, .csv, .parquet), or - for stdout.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS),
+              help="jsonl (default), csv or parquet (needs the 'parquet' extra); default from the file name.")
+@click.option("--all-versions", is_flag=True, help="Every version of each article, not only the latest (or --as-of).")
+@click.option("--with-body", is_flag=True, help="CSV: add the body column (JSONL and Parquet always have it).")
+@click.option("--text", help="Only articles matching this full-text query (syntax: archive search --help).")
+def export(db_url: str, output: str, fmt: str | None, all_versions: bool, with_body: bool, text: str | None,
+           **filters: Any) -> None:
+    """Stream matching articles to a file: JSON lines, CSV or Parquet (schema: docs/export-schema.json).
+
+    Memory stays constant however large the export; a file is written whole or not at all.
 
     \b
     Example:
         archive export --ticker NVDA --since 2025-01-01 --until 2025-01-31 --all-versions -o nvda.jsonl
+        archive export --site reuters.com --format csv -o reuters.csv
+        archive export --text '"export controls"' --as-of 2025-02-01T00:00Z -o then.parquet
     """
-    engine = open_engine(db_url)
-    rows = export_rows(engine, make_filters(text, **filters), all_versions=all_versions)
-    if output == "-":
-        write_jsonl(rows, sys.stdout)
-        return
-    target = Path(output)
-    if target.is_dir() or not target.parent.is_dir():
+    wanted = build_filters(text, **filters)
+    fmt = format_for(output, fmt)
+    if output == "-" and fmt == "parquet":
+        raise BadInput("Parquet cannot stream to stdout: give a file name, e.g. -o out.parquet")
+    target = None if output == "-" else Path(output)
+    if target is not None and (target.is_dir() or not target.parent.is_dir()):
         raise click.BadParameter(f"cannot write to {output}: not a file in an existing directory",
                                  param_hint="-o/--output")
-    partial = target.with_name(target.name + ".part")
-    with partial.open("w", encoding="utf-8") as handle:
-        written = write_jsonl(rows, handle)
-    os.replace(partial, target)  # never leave half an export under the real name
-    click.echo(f"wrote {written} lines to {target}", err=True)
+    engine = open_engine(db_url)
+    try:
+        if target is not None:
+            refuse_archive_as_target(engine, target)
+        rows = export_rows(engine, wanted, all_versions=all_versions, with_body=body_needed(fmt, with_body))
+        if target is None:
+            write(rows, sys.stdout, fmt, with_body=with_body)
+            return
+        written = write_file(target, rows, fmt, with_body=with_body)
+    finally:
+        engine.dispose()
+    click.echo(f"wrote {written} {'lines' if fmt == 'jsonl' else 'rows'} to {target}", err=True)
+
+
+def _colour(text: str, op: Op) -> str:
+    return click.style(text, fg={"delete": "red", "insert": "green"}.get(op))
 
 
 @cli.command()
 @click.argument("key")
 @db_option
 @click.option("--versions", is_flag=True, help="List every version with what changed in it.")
-@click.option("--json", "as_json", is_flag=True, help="The latest version (or all, with --versions) as JSON.")
-def show(key: str, db_url: str, versions: bool, as_json: bool) -> None:
-    """Show an article by id or URL; --versions lists its history.
+@click.option("--diff", "diff", type=int, nargs=2, metavar="A B",
+              help="Word diff of the body from version A to version B, and the metadata that changed.")
+@click.option("--context", type=click.IntRange(min=0), default=12, show_default=True,
+              help="With --diff: unchanged words kept around each change.")
+@click.option("--full", is_flag=True, help="With --diff: the whole body, not only the changes in context.")
+@click.option("--color/--no-color", "colour", default=None,
+              help="With --diff: colour (red removed, green added) instead of [-removed-] {+added+}; "
+                   "default: colour on a terminal only.")
+@click.option("--json", "as_json", is_flag=True,
+              help="The latest version (or all, with --versions; or the diff, with --diff) as JSON.")
+def show(key: str, db_url: str, versions: bool, diff: tuple[int, int] | None, context: int, full: bool,
+         colour: bool | None, as_json: bool) -> None:
+    """Show an article by id or URL; --versions lists its history; --diff A B compares two versions.
 
     \b
     Example:
         archive show https://www.example-news.com/markets/fed-holds.html --versions
+        archive show 42 --diff 1 2
+        archive show 42 --diff 1 3 --no-color | less
     """
-    history = find_article(open_engine(db_url), key)
+    engine = open_engine(db_url)
+    try:
+        history = find_article(engine, key)
+    finally:
+        engine.dispose()
     article, snaps = history.article, history.versions
+    if diff:
+        compared = diff_versions(history.version(diff[0]), history.version(diff[1]))
+        if as_json:
+            click.echo(json.dumps(compared.as_dict(), ensure_ascii=False))
+            return
+        styled = sys.stdout.isatty() if colour is None else colour
+        click.echo(compared.text(context=None if full else context, style=_colour if styled else None),
+                   color=styled or None)
+        return
     if as_json:
         for snap in snaps if versions else snaps[-1:]:
             click.echo(json.dumps(row(snap, article), ensure_ascii=False))
@@ -103,8 +167,10 @@ def show(key: str, db_url: str, versions: bool, as_json: bool) -> None:
     if history.duplicate_of_url:
         click.echo(f"near-duplicate of: {history.duplicate_of_url}")
     if versions:
-        click.echo("\n" + render(["version", "fetched (UTC)", "changed", "words", "content sha256", "title"], [
-            [s.version, f"{s.fetched_at:%Y-%m-%d %H:%M:%S}", s.changed_fields or ["first version"],
+        click.echo("\n" + render(["version", "fetched (UTC)", "origin", "changed", "words", "content sha256", "title"], [
+            [s.version, f"{s.fetched_at:%Y-%m-%d %H:%M:%S}", s.origin, s.changed_fields or ["first version"],
              s.word_count, s.content_sha256[:12], s.title] for s in snaps]))
+        if len(snaps) > 1:
+            click.echo(f"\ncompare two: archive show {article.id} --diff {snaps[-2].version} {snaps[-1].version}")
     else:
         click.echo("\n" + latest.body)

@@ -1,0 +1,207 @@
+"""The Python API for notebooks and scripts: `archive.open(url)` and the same verbs as the CLI.
+
+Results are plain frozen values (no database session behind them), so they can be kept, pickled
+or turned into a DataFrame (`pandas.DataFrame([v.as_dict() for v in hits])`) after the archive
+is closed. Filters take strings, dates or datetimes; one ticker or many.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import IO, Any, Iterable, Iterator
+
+from sqlalchemy import Engine
+
+from archive import export as exporting
+from archive.db import make_engine, upgrade
+from archive.diff import VersionDiff, diff_versions
+from archive.errors import BadInput
+from archive.query import Filters, History, find_article, parse_bound, search as run_search
+from archive.stats import Stats, collect
+
+When = str | date | datetime | None
+Many = str | Iterable[str] | None
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version of one article, as the export schema describes it; `as_dict()` is its export line."""
+
+    article_id: int
+    version: int
+    url: str
+    canonical_url: str
+    site: str
+    title: str | None
+    authors: tuple[str, ...]
+    published_at: datetime | None   # with the publisher's own UTC offset
+    updated_at: datetime | None
+    fetched_at: datetime            # UTC
+    tickers: tuple[str, ...]
+    language: str | None
+    ai_generated: bool
+    changed_fields: tuple[str, ...]
+    origin: str
+    body: str
+    _row: dict[str, Any] = field(repr=False, compare=False)
+
+    @classmethod
+    def of(cls, snapshot: Any, article: Any) -> "Version":
+        def local(value: datetime | None, offset: int | None) -> datetime | None:
+            if value is None:
+                return None
+            return value.astimezone(timezone(timedelta(minutes=offset))) if offset is not None else value
+        return cls(article.id, snapshot.version, snapshot.url, article.canonical_url, article.site, snapshot.title,
+                   tuple(snapshot.authors), local(snapshot.published_at, snapshot.published_offset_min),
+                   local(snapshot.updated_at, snapshot.updated_offset_min), snapshot.fetched_at,
+                   tuple(t["symbol"] for t in snapshot.tickers), snapshot.language, snapshot.ai_generated,
+                   tuple(snapshot.changed_fields), snapshot.origin, snapshot.body, exporting.row(snapshot, article))
+
+    def as_dict(self) -> dict[str, Any]:
+        """This version's export line (docs/export-schema.json)."""
+        return dict(self._row)
+
+
+@dataclass(frozen=True)
+class ArticleHistory:
+    """An article and every version of it, oldest first."""
+
+    id: int
+    canonical_url: str
+    site: str
+    first_seen_at: datetime
+    fetches: int
+    duplicate_of_url: str | None
+    versions: tuple[Version, ...]
+    _history: History = field(repr=False, compare=False)
+
+    @property
+    def latest(self) -> Version:
+        return self.versions[-1]
+
+    def version(self, number: int) -> Version:
+        for version in self.versions:
+            if version.version == number:
+                return version
+        self._history.version(number)  # raises NotFound, naming the versions there are
+        raise AssertionError("unreachable")
+
+    def diff(self, old: int, new: int) -> VersionDiff:
+        """What changed from version `old` to version `new`: `.text()` renders it, `.changed` names it."""
+        return diff_versions(self._history.version(old), self._history.version(new))
+
+
+def _many(value: Many) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def make_filters(query: str | None = None, *, ticker: Many = None, site: Many = None, author: Many = None,
+                 language: Many = None, since: When = None, until: When = None, ai_generated: bool | None = None,
+                 edited: bool = False, as_of: When = None) -> Filters:
+    """Filters from friendly values: "NVDA" or ["NVDA", "AMD"]; "2025-01-31", a date or an aware datetime."""
+    return Filters(text=query or None, tickers=_many(ticker), sites=_many(site), authors=_many(author),
+                   languages=_many(language), since=parse_bound(since), until=parse_bound(until, end=True),
+                   ai_generated=ai_generated, edited=edited, as_of=parse_bound(as_of))
+
+
+class Archive:
+    """An open archive. Use as a context manager, or call close()."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> "Archive":
+        """Open the archive at a database URL (or a bare SQLite path), bringing its schema up to date."""
+        engine = make_engine(url)
+        if migrate:
+            try:
+                upgrade(engine)
+            except Exception:
+                engine.dispose()
+                raise
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> "Archive":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def search(self, query: str | None = None, *, limit: int = 20, offset: int = 0, **filters: Any) -> list[Version]:
+        """Current versions (latest, or `as_of`) matching a full-text query and filters, newest first.
+
+        Filters: ticker, site, author, language, since, until, ai_generated, edited, as_of.
+        """
+        found = run_search(self.engine, make_filters(query, **filters), limit=limit, offset=offset)
+        return [Version.of(snapshot, article) for snapshot, article in found]
+
+    def article(self, key: str | int) -> ArticleHistory:
+        """An article by id or URL, with every version."""
+        history = find_article(self.engine, key)
+        a = history.article
+        return ArticleHistory(a.id, a.canonical_url, a.site, a.first_seen_at, history.fetches,
+                              history.duplicate_of_url, tuple(Version.of(s, a) for s in history.versions), history)
+
+    def rows(self, query: str | None = None, *, all_versions: bool = False, with_body: bool = True,
+             **filters: Any) -> Iterator[dict[str, Any]]:
+        """Export lines (dicts), streamed: for pipelines that want neither a file nor everything in memory."""
+        return exporting.export_rows(self.engine, make_filters(query, **filters), all_versions=all_versions,
+                                     with_body=with_body)
+
+    def export(self, target: str | os.PathLike[str] | IO[Any], query: str | None = None, *,
+               format: str | None = None, all_versions: bool = False, with_body: bool = False,
+               **filters: Any) -> int:
+        """Write matching versions to a path or an open file; returns how many were written.
+
+        `format` is jsonl, csv or parquet (default: from the file name, else jsonl); CSV leaves
+        the body out unless `with_body`. A path is written whole or not at all (via a .part file).
+        """
+        name = os.fspath(target) if isinstance(target, (str, os.PathLike)) else getattr(target, "name", "")
+        fmt = exporting.format_for(str(name), format)
+        rows = self.rows(query, all_versions=all_versions, with_body=exporting.body_needed(fmt, with_body), **filters)
+        if not isinstance(target, (str, os.PathLike)):
+            return exporting.write(rows, target, fmt, with_body=with_body)
+        refuse_archive_as_target(self.engine, Path(target))
+        return write_file(Path(target), rows, fmt, with_body=with_body)
+
+    def stats(self, *, top: int = 10, **filters: Any) -> Stats:
+        """Counts per site, per month, top tickers and edited articles, under the same filters."""
+        return collect(self.engine, make_filters(None, **filters), top=top)
+
+
+def refuse_archive_as_target(engine: Engine, target: Path) -> None:
+    """An export written over the SQLite archive it reads would replace the archive with a copy of part of it."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        return
+    archive_file = Path(database).expanduser().resolve()
+    protected = {archive_file, *(archive_file.with_name(archive_file.name + s) for s in ("-wal", "-shm", "-journal"))}
+    if target.expanduser().resolve() in protected:
+        raise BadInput(f"refusing to write the export over the archive itself: {target}")
+
+
+def write_file(target: Path, rows: Iterator[dict[str, Any]], fmt: str, *, with_body: bool = False) -> int:
+    """Write an export to a file atomically: into FILE.part, renamed when complete."""
+    if target.is_dir() or not target.parent.is_dir():
+        raise BadInput(f"cannot write to {target}: not a file in an existing directory")
+    partial = target.with_name(target.name + ".part")
+    try:
+        if fmt == "parquet":
+            written = exporting.write_parquet(rows, str(partial))
+        else:
+            with partial.open("w", encoding="utf-8", newline="") as handle:
+                written = exporting.write(rows, handle, fmt, with_body=with_body)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, target)  # never leave half an export under the real name
+    return written

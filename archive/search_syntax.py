@@ -1,0 +1,330 @@
+"""The full-text query language: parsed here into a small tree, rendered for each database.
+
+One syntax on SQLite (FTS5) and PostgreSQL (tsquery), so that a query means the same thing on
+both. The user's text never reaches SQL as SQL: each word is cut into letters-and-digits tokens
+here, and the rendered query (which contains only those tokens, quotes and operators) is sent as
+a bound parameter to FTS5's MATCH or PostgreSQL's to_tsquery.
+
+    chips                   a word (case-insensitive, no stemming)
+    "export controls"       a phrase: these words, adjacent, in the title or in the body
+    chip*  "export contr"*  a prefix (of a word, or of a phrase's last word)
+    chips export            both (AND is implied between terms)
+    chips AND export        both
+    nvidia OR amd           either
+    chips NOT intel         the first without the second; also written chips -intel
+    (nvidia OR amd) AND "data center"
+
+AND, OR and NOT are operators only in capitals; NOT binds tightest, then AND, then OR.
+NOT must subtract from something ("NOT intel" alone is refused: FTS5 cannot answer it and it
+would match nearly the whole archive). Words are maximal runs of letters and digits: "BRK.B"
+is the phrase "brk b", "$NVDA" is "nvda", punctuation alone is ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator, Sequence, Union
+
+from archive.errors import BadInput
+
+__all__ = ["Term", "And", "Or", "Not", "Node", "parse", "tokens_of", "render_fts5", "render_tsquery",
+           "document", "matches", "positive_terms"]
+
+_TOKEN = re.compile(r"[^\W_]+")
+_LEXEME = re.compile(r"""\s+|\(|\)|"[^"]*"?\*?|[^\s()"]+""")
+OPERATORS = ("AND", "OR", "NOT")
+
+
+def tokens_of(text: str) -> tuple[str, ...]:
+    """Lower-case runs of letters and digits: how FTS5's unicode61 and the PostgreSQL index cut text."""
+    return tuple(_TOKEN.findall(text.lower()))
+
+
+@dataclass(frozen=True)
+class Term:
+    """One word, or a phrase of several adjacent words; `prefix` makes the last word a prefix."""
+
+    tokens: tuple[str, ...]
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class And:
+    items: tuple["Node", ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    items: tuple["Node", ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    item: "Node"
+
+
+Node = Union[Term, And, Or, Not]
+
+
+# -- lexing ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Lexeme:
+    kind: str            # ( ) AND OR NOT - term
+    at: int              # 1-based column, for error messages
+    term: Term | None = None
+    text: str = ""
+
+
+def _lex(query: str) -> list[_Lexeme]:
+    out: list[_Lexeme] = []
+    for match in _LEXEME.finditer(query):
+        raw, at = match.group(), match.start() + 1
+        if raw.isspace():
+            continue
+        if raw in ("(", ")") or raw in OPERATORS:
+            out.append(_Lexeme(raw, at, text=raw))
+            continue
+        if raw == "-" and query[match.end():match.end() + 1] in ('"', "("):
+            out.append(_Lexeme("NOT", at, text="-"))  # -"a phrase", -(a group)
+            continue
+        negated = raw.startswith("-") and len(raw) > 1
+        if negated:
+            out.append(_Lexeme("NOT", at, text="-"))
+            raw, at = raw[1:], at + 1
+        if raw.startswith('"'):
+            out.append(_Lexeme("term", at, _phrase(raw, at, query), raw))
+            continue
+        prefix = raw.endswith("*")
+        word = raw[:-1] if prefix else raw
+        if "*" in word:
+            raise BadInput(f"bad search query: '*' goes at the end of a word (column {at}): {query}")
+        tokens = tokens_of(word)
+        if not tokens:
+            if prefix or negated:
+                raise BadInput(f"bad search query: {raw!r} has no letters or digits (column {at}): {query}")
+            continue  # punctuation between words, e.g. "S & P"
+        out.append(_Lexeme("term", at, Term(tokens, prefix), raw))
+    return out
+
+
+def _phrase(raw: str, at: int, query: str) -> Term:
+    prefix = raw.endswith("*")
+    body = raw[:-1] if prefix else raw
+    if len(body) < 2 or not body.endswith('"'):
+        raise BadInput(f"bad search query: a quote opened at column {at} is never closed: {query}")
+    tokens = tokens_of(body[1:-1])
+    if not tokens:
+        raise BadInput(f"bad search query: the phrase at column {at} has no words: {query}")
+    return Term(tokens, prefix)
+
+
+# -- parsing --------------------------------------------------------------------------------------
+class _Parser:
+    """query := or ; or := and (OR and)* ; and := unary ([AND] unary)* ; unary := NOT unary | atom."""
+
+    def __init__(self, query: str) -> None:
+        self.query = query
+        self.lexemes = _lex(query)
+        self.pos = 0
+
+    def fail(self, message: str, lexeme: _Lexeme | None = None) -> BadInput:
+        where = f" (column {lexeme.at})" if lexeme else ""
+        return BadInput(f"bad search query: {message}{where}: {self.query}")
+
+    def peek(self) -> _Lexeme | None:
+        return self.lexemes[self.pos] if self.pos < len(self.lexemes) else None
+
+    def take(self) -> _Lexeme:
+        lexeme = self.lexemes[self.pos]
+        self.pos += 1
+        return lexeme
+
+    def parse(self) -> Node:
+        if not self.lexemes:
+            raise BadInput(f"bad search query: nothing to search for: {self.query!r}")
+        node = self.or_()
+        extra = self.peek()
+        if extra is not None:
+            raise self.fail("')' without a matching '('" if extra.kind == ")" else f"unexpected {extra.text!r}", extra)
+        return node
+
+    def or_(self) -> Node:
+        items = [self.and_()]
+        while (lexeme := self.peek()) is not None and lexeme.kind == "OR":
+            self.take()
+            items.append(self.and_(after=lexeme))
+        return items[0] if len(items) == 1 else Or(tuple(items))
+
+    def and_(self, after: _Lexeme | None = None) -> Node:
+        items = [self.unary(after)]
+        while (lexeme := self.peek()) is not None and lexeme.kind in ("AND", "NOT", "(", "term"):
+            if lexeme.kind == "AND":
+                self.take()
+                items.append(self.unary(after=lexeme))
+            else:
+                items.append(self.unary())
+        return items[0] if len(items) == 1 else And(tuple(items))
+
+    def unary(self, after: _Lexeme | None = None) -> Node:
+        lexeme = self.peek()
+        if lexeme is None:
+            raise self.fail(f"{after.text} needs a term after it" if after else "unexpected end", after)
+        if lexeme.kind == "NOT":
+            self.take()
+            return Not(self.unary(after=lexeme))
+        if lexeme.kind == "(":
+            self.take()
+            if (closing := self.peek()) is not None and closing.kind == ")":
+                raise self.fail("empty parentheses", lexeme)
+            node = self.or_()
+            if (closing := self.peek()) is None or closing.kind != ")":
+                raise self.fail("'(' is never closed", lexeme)
+            self.take()
+            return node
+        if lexeme.kind == "term":
+            self.take()
+            assert lexeme.term is not None
+            return lexeme.term
+        if after is not None:
+            raise self.fail(f"{after.text} needs a term after it", after)
+        raise self.fail("')' without a matching '('" if lexeme.kind == ")"
+                        else f"{lexeme.text} needs a term before it", lexeme)
+
+
+def _simplify(node: Node) -> Node:
+    """Flatten nested AND/OR, drop double negation."""
+    if isinstance(node, Not):
+        inner = _simplify(node.item)
+        return inner.item if isinstance(inner, Not) else Not(inner)
+    if isinstance(node, (And, Or)):
+        kind = type(node)
+        items: list[Node] = []
+        for item in map(_simplify, node.items):
+            items.extend(item.items if isinstance(item, kind) else (item,))
+        return kind(tuple(items))
+    return node
+
+
+def _check_negations(node: Node, query: str) -> None:
+    """Every NOT must be one of several ANDed terms with at least one positive among them."""
+    def refuse() -> BadInput:
+        return BadInput(f"bad search query: NOT needs a term to subtract from, e.g. 'chips NOT intel': {query}")
+    if isinstance(node, Not):
+        raise refuse()
+    if isinstance(node, Or):
+        for item in node.items:
+            _check_negations(item, query)
+    if isinstance(node, And):
+        if all(isinstance(item, Not) for item in node.items):
+            raise refuse()
+        for item in node.items:
+            _check_negations(item.item if isinstance(item, Not) else item, query)
+
+
+def parse(query: str) -> Node:
+    """The tree of a user's query; raises BadInput (one line, with the column) when malformed."""
+    node = _simplify(_Parser(query).parse())
+    _check_negations(node, query)
+    return node
+
+
+def document(*fields: str) -> tuple[str, ...]:
+    """Fields (title, body) in the form `matches` reads: lower-cased."""
+    return tuple(text.lower() for text in fields)
+
+
+def _boundary(text: str, index: int) -> bool:
+    """Whether no token continues across this position (start or end of the text, or a separator)."""
+    return index < 0 or index >= len(text) or not text[index].isalnum()
+
+
+def _contains(text: str, term: Term) -> bool:
+    """Whether the term's tokens occur in `text` as whole, consecutive tokens (the last one a prefix)."""
+    first, rest = term.tokens[0], term.tokens[1:]
+    start = 0
+    while (found := text.find(first, start)) != -1:
+        start = found + 1
+        if not _boundary(text, found - 1):
+            continue
+        end = found + len(first)
+        for token in rest:
+            gap = end
+            while gap < len(text) and not text[gap].isalnum():
+                gap += 1
+            if gap == end or not text.startswith(token, gap):
+                break
+            end = gap + len(token)
+        else:
+            if term.prefix or _boundary(text, end):
+                return True
+    return False
+
+
+def matches(node: Node, fields: Sequence[str]) -> bool:
+    """Whether a document (see `document`) matches the query.
+
+    The same answer the indexes give, computed here for a handful of rows at a time (plain
+    string search, no index): a token is a maximal run of letters and digits, and a phrase lies
+    within one field, as FTS5 keeps its columns apart.
+    """
+    if isinstance(node, Term):
+        return any(_contains(field, node) for field in fields)
+    if isinstance(node, Not):
+        return not matches(node.item, fields)
+    if isinstance(node, And):
+        return all(matches(item, fields) for item in node.items)
+    return any(matches(item, fields) for item in node.items)
+
+
+def positive_terms(node: Node) -> Iterator[Term]:
+    """The terms a match must (or may) contain: for highlighting, never under a NOT."""
+    if isinstance(node, Term):
+        yield node
+    elif isinstance(node, (And, Or)):
+        for item in node.items:
+            yield from positive_terms(item)
+
+
+# -- rendering ------------------------------------------------------------------------------------
+def render_fts5(node: Node) -> str:
+    """An FTS5 MATCH expression: every phrase double-quoted (tokens hold no quotes), explicit parentheses."""
+    if isinstance(node, Term):
+        return '"' + " ".join(node.tokens) + '"' + (" *" if node.prefix else "")
+    if isinstance(node, Or):
+        return "(" + " OR ".join(render_fts5(item) for item in node.items) + ")"
+    if isinstance(node, And):
+        positive = [render_fts5(item) for item in node.items if not isinstance(item, Not)]
+        text = "(" + " AND ".join(positive) + ")"
+        for item in node.items:
+            if isinstance(item, Not):
+                text = f"({text} NOT {render_fts5(item.item)})"  # FTS5's NOT is binary: a NOT b
+        return text
+    raise AssertionError(f"unchecked NOT reached the renderer: {node!r}")
+
+
+def _lexeme(token: str, prefix: bool, weight: str = "") -> str:
+    quoted = "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+    label = ("*" if prefix else "") + weight
+    return f"{quoted}:{label}" if label else quoted
+
+
+def render_tsquery(node: Node) -> str:
+    """A to_tsquery('simple', ...) expression matching what render_fts5 matches.
+
+    A phrase must not run from the title into the body (FTS5 keeps columns apart), so a
+    phrase is asked for within the title (weight A) or within the body (weight B).
+    """
+    if isinstance(node, Term):
+        *head, last = node.tokens
+        if not head:
+            return _lexeme(last, node.prefix)
+        def phrase(weight: str) -> str:
+            return " <-> ".join([_lexeme(t, False, weight) for t in head] + [_lexeme(last, node.prefix, weight)])
+        return f"({phrase('A')} | {phrase('B')})"
+    if isinstance(node, Or):
+        return "(" + " | ".join(render_tsquery(item) for item in node.items) + ")"
+    if isinstance(node, And):
+        return "(" + " & ".join("!" + render_tsquery(item.item) if isinstance(item, Not) else render_tsquery(item)
+                                for item in node.items) + ")"
+    raise AssertionError(f"unchecked NOT reached the renderer: {node!r}")

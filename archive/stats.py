@@ -1,0 +1,104 @@
+"""What the archive holds, in a few numbers: per site, per month of publication, top tickers, edits.
+
+Counted over the same versions the other readers see (each article's latest, or as of a time),
+under the same filters, so `archive stats --ticker NVDA` describes what `archive search` finds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from sqlalchemy import Engine, distinct, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from archive.models import Article, Snapshot, SnapshotTicker
+from archive.query import Filters, publisher_edited, reading, select_versions
+
+BLOCKS = " ▏▎▍▌▋▊▉█"
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Counts over the filtered archive; each list is (label, count), largest or earliest first."""
+
+    articles: int
+    versions: int
+    edited: int
+    sites: int
+    per_site: list[tuple[str, int]] = field(default_factory=list)
+    per_month: list[tuple[str, int]] = field(default_factory=list)
+    top_tickers: list[tuple[str, int]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"articles": self.articles, "versions": self.versions, "edited": self.edited, "sites": self.sites,
+                "per_site": dict(self.per_site), "per_month": dict(self.per_month),
+                "top_tickers": dict(self.top_tickers)}
+
+
+def _month(dialect: str) -> Any:
+    """YYYY-MM of the publication time in UTC, in each database's own words."""
+    # Constants as literal SQL (never user input): bound parameters would differ between SELECT
+    # and GROUP BY, which PostgreSQL refuses.
+    if dialect == "postgresql":
+        return func.to_char(func.timezone(literal_column("'UTC'"), Snapshot.published_at), literal_column("'YYYY-MM'"))
+    return func.strftime(literal_column("'%Y-%m'"), Snapshot.published_at)
+
+
+def collect(engine: Engine, filters: Filters, *, top: int = 10) -> Stats:
+    """Counts for `archive stats` and `Archive.stats()`; `top` bounds the per-site and ticker lists."""
+    current = select_versions([Snapshot.id], filters).subquery()
+    matching = select_versions([Snapshot.id, Article.site, Snapshot.article_id], filters).subquery()
+    month = _month(engine.dialect.name)
+    with Session(engine) as session:
+        def rows(stmt: Any) -> list[tuple[str, int]]:
+            return [(str(label), int(count)) for label, count in reading(session.execute, stmt)]
+
+        articles = session.scalar(select(func.count()).select_from(current)) or 0
+        every_version = select(func.count()).select_from(Snapshot).where(
+            Snapshot.article_id.in_(select(matching.c.article_id)))
+        if filters.as_of:
+            every_version = every_version.where(Snapshot.fetched_at <= filters.as_of)
+        versions = session.scalar(every_version) or 0
+        edited = session.scalar(select(func.count()).select_from(
+            select_versions([Snapshot.id], filters).where(publisher_edited(filters.as_of)).subquery())) or 0
+        sites = session.scalar(select(func.count(distinct(matching.c.site)))) or 0
+        per_site = rows(select(matching.c.site, func.count()).group_by(matching.c.site)
+                        .order_by(func.count().desc(), matching.c.site).limit(top))
+        per_month = rows(select_versions([month.label("month"), func.count()], filters)
+                         .where(Snapshot.published_at.is_not(None)).group_by(month).order_by(month))
+        top_tickers = rows(select(SnapshotTicker.symbol, func.count())
+                           .where(SnapshotTicker.snapshot_id.in_(select(current.c.id)))
+                           .group_by(SnapshotTicker.symbol)
+                           .order_by(func.count().desc(), SnapshotTicker.symbol).limit(top))
+    return Stats(articles, versions, edited, sites, per_site, per_month, top_tickers)
+
+
+def bar(value: int, largest: int, width: int = 30) -> str:
+    """A horizontal bar in eighths of a character: a text chart that needs no library."""
+    if largest <= 0 or value <= 0:
+        return ""
+    eighths = max(1, round(value / largest * width * 8))
+    return BLOCKS[-1] * (eighths // 8) + (BLOCKS[eighths % 8] if eighths % 8 else "")
+
+
+def chart(title: str, items: Sequence[tuple[str, int]], width: int = 30) -> str:
+    """A titled list of labels, counts and bars."""
+    if not items:
+        return f"{title}\n  (none)"
+    largest = max(count for _, count in items)
+    label_width = max(len(label) for label, _ in items)
+    count_width = max(len(str(count)) for _, count in items)
+    lines = [title] + [f"  {label.ljust(label_width)}  {str(count).rjust(count_width)}  {bar(count, largest, width)}"
+                       for label, count in items]
+    return "\n".join(lines)
+
+
+def report(stats: Stats, width: int = 30) -> str:
+    """The whole summary for a terminal."""
+    head = (f"articles {stats.articles} · versions {stats.versions} · edited by the publisher {stats.edited}"
+            f" · sites {stats.sites}")
+    return "\n\n".join([head,
+                        chart(f"articles per site (top {len(stats.per_site)})", stats.per_site, width),
+                        chart("articles per month published (UTC)", stats.per_month, width),
+                        chart(f"top tickers (articles, top {len(stats.top_tickers)})", stats.top_tickers, width)])

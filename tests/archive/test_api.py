@@ -1,0 +1,101 @@
+"""The Python API: archive.open and its verbs; the README's example runs as written."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import archive
+from archive.errors import BadInput, NotFound
+from archive.store import ArchiveStore
+from tests import research
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+@pytest.fixture
+def db(db_url: str) -> archive.Archive:
+    store = ArchiveStore.open(db_url)
+    research.fill(store)
+    store.close()
+    with archive.open(db_url) as opened:
+        yield opened
+
+
+def readme_example() -> str:
+    section = README.read_text().split("## Python API", 1)[1]
+    match = re.search(r"```python\n(.*?)```", section, re.S)
+    assert match, "README's Python API section has no python code block"
+    return match.group(1)
+
+
+def test_readme_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = ArchiveStore.open(f"sqlite:///{tmp_path / 'archive.db'}")
+    ids = research.fill(store)
+    store.close()
+    monkeypatch.chdir(tmp_path)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(readme_example(), "README.md", "exec"), {"__name__": "readme"})  # noqa: S102
+    output = printed.getvalue()
+    assert research.NVDA_V1.title in output and "{+Rival AMD slipped" in output
+    lines = (tmp_path / "nvda.jsonl").read_text().splitlines()
+    assert [(json.loads(x)["article_id"], json.loads(x)["version"]) for x in lines][:2] == \
+        [(ids["nvda"], 1), (ids["nvda"], 2)]
+    assert (tmp_path / "nvda.csv").read_text().startswith("article_id,version,url,")
+
+
+def test_search_returns_plain_versions(db: archive.Archive) -> None:
+    hits = db.search("chips", ticker=["NVDA", "INTC"], since="2024-12-01", until="2025-01-31")
+    assert [h.title for h in hits] == [research.GERMAN.title, research.NVDA_V1.title, research.INTEL.title]
+    first = hits[1]
+    assert first.tickers == ("NVDA", "AMD") and first.version == 2 and first.origin == "fetch"
+    assert first.published_at is not None and first.published_at.isoformat() == "2025-01-10T14:00:00+00:00"
+    assert first.as_dict()["canonical_url"] == research.NVDA_V1.url and "body" in first.as_dict()
+    assert [h.version for h in db.search("chips", ticker="NVDA", as_of="2025-02-01T00:00Z")] == [1, 1]
+    assert db.search(author="raman")[0].title == research.AMD.title
+    assert [h.title for h in db.search(edited=True)] == [research.NVDA_V1.title]
+
+
+def test_article_history_and_diff(db: archive.Archive) -> None:
+    story = db.article(research.NVDA_V1.url + "?utm_source=newsletter")
+    assert [v.version for v in story.versions] == [1, 2] and story.latest.version == 2
+    assert db.article(story.id).canonical_url == story.canonical_url
+    assert story.version(1).changed_fields == () and story.version(2).changed_fields == ("tickers", "body")
+    assert story.diff(1, 2).changed == ["tickers", "body"]
+    with pytest.raises(NotFound, match="has no version 3"):
+        story.diff(1, 3)
+    with pytest.raises(NotFound):
+        db.article("https://nowhere.example/x")
+
+
+def test_export_to_paths_and_open_files(db: archive.Archive, tmp_path: Path) -> None:
+    assert db.export(tmp_path / "all.jsonl", all_versions=True) == 5
+    assert not list(tmp_path.glob("*.part"))
+    out = io.StringIO()
+    assert db.export(out, format="csv", site="news.example.com", with_body=True) == 2
+    assert out.getvalue().splitlines()[0].endswith(",body")
+    assert sum(1 for _ in db.rows("export controls")) == 2
+    with pytest.raises(BadInput, match="bad search query"):
+        db.export(tmp_path / "x.jsonl", "chips OR")
+    assert not (tmp_path / "x.jsonl").exists() and not (tmp_path / "x.jsonl.part").exists()
+
+
+def test_stats(db: archive.Archive) -> None:
+    assert db.stats().as_dict()["per_month"] == {"2024-12": 1, "2025-01": 3}
+    assert db.stats(ticker="AMD", as_of="2025-02-01").articles == 1
+
+
+def test_export_refuses_to_overwrite_the_archive(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'archive.db'}"
+    with archive.open(url) as db:
+        with pytest.raises(BadInput, match="refusing to write the export over the archive itself"):
+            db.export(tmp_path / "archive.db")
+        with pytest.raises(BadInput, match="over the archive itself"):
+            db.export(str(tmp_path / "archive.db-wal"))
+    assert (tmp_path / "archive.db").read_bytes()[:16] == b"SQLite format 3\x00"

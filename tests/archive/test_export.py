@@ -1,0 +1,95 @@
+"""Export formats: JSON lines valid against docs/export-schema.json, CSV columns, Parquet."""
+
+from __future__ import annotations
+
+import builtins
+import csv
+import io
+import json
+from typing import Any
+
+import jsonschema
+import pytest
+
+from archive.errors import BadInput
+from archive.export import CSV_COLUMNS, export_rows, format_for, write_csv, write_jsonl, write_parquet
+from archive.query import Filters, parse_bound
+from archive.store import ArchiveStore
+from tests import research
+from tests.conftest import SCHEMA
+
+
+def jsonl(store: ArchiveStore, **kwargs: Any) -> list[dict[str, Any]]:
+    out = io.StringIO()
+    write_jsonl(export_rows(store.engine, Filters(**{k: v for k, v in kwargs.items() if k != "all_versions"}),
+                            all_versions=kwargs.get("all_versions", False)), out)
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def test_jsonl_lines_follow_the_schema(store: ArchiveStore) -> None:
+    ids = research.fill(store)
+    schema = json.loads(SCHEMA.read_text())
+    every = jsonl(store, all_versions=True)
+    assert [(r["article_id"], r["version"]) for r in every] == sorted((r["article_id"], r["version"]) for r in every)
+    assert len(every) == 5
+    for line in every:
+        jsonschema.validate(line, schema)
+        assert set(line) == set(schema["properties"])
+    edited = [r for r in every if r["article_id"] == ids["nvda"]]
+    assert [(r["version"], r["changed_fields"], r["origin"]) for r in edited] == \
+        [(1, [], "fetch"), (2, ["tickers", "body"], "fetch")]
+    assert {r["article_id"]: r["version"] for r in jsonl(store)}[ids["nvda"]] == 2
+    then = jsonl(store, as_of=parse_bound("2025-02-01"))
+    assert {r["article_id"]: r["version"] for r in then}[ids["nvda"]] == 1
+    assert [r["title"] for r in jsonl(store, text='"export controls"')] == [research.NVDA_V1.title]
+
+
+def test_csv_has_the_documented_columns_and_no_body_unless_asked(store: ArchiveStore) -> None:
+    ids = research.fill(store)
+    schema = json.loads(SCHEMA.read_text())
+    out = io.StringIO()
+    assert write_csv(export_rows(store.engine, Filters(), with_body=False), out) == 4
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert tuple(rows[0]) == CSV_COLUMNS and "body" not in rows[0]
+    assert set(CSV_COLUMNS) <= set(schema["properties"])  # every column is a documented field
+    nvda = next(r for r in rows if r["article_id"] == str(ids["nvda"]))
+    assert (nvda["tickers"], nvda["changed_fields"], nvda["authors"], nvda["ai_generated"], nvda["origin"]) == \
+        ("NVDA; AMD", "tickers; body", "Edwin Foster", "false", "fetch")
+    assert nvda["published_at"] == "2025-01-10T14:00:00+00:00" and nvda["duplicate_of"] == ""
+
+    out = io.StringIO()
+    write_csv(export_rows(store.engine, Filters(tickers=("AMD",))), out, with_body=True)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert tuple(rows[0]) == CSV_COLUMNS + ("body",)
+    amd = next(r for r in rows if r["article_id"] == str(ids["amd"]))
+    assert amd["body"].startswith("Advanced Micro Devices rose")
+
+
+def test_parquet_round_trip(store: ArchiveStore, tmp_path: Any) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    research.fill(store)
+    target = tmp_path / "out.parquet"
+    assert write_parquet(export_rows(store.engine, Filters(), all_versions=True), str(target), batch=2) == 5
+    table = pq.read_table(target)
+    assert table.num_rows == 5 and "origin" in table.column_names and "body" in table.column_names
+    first = table.slice(0, 1).to_pylist()[0]
+    assert first["tickers"][0]["symbol"] and first["fetched_at"].tzinfo is not None
+
+
+def test_parquet_without_pyarrow_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_import = builtins.__import__
+
+    def no_pyarrow(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name.startswith("pyarrow"):
+            raise ImportError("No module named 'pyarrow'")
+        return real_import(name, *args, **kwargs)
+    monkeypatch.setattr(builtins, "__import__", no_pyarrow)
+    with pytest.raises(BadInput, match=r"Parquet export needs pyarrow: pip install 'commentary-archive\[parquet\]'"):
+        format_for("x.parquet", None)
+
+
+def test_format_from_the_file_name() -> None:
+    assert (format_for("a.jsonl", None), format_for("A.CSV", None), format_for("-", None)) == ("jsonl", "csv", "jsonl")
+    assert format_for("a.txt", "csv") == "csv"
+    with pytest.raises(BadInput, match="unknown export format"):
+        format_for("a", "xml")

@@ -1,0 +1,117 @@
+"""The research commands through click's CliRunner: search, show --diff, export formats, stats."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from archive.cli import cli
+from archive.export import CSV_COLUMNS
+from archive.store import ArchiveStore
+from tests import research
+from tests.conftest import SCHEMA
+
+
+@pytest.fixture
+def filled(tmp_path: Path) -> tuple[str, dict[str, int]]:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    store = ArchiveStore.open(url)
+    ids = research.fill(store)
+    store.close()
+    return url, ids
+
+
+def run(*args: str, color: bool = False) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), color=color)
+    return result.exit_code, result.output
+
+
+def test_search_table_json_and_paging(filled: tuple[str, dict[str, int]]) -> None:
+    db, ids = filled
+    code, out = run("search", '"export controls"', "OR", "exportkontrollen", "--db", db)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["id", "published", "site", "v", "tickers", "title"]
+    assert "Chips und Exportkontrollen" in lines[2] and "Chip stocks slide" in lines[3] and len(lines) == 4
+    code, out = run("search", "chips", "--ticker", "NVDA,INTC", "--not-ai-generated", "--json", "--db", db)
+    found = [json.loads(line) for line in out.splitlines()]
+    assert [f["article_id"] for f in found] == [ids["german"], ids["nvda"]] and "body" not in found[0]
+    code, out = run("search", "--edited", "--author", "foster", "--language", "en", "--json", "--db", db)
+    assert [json.loads(line)["article_id"] for line in out.splitlines()] == [ids["nvda"]]
+    code, out = run("search", "--limit", "1", "--offset", "1", "--db", db)
+    assert "AMD gains" in out and "more with --offset 2" in out
+
+
+def test_search_as_of(filled: tuple[str, dict[str, int]]) -> None:
+    db, ids = filled
+    code, out = run("search", "amd", "--as-of", "2025-02-01T00:00Z", "--json", "--db", db)
+    assert code == 0 and [json.loads(line)["article_id"] for line in out.splitlines()] == [ids["amd"]]
+    code, out = run("search", "amd", "--as-of", "2024-01-01", "--db", db)
+    assert code == 0 and "no matching articles" in out
+
+
+@pytest.mark.parametrize("query, message", [
+    ("chips AND", "Error: bad search query: AND needs a term after it (column 7): chips AND"),
+    ('"export controls', "Error: bad search query: a quote opened at column 1 is never closed"),
+    ("(nvidia OR amd", "Error: bad search query: '(' is never closed"),
+    ("NOT intel", "Error: bad search query: NOT needs a term to subtract from"),
+])
+def test_malformed_query_is_one_line_and_nonzero(query: str, message: str, tmp_path: Path) -> None:
+    code, out = run("search", query, "--db", f"sqlite:///{tmp_path / 'x.db'}")
+    assert code == 1 and out.startswith(message) and out.count("\n") == 1 and "Traceback" not in out
+    code, out = run("export", "--text", query, "-o", "-", "--db", f"sqlite:///{tmp_path / 'x.db'}")
+    assert code == 1 and out.startswith(message) and out.count("\n") == 1
+
+
+def test_show_diff_plain_when_piped_and_coloured_on_request(filled: tuple[str, dict[str, int]]) -> None:
+    db, ids = filled
+    code, plain = run("show", str(ids["nvda"]), "--diff", "1", "2", "--db", db)
+    assert code == 0
+    assert plain.startswith(f"article {ids['nvda']}: version 1 (2025-01-10 15:00 UTC) -> version 2")
+    assert "changed: tickers, body" in plain and "Nvidia fell [-4%-] {+5%+} on Friday" in plain
+    assert "tickers:\n  - NVDA\n  + AMD, NVDA" in plain and "\x1b[" not in plain
+    code, coloured = run("show", str(ids["nvda"]), "--diff", "1", "2", "--color", "--db", db, color=True)
+    assert "\x1b[31m4%\x1b[0m \x1b[32m5%\x1b[0m" in coloured and "[-4%-]" not in coloured
+    code, data = run("show", research.NVDA_V1.url, "--diff", "1", "2", "--json", "--db", db)
+    assert json.loads(data)["changed"] == ["tickers", "body"]
+    code, out = run("show", str(ids["nvda"]), "--diff", "1", "9", "--db", db)
+    assert code == 1 and out.strip() == f"Error: article {ids['nvda']} has no version 9 (it has 1 to 2)"
+    code, out = run("show", str(ids["nvda"]), "--versions", "--db", db)
+    assert f"archive show {ids['nvda']} --diff 1 2" in out and "fetch" in out
+
+
+def test_export_jsonl_csv_and_parquet(filled: tuple[str, dict[str, int]], tmp_path: Path) -> None:
+    db, ids = filled
+    schema = json.loads(SCHEMA.read_text())
+    code, out = run("export", "--all-versions", "--as-of", "2025-02-01T00:00Z", "-o", "-", "--db", db)
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(lines) == 4 and all(line["version"] == 1 for line in lines)
+    for line in lines:
+        jsonschema.validate(line, schema)
+    code, out = run("export", "--ticker", "NVDA", "-o", str(tmp_path / "n.csv"), "--db", db)
+    assert code == 0 and "wrote 2 rows" in out
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "n.csv").read_text())))
+    assert tuple(rows[0]) == CSV_COLUMNS and {r["article_id"] for r in rows} == {str(ids["nvda"]), str(ids["german"])}
+    code, out = run("export", "--format", "csv", "--with-body", "--text", "händler", "-o", "-", "--db", db)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) == 1 and rows[0]["body"].startswith("Die Aktie von Nvidia")
+    pytest.importorskip("pyarrow")
+    code, out = run("export", "-o", str(tmp_path / "all.parquet"), "--all-versions", "--db", db)
+    assert code == 0 and "wrote 5 rows" in out
+    code, out = run("export", "--format", "parquet", "-o", "-", "--db", db)
+    assert code == 1 and "Parquet cannot stream to stdout" in out
+
+
+def test_stats_text_and_json(filled: tuple[str, dict[str, int]]) -> None:
+    db, _ = filled
+    code, out = run("stats", "--top", "3", "--db", db)
+    assert code == 0 and out.startswith("articles 4 · versions 5 · edited by the publisher 1 · sites 3")
+    assert "top tickers (articles, top 3)\n  AMD   2  ██████████████████████████████" in out
+    code, out = run("stats", "--ticker", "NVDA", "--json", "--db", db)
+    assert json.loads(out)["per_site"] == {"boerse.example.de": 1, "news.example.com": 1}
