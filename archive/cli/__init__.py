@@ -1,6 +1,8 @@
 """The `archive` command. Each module adds one family of commands to the group in base.py."""
 
-from archive.cli import crawl, read, reextract, symbols, warc  # noqa: F401 - importing registers the commands
+from archive.cli import crawl, read, reextract, runs, symbols, warc  # noqa: F401 - importing registers the commands
+from archive.cli import stats  # noqa: F401 - `archive stats`
+from archive.cli import maintenance  # noqa: F401 - `archive check`, `archive backup`
 from archive.cli.base import cli
 
 __all__ = ["cli", "main"]

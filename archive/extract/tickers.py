@@ -19,7 +19,7 @@ from lxml.html import HtmlElement
 
 from archive.extract.model import Ticker
 from archive.extract.page import Page
-from archive.extract.regions import content_elements, content_text, text_of
+from archive.extract.regions import content_elements, content_text
 from archive.symbols import SymbolUniverse, normalize_symbol
 
 EXCHANGES = {"NASDAQ": "NASDAQ", "NASDAQGS": "NASDAQ", "NASDAQGM": "NASDAQ", "NASDAQCM": "NASDAQ",

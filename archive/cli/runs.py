@@ -1,0 +1,55 @@
+"""`archive crawls`: every crawl run and what it did, newest first."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive.cli.base import cli, db_option, open_engine
+from archive.models import Crawl
+from archive.table import render
+
+
+def _what(command: dict) -> str:
+    """The sources or start URLs a run was given, short."""
+    if command.get("sources"):
+        return f"{command['sources']}" + (f" ({', '.join(command['only'])})" if command.get("only") else "")
+    urls = command.get("start_urls") or command.get("urls") or []
+    return ", ".join(urls[:2]) + (f" +{len(urls) - 2}" if len(urls) > 2 else "") or command.get("spider", "-")
+
+
+@cli.command()
+@db_option
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per run.")
+def crawls(db_url: str, limit: int, as_json: bool) -> None:
+    """List crawl runs: when, what, and what they fetched, kept and failed.
+
+    \b
+    Example:
+        archive crawls --limit 5
+    """
+    engine = open_engine(db_url)
+    with Session(engine) as session:
+        runs = list(session.scalars(select(Crawl).order_by(Crawl.id.desc()).limit(limit)))
+    engine.dispose()
+    if as_json:
+        for run in runs:
+            click.echo(json.dumps({"id": run.id, "started_at": run.started_at.isoformat(),
+                                   "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+                                   "command": run.command, "stats": run.stats}))
+        return
+    rows = []
+    for run in runs:
+        stats = {k.removeprefix("archive/"): v for k, v in (run.stats or {}).items()}
+        errors = {k.split("/", 1)[1]: v for k, v in stats.items() if k.startswith("errors/")}
+        duration = f"{(run.finished_at - run.started_at).total_seconds():.0f}s" if run.finished_at else "running/stopped"
+        rows.append([run.id, f"{run.started_at:%Y-%m-%d %H:%M}", duration, _what(run.command or {}),
+                     stats.get("fetches", 0), stats.get("new", 0), stats.get("changed", 0),
+                     stats.get("unchanged", 0) + stats.get("same_raw", 0), stats.get("not_modified", 0),
+                     ", ".join(f"{k} {v}" for k, v in sorted(errors.items())) or "-"])
+    click.echo(render(["id", "started (UTC)", "took", "what", "fetched", "new", "versions", "unchanged", "304",
+                       "errors"], rows) if rows else "no crawls yet")
