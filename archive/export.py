@@ -25,7 +25,7 @@ __all__ = ["SCHEMA_VERSION", "FORMATS", "CSV_COLUMNS", "row", "local_time", "exp
            "write_csv", "write_parquet", "write", "format_for", "csv_columns"]
 
 SCHEMA_VERSION = 2  # 2: adds `origin`
-FORMATS = ("jsonl", "csv", "parquet")
+FORMATS = ("jsonl", "csv", "parquet", "warc")
 
 #: CSV columns, in order: every JSONL field except the nested or long ones (body comes last, on request).
 CSV_COLUMNS = ("article_id", "version", "url", "canonical_url", "site", "site_name", "fetched_at", "first_seen_at",
@@ -221,7 +221,8 @@ def format_for(path: str, given: str | None) -> str:
     if given:
         return check_format(given)
     lowered = path.lower()
-    for suffix, name in ((".csv", "csv"), (".parquet", "parquet"), (".pq", "parquet")):
+    for suffix, name in ((".csv", "csv"), (".parquet", "parquet"), (".pq", "parquet"), (".warc.gz", "warc"),
+                         (".warc", "warc")):
         if lowered.endswith(suffix):
             return check_format(name)
     return "jsonl"

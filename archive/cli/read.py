@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -72,7 +73,8 @@ def search(query: tuple[str, ...], db_url: str, limit: int, offset: int, as_json
 @db_option
 @click.option("-o", "--output", required=True, help="File to write (.jsonl, .csv, .parquet), or - for stdout.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS),
-              help="jsonl (default), csv or parquet (needs the 'parquet' extra); default from the file name.")
+              help="jsonl (default), csv, parquet (needs the 'parquet' extra) or warc (every capture, gzipped "
+                   "WARC with request and metadata records); default from the file name.")
 @click.option("--all-versions", is_flag=True, help="Every version of each article, not only the latest (or --as-of).")
 @click.option("--with-body", is_flag=True, help="CSV: add the body column (JSONL and Parquet always have it).")
 @click.option("--text", help="Only articles matching this full-text query (syntax: archive search --help).")
@@ -87,11 +89,12 @@ def export(db_url: str, output: str, fmt: str | None, all_versions: bool, with_b
         archive export --ticker NVDA --since 2025-01-01 --until 2025-01-31 --all-versions -o nvda.jsonl
         archive export --site reuters.com --format csv -o reuters.csv
         archive export --text '"export controls"' --as-of 2025-02-01T00:00Z -o then.parquet
+        archive export --ticker NVDA -o nvda.warc.gz
     """
     wanted = build_filters(text, **filters)
     fmt = format_for(output, fmt)
-    if output == "-" and fmt == "parquet":
-        raise BadInput("Parquet cannot stream to stdout: give a file name, e.g. -o out.parquet")
+    if output == "-" and fmt in ("parquet", "warc"):
+        raise BadInput(f"{fmt} cannot stream to stdout: give a file name, e.g. -o out.{fmt}")
     target = None if output == "-" else Path(output)
     if target is not None and (target.is_dir() or not target.parent.is_dir()):
         raise click.BadParameter(f"cannot write to {output}: not a file in an existing directory",
@@ -100,6 +103,10 @@ def export(db_url: str, output: str, fmt: str | None, all_versions: bool, with_b
     try:
         if target is not None:
             refuse_archive_as_target(engine, target)
+        if fmt == "warc":
+            written = write_warc(engine, wanted, target)  # type: ignore[arg-type]
+            click.echo(f"wrote {written} captures to {target}", err=True)
+            return
         rows = export_rows(engine, wanted, all_versions=all_versions, with_body=body_needed(fmt, with_body))
         if target is None:
             write(rows, sys.stdout, fmt, with_body=with_body)
@@ -108,6 +115,20 @@ def export(db_url: str, output: str, fmt: str | None, all_versions: bool, with_b
     finally:
         engine.dispose()
     click.echo(f"wrote {written} {'lines' if fmt == 'jsonl' else 'rows'} to {target}", err=True)
+
+
+def write_warc(engine: Any, wanted: Any, target: Path) -> int:
+    """Every capture of the matching articles as gzipped WARC, written whole or not at all."""
+    from archive.warc import export_warc  # noqa: PLC0415 - warcio only when asked
+    partial = target.with_name(target.name + ".part")
+    try:
+        with partial.open("wb") as handle:
+            written = export_warc(engine, wanted, handle)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, target)
+    return written
 
 
 def _colour(text: str, op: Op) -> str:

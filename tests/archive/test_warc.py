@@ -53,9 +53,12 @@ def test_round_trip_keeps_articles_versions_and_hashes(tmp_path: Path) -> None:
     source, target = tmp_path / "source.db", tmp_path / "target.db"
     archive_with_history(f"sqlite:///{source}")
     out = tmp_path / "out.warc.gz"
-    with out.open("wb") as handle:
-        written = export_warc(ArchiveStore.open(f"sqlite:///{source}").engine, Filters(), handle)
-    assert written == 4  # every capture of the two articles
+    exported = CliRunner().invoke(cli, ["export", "--db", f"sqlite:///{source}", "-o", str(out)])
+    assert exported.exit_code == 0, exported.output
+    assert "wrote 4 captures" in exported.output  # every capture of the two articles
+    only_b = CliRunner().invoke(cli, ["export", "--db", f"sqlite:///{source}", "--text", "faded",
+                                      "--format", "warc", "-o", str(tmp_path / "b.warc.gz")])
+    assert "wrote 2 captures" in only_b.output
 
     with out.open("rb") as handle:
         records = [(r.rec_type, r.rec_headers.get_header("WARC-Target-URI"), r.rec_headers.get_header("WARC-Date"))
