@@ -94,7 +94,8 @@ def export(db_url: str, output: str, fmt: str | None, all_versions: bool, with_b
     wanted = build_filters(text, **filters)
     fmt = format_for(output, fmt)
     if output == "-" and fmt in ("parquet", "warc"):
-        raise BadInput(f"{fmt} cannot stream to stdout: give a file name, e.g. -o out.{fmt}")
+        name, suffix = {"parquet": ("Parquet", "parquet"), "warc": ("WARC", "warc.gz")}[fmt]
+        raise BadInput(f"{name} cannot stream to stdout: give a file name, e.g. -o out.{suffix}")
     target = None if output == "-" else Path(output)
     if target is not None and (target.is_dir() or not target.parent.is_dir()):
         raise click.BadParameter(f"cannot write to {output}: not a file in an existing directory",
