@@ -153,6 +153,8 @@ class Fetch(Base):
     article_id: Mapped[Optional[int]] = mapped_column(ForeignKey("article.id", ondelete="SET NULL"), index=True)
     outcome: Mapped[str] = mapped_column(String(32))
     error: Mapped[Optional[str]] = mapped_column(Text)
+    #: The response headers as served ([name, value] pairs), so that a WARC export shows them.
+    headers: Mapped[Optional[list[Any]]] = mapped_column(JSONType, nullable=True)
 
 
 class MinhashBand(Base):

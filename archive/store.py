@@ -49,6 +49,7 @@ class Capture:
     content_type: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    headers: tuple[tuple[str, str], ...] | None = None  # response headers as served (for WARC export)
     crawl_id: int | None = None
 
     @property
@@ -302,7 +303,8 @@ class ArchiveStore:
             self._keep_raw(session, sha, capture)
         fetch = Fetch(crawl_id=capture.crawl_id, url=capture.url, fetched_at=capture.fetched_at,
                       status=capture.status, etag=capture.etag, last_modified=capture.last_modified,
-                      raw_sha256=sha, article_id=article_id, outcome=outcome, error=error)
+                      raw_sha256=sha, article_id=article_id, outcome=outcome, error=error,
+                      headers=[list(pair) for pair in capture.headers] if capture.headers else None)
         session.add(fetch)
         session.flush()
         return fetch

@@ -87,14 +87,23 @@ def export_warc(engine: Engine, filters: Filters, output: BinaryIO) -> int:
     return written
 
 
+#: Headers that described the bytes on the wire, not the (decoded) body the archive keeps.
+_WIRE = {"content-length", "content-encoding", "transfer-encoding"}
+
+
 def _http_headers(fetch: Fetch, raw: RawPage, length: int) -> StatusAndHeaders:
-    """The response's status line and the headers the archive keeps (type, validators, length)."""
+    """The response's status line and its headers as served (recorded since migration 0004).
+
+    The body is stored decoded, so Content-Encoding and Transfer-Encoding are left out and
+    Content-Length is that of the stored body. Older fetches have only type and validators.
+    """
     status = fetch.status or 200
-    headers = [("Content-Type", raw.content_type or "text/html"), ("Content-Length", str(length))]
-    if fetch.etag:
-        headers.append(("ETag", fetch.etag))
-    if fetch.last_modified:
-        headers.append(("Last-Modified", fetch.last_modified))
+    if fetch.headers:
+        headers = [(name, value) for name, value in fetch.headers if name.lower() not in _WIRE]
+    else:
+        headers = [("Content-Type", raw.content_type or "text/html")]
+        headers += [(n, v) for n, v in (("ETag", fetch.etag), ("Last-Modified", fetch.last_modified)) if v]
+    headers.append(("Content-Length", str(length)))
     return StatusAndHeaders(f"{status} {REASONS.get(status, 'OK')}", headers, protocol="HTTP/1.1")
 
 
@@ -173,7 +182,8 @@ def _import_record(store: ArchiveStore, record, sites: tuple[str, ...], since: d
     status = int(record.http_headers.get_statuscode() or 0) or None
     capture = dict(url=url, fetched_at=fetched_at, status=status, content_type=content_type,
                    etag=record.http_headers.get_header("ETag"),
-                   last_modified=record.http_headers.get_header("Last-Modified"))
+                   last_modified=record.http_headers.get_header("Last-Modified"),
+                   headers=tuple((name, value) for name, value in record.http_headers.headers))
     if record.rec_type == "revisit":
         return _import_revisit(store, Capture(**capture))
     body = record.content_stream().read()

@@ -18,6 +18,7 @@ class PageItem:
     content_type: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    headers: list[tuple[str, str]] | None = None  # the response headers as served, in order
     error: str | None = None          # "kind: message"
     extracted: Any = None              # archive.extract.Extracted, set by ExtractPipeline
     same_raw: Any = None               # the previous Fetch when the bytes are unchanged

@@ -124,7 +124,7 @@ class StorePipeline:
             raise _Stopping("not written: the crawl is stopping after repeated write failures")
         capture = Capture(url=item.url, fetched_at=item.fetched_at, status=item.status, raw=item.body,
                           content_type=item.content_type, etag=item.etag, last_modified=item.last_modified,
-                          crawl_id=self.crawl_id)
+                          headers=tuple(item.headers) if item.headers else None, crawl_id=self.crawl_id)
         if item.error:
             return self.store.save_error(capture, item.error)
         if item.same_raw is not None:

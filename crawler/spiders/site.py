@@ -44,6 +44,8 @@ class SiteSpider(scrapy.Spider):
             url=response.url, fetched_at=datetime.now(timezone.utc), status=response.status,
             body=response.body, content_type=content_type or None,
             etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"),
+            headers=[(name.decode("latin-1"), value.decode("latin-1"))
+                     for name, values in response.headers.items() for value in values],
         )
         if not isinstance(response, TextResponse):
             return

@@ -32,8 +32,11 @@ def archive_with_history(db: str) -> None:
     pages = [("https://news.example.com/a.html", article("Chipmakers rally")),
              ("https://news.example.com/b.html", article("Banks lag", paragraphs=LOREM[::-1]))]
     for hour, (url, html) in enumerate(pages):
+        headers = (("Content-Type", "text/html; charset=utf-8"), ("ETag", f'"v{hour}"'), ("Server", "demo/1.0"),
+                   ("Content-Encoding", "gzip"))
         store.save(extract(html, url), Capture(url=url, fetched_at=T0 + timedelta(hours=hour), raw=html.encode(),
-                                               content_type="text/html; charset=utf-8", etag=f'"v{hour}"'))
+                                               content_type="text/html; charset=utf-8", etag=f'"v{hour}"',
+                                               headers=headers))
     edited = article("Chipmakers rally", paragraphs=LOREM + ["Update: the rally faded."])
     url = pages[0][0]
     store.save(extract(edited, url), Capture(url=url, fetched_at=T0 + timedelta(days=1), raw=edited.encode(),
@@ -61,8 +64,16 @@ def test_round_trip_keeps_articles_versions_and_hashes(tmp_path: Path) -> None:
     assert "wrote 2 captures" in only_b.output
 
     with out.open("rb") as handle:
-        records = [(r.rec_type, r.rec_headers.get_header("WARC-Target-URI"), r.rec_headers.get_header("WARC-Date"))
-                   for r in ArchiveIterator(handle, check_digests=True)]
+        records, served = [], []
+        for record in ArchiveIterator(handle, check_digests=True):
+            records.append((record.rec_type, record.rec_headers.get_header("WARC-Target-URI"),
+                            record.rec_headers.get_header("WARC-Date")))
+            if record.rec_type == "response":
+                served.append(dict(record.http_headers.headers))
+    # headers as served (the body is stored decoded: no Content-Encoding), older fetches: the kept four
+    assert served[0]["Server"] == "demo/1.0" and "Content-Encoding" not in served[0]
+    assert served[0]["ETag"] == '"v0"' and int(served[0]["Content-Length"]) > 0
+    assert "Server" not in served[-1] and served[-1]["Content-Type"].startswith("text/html")
     assert [kind for kind, _, _ in records].count("response") == 4
     assert [kind for kind, _, _ in records].count("metadata") == 4
     assert ("response", "https://news.example.com/a.html", "2025-01-29T12:00:00Z") in records

@@ -62,6 +62,8 @@ def test_crawl_edit_recrawl_export(site: tuple[Path, object], tmp_path: Path) ->
     assert kinds == {"truncated.html": "truncated", "binary.html": "not_html", "empty.html": "empty",
                      "missing.html": "http_404"}
     assert db_rows(db_path, "select count(*) from fetch where outcome = 'not_article'")[0][0] == 4  # the listings
+    (served,) = db_rows(db_path, "select headers from fetch where url like '%a2.html' limit 1")[0]
+    assert ["Content-Type", "text/html; charset=utf-8"] in json.loads(served)  # kept for WARC export
 
     (root / "markets" / "a2.html").write_text(article("Banks lag as yields fall",
                                                       paragraphs=LOREM[::-1] + ["Update: shares recovered later."]))
