@@ -188,7 +188,7 @@ class ArchiveStore:
             return SaveResult("unchanged", article.id, latest.version, False, (), article.duplicate_of_id)
         fetch = self._add_fetch(session, capture, outcome="new" if latest is None else "changed",
                                 article_id=article.id)
-        snapshot = self._add_version(session, article, latest, page, capture.fetched_at, fetch)
+        snapshot = self._add_version(session, article, latest, page, fields, capture.fetched_at, fetch)
         article.last_fetched_at = max(article.last_fetched_at, capture.fetched_at)
         if latest is None:
             self._link_duplicate(session, article, page)
@@ -196,10 +196,9 @@ class ArchiveStore:
                           tuple(snapshot.changed_fields), article.duplicate_of_id)
 
     def _add_version(self, session: Session, article: Article, latest: Snapshot | None, page: Extracted,
-                     fetched_at: datetime, fetch: Fetch | None, origin: str = "fetch",
+                     fields: dict[str, Any], fetched_at: datetime, fetch: Fetch | None, origin: str = "fetch",
                      raw_sha256: str | None = None) -> Snapshot:
-        """Append version n+1 with the fields that differ from `latest` (none for version 1)."""
-        fields = content_fields(page)
+        """Append version n+1 (`fields` = content_fields(page)) with what differs from `latest`."""
         changed = () if latest is None else tuple(
             name for name, value in snapshot_fields(latest).items() if fields[name] != value)
         snapshot = _snapshot(page, fields, content_sha256(fields), changed, article.id,
@@ -225,9 +224,12 @@ class ArchiveStore:
             again = self.reextract(raw, latest.url) if raw is not None else None
         except ExtractionError:
             again = None
-        if again is None or not again.is_article or content_sha256(content_fields(again)) == latest.content_sha256:
+        if again is None or not again.is_article:
             return latest
-        return self._add_version(session, article, latest, again, latest.fetched_at, None, "reextract",
+        fields = content_fields(again)
+        if content_sha256(fields) == latest.content_sha256:
+            return latest
+        return self._add_version(session, article, latest, again, fields, latest.fetched_at, None, "reextract",
                                  latest.raw_sha256)
 
     def reextract_article(self, article_id: int) -> SaveResult:

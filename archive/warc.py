@@ -30,7 +30,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
 from warcio.warcwriter import WARCWriter
 
-from archive.errors import ArchiveError, ExtractionError
+from archive.errors import ExtractionError
 from archive.export import row
 from archive.models import Article, Fetch, RawPage, Snapshot
 from archive.query import Filters, filtered
@@ -223,7 +223,3 @@ def _already_imported(store: ArchiveStore, url: str, fetched_at: datetime, sha: 
         return session.scalar(select(Fetch.id).where(Fetch.url == url, Fetch.fetched_at == fetched_at,
                                                      Fetch.raw_sha256 == sha).limit(1)) is not None
 
-
-def check_readable(path: Path) -> None:
-    if not path.is_file():
-        raise ArchiveError(f"no such WARC file: {path}")
