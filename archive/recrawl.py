@@ -41,6 +41,15 @@ def parse_schedule(text: str) -> tuple[timedelta, ...]:
     return spans
 
 
+def format_schedule(schedule: Sequence[timedelta]) -> str:
+    """The inverse of parse_schedule: (1h, 3d) -> '1h,3d'."""
+    def span(value: timedelta) -> str:
+        seconds = int(value.total_seconds())
+        unit, size = next((u, n) for u, n in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)) if seconds % n == 0)
+        return f"{seconds // size}{unit}"
+    return ",".join(span(value) for value in schedule)
+
+
 def next_due(anchor: datetime, last_fetched: datetime, schedule: Sequence[timedelta]) -> datetime | None:
     """The first checkpoint (anchor + age) after the last fetch; None when the schedule is over."""
     for age in schedule:
@@ -74,7 +83,7 @@ def due_articles(engine: Engine, now: datetime | None = None,
     stmt = (select(Article, latest.c.published_at, latest.c.url, last_change.c.changed_at)
             .join(latest, latest.c.article_id == Article.id)
             .outerjoin(last_change, last_change.c.article_id == Article.id)
-            .where(Article.last_fetched_at <= now - schedule[0],
+            .where(Article.last_fetched_at < now,
                    or_(Article.first_seen_at >= horizon, latest.c.published_at >= horizon,
                        last_change.c.changed_at >= horizon)))
     if sites:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from archive import fingerprint
 from archive.db import make_engine, upgrade, writer
 from archive.errors import ArchiveError, ExtractionError, NotFound
+from archive.extract.declared import carry_declared
 from archive.extract.model import Extracted
 from archive.models import Article, Crawl, Fetch, MinhashBand, RawPage, Snapshot, SnapshotTicker
 from archive.urls import canonical_url, site_of
@@ -58,10 +59,19 @@ class Capture:
 
 
 @dataclass(frozen=True)
+class Validators:
+    """What the last fetch of an article's URL said about its version: ETag and Last-Modified."""
+
+    article_id: int
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass(frozen=True)
 class SaveResult:
     """What save() did: `created` is True only when a new version was written."""
 
-    outcome: str                      # new | changed | unchanged | same_raw | not_article | error
+    outcome: str                      # new | changed | unchanged | same_raw | not_modified | not_article | error
     article_id: int | None = None
     version: int | None = None
     created: bool = False
@@ -142,11 +152,25 @@ class ArchiveStore:
         try:
             with Session(self.engine) as session:
                 last = session.scalars(
-                    select(Fetch).where(Fetch.url == url, Fetch.outcome != "error")
+                    select(Fetch).where(Fetch.url == url, Fetch.outcome != "error", Fetch.raw_sha256.is_not(None))
                     .order_by(Fetch.id.desc()).limit(1)).first()
         except SQLAlchemyError as exc:
             raise ArchiveError(f"database read failed: {getattr(exc, 'orig', exc)}") from exc
         return last if last is not None and last.raw_sha256 == raw_sha256 else None
+
+    def validators(self, url: str) -> Validators | None:
+        """ETag and Last-Modified of the last successful fetch of `url`, when it was an article's:
+        what a refetch sends as If-None-Match / If-Modified-Since."""
+        try:
+            with Session(self.engine) as session:
+                row = session.execute(
+                    select(Fetch.article_id, Fetch.etag, Fetch.last_modified)
+                    .where(Fetch.url == url, Fetch.outcome != "error").order_by(Fetch.id.desc()).limit(1)).first()
+        except SQLAlchemyError as exc:
+            raise ArchiveError(f"database read failed: {getattr(exc, 'orig', exc)}") from exc
+        if row is None or row.article_id is None or not (row.etag or row.last_modified):
+            return None
+        return Validators(row.article_id, row.etag, row.last_modified)
 
     # -- writes ------------------------------------------------------------------------------
     def save_error(self, capture: Capture, error: str) -> SaveResult:
@@ -166,6 +190,20 @@ class ArchiveStore:
             return SaveResult("same_raw", article_id=previous.article_id)
         return self._retrying(write)
 
+    def save_not_modified(self, capture: Capture, article_id: int | None) -> SaveResult:
+        """Record a 304 answer to a conditional refetch: seen unchanged, nothing downloaded or extracted.
+
+        The validators the server sent back (or, when it sent none, those the request carried)
+        are kept on the fetch, so that the next refetch can ask "only if changed" again.
+        """
+        def write(session: Session) -> SaveResult:
+            self._add_fetch(session, capture, outcome="not_modified", article_id=article_id, store_raw=False)
+            if article_id is not None:
+                session.execute(update(Article).where(Article.id == article_id)
+                                .values(last_fetched_at=capture.fetched_at))
+            return SaveResult("not_modified", article_id=article_id)
+        return self._retrying(write)
+
     def save(self, page: Extracted, capture: Capture | None = None) -> SaveResult:
         """Keep one extracted page: a new article, a new version, or a fetch of unchanged content."""
         capture = capture or Capture(url=page.url, fetched_at=_now())
@@ -176,10 +214,12 @@ class ArchiveStore:
             self._add_fetch(session, capture, outcome="not_article")
             return SaveResult("not_article")
         article = self._article_for(session, page, capture.fetched_at)
-        fields = content_fields(page)
-        digest = content_sha256(fields)
         latest = session.scalars(select(Snapshot).where(
             Snapshot.article_id == article.id, Snapshot.version == article.latest_version)).first()
+        if latest is not None:
+            page = carry_declared(page, latest.tickers)
+        fields = content_fields(page)
+        digest = content_sha256(fields)
         if latest is not None and latest.content_sha256 != digest:
             latest = self._attribute(session, article, latest, page.extractor_version)
         if latest is not None and latest.content_sha256 == digest:
@@ -226,6 +266,7 @@ class ArchiveStore:
             again = None
         if again is None or not again.is_article:
             return latest
+        again = carry_declared(again, latest.tickers)
         fields = content_fields(again)
         if content_sha256(fields) == latest.content_sha256:
             return latest

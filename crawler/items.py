@@ -20,6 +20,9 @@ class PageItem:
     last_modified: str | None = None
     headers: list[tuple[str, str]] | None = None  # the response headers as served, in order
     error: str | None = None          # "kind: message"
+    not_modified: bool = False         # a 304 answer to a conditional refetch: nothing to extract
     extracted: Any = None              # archive.extract.Extracted, set by ExtractPipeline
     same_raw: Any = None               # the previous Fetch when the bytes are unchanged
+    #: From the spider: "article_id" (a known article's refetch), "article": False (the sources'
+    #: URL rules say this page is not an article: stored as not_article without extraction).
     meta: dict[str, Any] = field(default_factory=dict)

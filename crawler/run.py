@@ -7,6 +7,7 @@ import signal
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
+from scrapy import Spider
 from scrapy.crawler import AsyncCrawlerRunner
 from scrapy.settings import Settings
 from scrapy.utils.log import configure_logging
@@ -31,10 +32,22 @@ class CrawlJob:
     progress: bool = False
     before: Callable[[], None] | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    spider: type[Spider] = SiteSpider
+    #: Keyword arguments for the spider; start_urls is added for SiteSpider.
+    spider_args: dict[str, Any] = field(default_factory=dict)
+    #: What the crawl row records as its command (default: the spider and start URLs).
+    command: dict[str, Any] | None = None
+
+    def arguments(self) -> dict[str, Any]:
+        return self.spider_args if self.spider is not SiteSpider else {"start_urls": self.start_urls,
+                                                                        **self.spider_args}
 
     def scrapy_settings(self) -> Settings:
         settings = Settings()
         settings.setmodule(default_settings, priority="project")
+        extensions = dict(settings.getdict("EXTENSIONS"))
+        if self.progress:
+            extensions["crawler.progress.Progress"] = 500
         settings.update({
             "ARCHIVE_DB_URL": self.db_url,
             "ARCHIVE_ALLOW_PRIVATE_ADDRESSES": self.allow_private,
@@ -42,9 +55,9 @@ class CrawlJob:
             "DEPTH_LIMIT": self.depth,
             "AUTOTHROTTLE_ENABLED": self.throttle,
             "ARCHIVE_PROGRESS": self.progress,
-            "EXTENSIONS": {"crawler.progress.Progress": 500} if self.progress else {},
-            "ARCHIVE_CRAWL_COMMAND": {"spider": "site", "start_urls": self.start_urls,
-                                      "max_pages": self.max_pages, "depth": self.depth},
+            "EXTENSIONS": extensions,
+            "ARCHIVE_CRAWL_COMMAND": self.command or {"spider": "site", "start_urls": self.start_urls,
+                                                      "max_pages": self.max_pages, "depth": self.depth},
             **self.settings,
         }, priority="cmdline")
         return settings
@@ -68,8 +81,8 @@ def run_crawls(jobs: Sequence[CrawlJob], log_level: str = "WARNING") -> list[dic
             resolver.install(reactor, job.allow_private)
             runner = AsyncCrawlerRunner(job.scrapy_settings())
             runners.append(runner)
-            crawler = runner.create_crawler(SiteSpider)
-            await runner.crawl(crawler, start_urls=job.start_urls)
+            crawler = runner.create_crawler(job.spider)
+            await runner.crawl(crawler, **job.arguments())
             results.append(crawler.stats.get_stats() if crawler.stats else {})
             if stopping:
                 break

@@ -36,6 +36,8 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 # Errors are recorded per page; the crawl never depends on a single response.
 HTTPERROR_ALLOW_ALL = False
+# A 304 answers a conditional refetch (crawler.conditional): the spider records "not modified".
+HTTPERROR_ALLOWED_CODES = [304]
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
@@ -44,11 +46,14 @@ LOG_LEVEL = "WARNING"
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.PrivateAddressGuard": 50,   # first: nothing else runs for a refused request
+    "crawler.conditional.ConditionalGet": 120,       # after robots.txt (100): refused requests cost no lookup
     "crawler.middlewares.RetryAfter": 560,           # sees responses before Scrapy's RetryMiddleware (550)
     "crawler.middlewares.RedirectLoopGuard": 610,    # sees redirects before RedirectMiddleware (600)
 }
-# crawler.progress.Progress is added by crawler.run when ARCHIVE_PROGRESS is on.
-EXTENSIONS: dict[str, int] = {}
+# crawler.progress.Progress is added by crawler.run when ARCHIVE_PROGRESS is on. AutoThrottle is
+# replaced by one that keeps each site's delay from the sources file as a floor.
+EXTENSIONS: dict[str, int | None] = {"scrapy.extensions.throttle.AutoThrottle": None,
+                                     "crawler.throttle.SiteThrottle": 0}
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 300,
     "pipelines.store.StorePipeline": 800,
@@ -75,6 +80,8 @@ ARCHIVE_RETRY_AFTER_DEFAULT = 5.0
 ARCHIVE_WRITE_RETRIES = 3
 ARCHIVE_WRITE_RETRY_DELAY = 1.0
 ARCHIVE_WRITE_FAILURES_MAX = 5
+# Refetches of known articles send If-None-Match / If-Modified-Since from their last fetch.
+ARCHIVE_CONDITIONAL_GET = True
 # A progress line on stderr every ARCHIVE_PROGRESS_INTERVAL seconds (the CLI turns it on for terminals).
 ARCHIVE_PROGRESS = False
 ARCHIVE_PROGRESS_INTERVAL = 5.0

@@ -99,7 +99,7 @@ def _source(path: Path, number: int, entry: dict[str, Any]) -> Source:
         deny=_patterns(f"{where} ({name}) deny", entry.get("deny", [])),
         delay=_number(f"{where} ({name}) delay", entry.get("delay"), float),
         concurrency=_number(f"{where} ({name}) concurrency", entry.get("concurrency"), int),
-        user_agent=entry.get("user_agent"),
+        user_agent=_text(f"{where} ({name}) user_agent", entry.get("user_agent")),
         sites=frozenset(site_of(u) for values in urls.values() for u in values),
     )
 
@@ -121,6 +121,12 @@ def _patterns(where: str, values: Any) -> tuple[re.Pattern[str], ...]:
         return tuple(re.compile(v) for v in values)
     except (re.error, TypeError) as exc:
         raise BadInput(f"{where}: bad regular expression: {exc}") from exc
+
+
+def _text(where: str, value: Any) -> str | None:
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise BadInput(f"{where}: must be a non-empty string")
+    return value
 
 
 def _number(where: str, value: Any, kind: type) -> Any:

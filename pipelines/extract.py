@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
@@ -13,11 +14,21 @@ from scrapy.statscollectors import StatsCollector
 
 from archive.errors import ArchiveError, ExtractionError
 from archive.extract import extract
+from archive.extract.declared import with_declared_tickers
 from archive.store import ArchiveStore
 from crawler.items import PageItem
 from pipelines.workers import ExtractorPool
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NotAnArticle:
+    """Stands in for extraction when the URL alone says the page is a listing: the store keeps
+    the fetch (outcome not_article) and nothing else."""
+
+    url: str
+    is_article: bool = False
 
 
 class ExtractPipeline:
@@ -45,7 +56,11 @@ class ExtractPipeline:
         self.store.close()
 
     async def process_item(self, item: PageItem, spider: object = None) -> PageItem:
-        if item.error or item.body is None:
+        if item.error or item.body is None or item.not_modified:
+            return item
+        if item.meta.get("article") is False:  # the sources' URL rules: followed, never an article
+            item.extracted = NotAnArticle(item.url)
+            self.stats.inc_value("extract/skipped_url_rule")
             return item
         loop = asyncio.get_running_loop()
         sha = hashlib.sha256(item.body).hexdigest()
@@ -60,6 +75,8 @@ class ExtractPipeline:
             return item
         try:
             item.extracted = await self.pool.extract(item.body, item.url)
+            if item.meta.get("declared_tickers"):  # from a news sitemap
+                item.extracted = with_declared_tickers(item.extracted, item.meta["declared_tickers"])
             self.stats.inc_value("extract/ok")
         except ExtractionError as exc:
             item.error = f"{exc.kind}: {exc}"

@@ -12,6 +12,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
@@ -56,10 +57,12 @@ class StorePipeline:
             tasks.add(task)  # keep a reference until it is done
             task.add_done_callback(tasks.discard)
 
-        return cls(ArchiveStore.open(url), crawler.stats, command,
-                   retries=settings.getint("ARCHIVE_WRITE_RETRIES", 3),
-                   retry_delay=settings.getfloat("ARCHIVE_WRITE_RETRY_DELAY", 1.0),
-                   failures_max=settings.getint("ARCHIVE_WRITE_FAILURES_MAX", 5), stop=stop)
+        pipeline = cls(ArchiveStore.open(url), crawler.stats, command,
+                       retries=settings.getint("ARCHIVE_WRITE_RETRIES", 3),
+                       retry_delay=settings.getfloat("ARCHIVE_WRITE_RETRY_DELAY", 1.0),
+                       failures_max=settings.getint("ARCHIVE_WRITE_FAILURES_MAX", 5), stop=stop)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
 
     def open_spider(self, spider: object = None) -> None:
         self.crawl_id = self.store.begin_crawl(self.command)
@@ -67,10 +70,14 @@ class StorePipeline:
 
     def close_spider(self, spider: object = None) -> None:
         self.writer.shutdown(wait=True)
+
+    def spider_closed(self, spider: object = None, reason: str = "finished") -> None:
+        """Record the crawl's end, with why it ended: only a "finished" crawl is not resumed.
+        (Scrapy closes pipelines before it sends spider_closed, which carries the reason.)"""
         try:
             if self.crawl_id is not None:
                 stats = {k: v for k, v in self.stats.get_stats().items() if k.startswith(("archive/", "extract/"))}
-                self.store.finish_crawl(self.crawl_id, _jsonable(stats))
+                self.store.finish_crawl(self.crawl_id, {**_jsonable(stats), "finish_reason": reason})
         except ArchiveError as exc:  # the crawl's own row; every page's fate is already counted
             log.error("could not record the end of crawl %s: %s", self.crawl_id, exc)
         finally:
@@ -127,6 +134,8 @@ class StorePipeline:
                           headers=tuple(item.headers) if item.headers else None, crawl_id=self.crawl_id)
         if item.error:
             return self.store.save_error(capture, item.error)
+        if item.not_modified:
+            return self.store.save_not_modified(capture, item.meta.get("article_id"))
         if item.same_raw is not None:
             return self.store.save_same_raw(capture, item.same_raw)
         return self.store.save(item.extracted, capture)

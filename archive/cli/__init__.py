@@ -2,7 +2,7 @@
 
 from archive.cli import crawl, read, reextract, runs, symbols, warc  # noqa: F401 - importing registers the commands
 from archive.cli import stats  # noqa: F401 - `archive stats`
-from archive.cli import maintenance  # noqa: F401 - `archive check`, `archive backup`
+from archive.cli import maintenance, schedule  # noqa: F401 - `archive check`, `archive backup`
 from archive.cli.base import cli
 
 __all__ = ["cli", "main"]

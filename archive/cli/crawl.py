@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
+from urllib.parse import urlsplit
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from archive.cli.base import cli, db_option, open_engine, private_option
 from archive.db import make_engine
-from archive.query import counts
+from archive.query import counts, parse_bound
+from archive.recrawl import DEFAULT_SCHEDULE, format_schedule, parse_schedule
 from archive.table import render
 
 
@@ -28,36 +31,151 @@ def init(db_url: str) -> None:
     click.echo(f"archive ready: {db_url}")
 
 
-@cli.command()
-@click.argument("urls", nargs=-1, required=True)
-@db_option
-@click.option("--max-pages", type=click.IntRange(min=0), default=0, help="Stop after this many pages (0: no limit).")
-@click.option("--depth", type=click.IntRange(min=0), default=0, help="Follow links this deep (0: no limit).")
-@private_option
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
-              envvar="ARCHIVE_DOWNLOAD_TIMEOUT",
-              help="Seconds to wait for a page; then it is recorded as a timeout. Env: ARCHIVE_DOWNLOAD_TIMEOUT.")
-@click.option("-v", "--verbose", is_flag=True, help="Log Scrapy's progress.")
-def crawl(urls: tuple[str, ...], db_url: str, max_pages: int, depth: int, allow_private_addresses: bool,
-          timeout: float, verbose: bool) -> None:
-    """Crawl sites from their start URLs (same-site links only) into the archive.
+def crawl_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by `archive crawl` and `archive recrawl`."""
+    options = [
+        db_option,
+        click.option("--max-pages", type=click.IntRange(min=0), default=0,
+                     help="Stop after this many pages (0: no limit)."),
+        private_option,
+        click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+                     envvar="ARCHIVE_DOWNLOAD_TIMEOUT",
+                     help="Seconds to wait for a page; then it is recorded as a timeout. Env: ARCHIVE_DOWNLOAD_TIMEOUT."),
+        click.option("-v", "--verbose", is_flag=True, help="Log Scrapy's progress."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
 
-    Listing, tag and author pages are followed but only articles are kept.
+
+def schedule_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--schedule", "schedule_text", default=format_schedule(DEFAULT_SCHEDULE),
+                        show_default=True, help="Ages after publication (or after a seen edit) at which an "
+                                                "article is revisited; then never.")(func)
+
+
+@cli.command()
+@click.argument("urls", nargs=-1)
+@click.option("--sources", "sources_path", type=click.Path(path_type=Path),
+              help="A sources file (see sources.example.toml): sites, feeds, sitemaps, URL rules, politeness.")
+@click.option("--only", multiple=True, help="Only this site of the sources file (repeatable).")
+@click.option("--since", help="Skip feed and sitemap entries older than this (YYYY-MM-DD or ISO 8601).")
+@click.option("--due", is_flag=True, help="Also revisit the sources' articles that are due (see archive recrawl).")
+@schedule_option
+@click.option("--depth", type=click.IntRange(min=0), default=0, help="Follow links this deep (0: no limit).")
+@crawl_options
+def crawl(urls: tuple[str, ...], sources_path: Path | None, only: tuple[str, ...], since: str | None, due: bool,
+          schedule_text: str, depth: int, db_url: str, max_pages: int, allow_private_addresses: bool,
+          timeout: float, verbose: bool) -> None:
+    """Crawl sites into the archive: from start URLs (same-site links only), or from a sources
+    file's feeds, sitemaps and start pages.
+
+    Listing, tag and author pages are followed but only articles are kept. Known articles are
+    refetched with If-None-Match / If-Modified-Since. A sources crawl that was stopped (Ctrl-C,
+    SIGKILL) resumes on its next run without fetching again what it already stored.
 
     \b
     Example:
         archive crawl https://www.example-news.com/markets/ --max-pages 200
+        archive crawl --sources sources.toml --only example-news --since 2025-01-01 --due
     """
-    from urllib.parse import urlsplit
+    if sources_path is None:
+        if not urls:
+            raise click.UsageError("give start URLs or --sources FILE")
+        if only or since or due:
+            raise click.UsageError("--only, --since and --due need --sources")
+    elif urls:
+        raise click.UsageError("give start URLs or --sources FILE, not both")
     for url in urls:
         if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
             raise click.BadParameter(f"not an http(s) URL: {url}", param_hint="URLS")
-    from crawler.run import CrawlJob, run_crawls
     open_engine(db_url).dispose()  # fail fast on a bad database, before any fetching
+    settings = {"DOWNLOAD_TIMEOUT": timeout}
+    if sources_path is not None:
+        run_sources(db_url, sources_path, only, discover=True, recrawl=due, schedule=parse_schedule(schedule_text),
+                    since=parse_bound(since), max_pages=max_pages, depth=depth, allow_private=allow_private_addresses,
+                    settings=settings, verbose=verbose)
+        return
+    from crawler.run import CrawlJob  # noqa: PLC0415 - starts Scrapy: import only when asked
     job = CrawlJob(list(urls), db_url, max_pages, depth, allow_private_addresses, progress=sys.stderr.isatty(),
-                   settings={"DOWNLOAD_TIMEOUT": timeout})
-    stats = run_crawls([job],
-                       log_level="INFO" if verbose else "WARNING")
+                   settings=settings)
+    finish(db_url, run_jobs([job], verbose))
+
+
+@cli.command()
+@click.option("--due", is_flag=True, required=True, help="Revisit the articles whose next checkpoint has passed.")
+@click.option("--sources", "sources_path", type=click.Path(path_type=Path),
+              help="Only these sources' sites, with their politeness (default: every site in the archive).")
+@click.option("--only", multiple=True, help="Only this site of the sources file (repeatable).")
+@schedule_option
+@click.option("--list", "list_only", is_flag=True, help="Show what is due; fetch nothing.")
+@crawl_options
+def recrawl(due: bool, sources_path: Path | None, only: tuple[str, ...], schedule_text: str, list_only: bool,
+            db_url: str, max_pages: int, allow_private_addresses: bool, timeout: float, verbose: bool) -> None:
+    """Revisit known articles on a decaying schedule after publication: commentary gets edited
+    in its first days.
+
+    An article is due at each age of --schedule after it was published; an edit seen restarts
+    its schedule. Refetches are conditional (a 304 costs no extraction); a new version is
+    stored only when the content changed.
+
+    \b
+    Example:
+        archive recrawl --due
+        archive recrawl --due --schedule 30m,2h,12h,2d --list
+    """
+    if only and sources_path is None:
+        raise click.UsageError("--only needs --sources")
+    open_engine(db_url).dispose()
+    schedule = parse_schedule(schedule_text)
+    if list_only:
+        from archive.recrawl import due_articles  # noqa: PLC0415
+        from crawler.sources import load_sources  # noqa: PLC0415
+        sites = tuple(sorted({s for src in load_sources(sources_path, only) for s in src.sites})) if sources_path else ()
+        engine = make_engine(db_url)
+        try:
+            found = due_articles(engine, schedule=schedule, sites=sites)
+        finally:
+            engine.dispose()
+        click.echo(render(["article", "due since (UTC)", "validators", "url"],
+                          [[d.article_id, f"{d.due_at:%Y-%m-%d %H:%M}",
+                            ", ".join(n for n, v in (("ETag", d.etag), ("Last-Modified", d.last_modified)) if v) or "-",
+                            d.url] for d in found], max_width=90) if found else "nothing is due")
+        return
+    run_sources(db_url, sources_path, only, discover=False, recrawl=True, schedule=schedule, since=None,
+                max_pages=max_pages, depth=1, allow_private=allow_private_addresses,
+                settings={"DOWNLOAD_TIMEOUT": timeout}, verbose=verbose)
+
+
+def run_sources(db_url: str, sources_path: Path | None, only: tuple[str, ...], *, discover: bool, recrawl: bool,
+                schedule: tuple[timedelta, ...], since: datetime | None, max_pages: int, depth: int,
+                allow_private: bool, settings: dict[str, Any], verbose: bool) -> None:
+    """Run one discovery and/or recrawl job under its lock, resuming an interrupted run of it."""
+    from crawler.jobs import job_command, job_lock, plan  # noqa: PLC0415 - starts Scrapy: import only when asked
+    from archive.runs import job_key  # noqa: PLC0415
+    key = job_key(job_command(sources_path, only, discover, recrawl))
+    with job_lock(db_url, key):
+        planned = plan(db_url, sources_path, only, discover=discover, recrawl=recrawl, schedule=schedule,
+                       since=since, max_pages=max_pages, depth=depth, allow_private=allow_private,
+                       progress=sys.stderr.isatty(), settings=settings)
+        if planned.resumed:
+            click.echo(f"resuming the interrupted crawl {planned.resumed[0]}: "
+                       f"{planned.skipped} article(s) it stored are not fetched again", err=True)
+        if recrawl:
+            click.echo(f"{len(planned.due)} article(s) due for a recrawl", err=True)
+        if not discover and not planned.due:
+            click.echo("nothing to recrawl")
+            return
+        finish(db_url, run_jobs([planned.job], verbose))
+
+
+def run_jobs(jobs: list[Any], verbose: bool) -> list[dict[str, Any]]:
+    from crawler.run import run_crawls  # noqa: PLC0415 - starts Scrapy: import only when asked
+    return run_crawls(jobs, log_level="INFO" if verbose else "WARNING")
+
+
+def finish(db_url: str, stats: list[dict[str, Any]]) -> None:
+    """Print what the crawls did and the archive's totals; exit non-zero if pages were lost."""
     click.echo(crawl_summary(stats))
     engine = make_engine(db_url)
     try:
@@ -86,10 +204,12 @@ def crawl_summary(all_stats: list[dict[str, Any]]) -> str:
         get = lambda key: int(stats.get(f"archive/{key}", 0))  # noqa: E731
         errors = {k.split("/", 2)[2]: v for k, v in stats.items() if k.startswith("archive/errors/")}
         rows.append([number, get("fetches"), get("new"), get("changed"), get("unchanged") + get("same_raw"),
-                     get("not_article"), get("error"),
+                     get("not_modified"), get("not_article"), get("error"),
                      ", ".join(f"{k} {v}" for k, v in sorted(errors.items())) or "-"])
-    return render(["crawl", "fetches", "new articles", "new versions", "unchanged", "not articles",
-                   "errors", "error kinds"], rows, max_width=70)
+    table = render(["crawl", "fetches", "new articles", "new versions", "unchanged", "304", "not articles",
+                    "errors", "error kinds"], rows, max_width=70)
+    disallowed = sum(int(stats.get("archive/robots_disallowed", 0)) for stats in all_stats)
+    return table + (f"\n{disallowed} link(s) disallowed by robots.txt were not fetched" if disallowed else "")
 
 
 def archive_summary(numbers: dict[str, int]) -> str:

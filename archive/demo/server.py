@@ -7,8 +7,11 @@ the publisher editing a few articles between two crawls.
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import threading
+import time
+from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -17,25 +20,53 @@ from archive.errors import ArchiveError
 
 
 class SiteServer:
-    """Serve `root` (and optionally `overlay`) at http://127.0.0.1:PORT/ until stopped."""
+    """Serve `root` (and optionally `overlay`) at http://127.0.0.1:PORT/ until stopped.
 
-    def __init__(self, root: Path, port: int = 0, overlay: Path | None = None) -> None:
+    Pages carry an ETag (a hash of their bytes) and a Last-Modified (their file's time) and
+    answer conditional requests with 304, as a well-behaved publisher does; paths starting with
+    one of `without_validators` get neither (a server that ignores caching). `delay` seconds
+    are spent before each answer. `requests` lists the paths asked for, `conditional` those
+    that came with If-None-Match or If-Modified-Since, `not_modified` those answered with 304.
+    """
+
+    def __init__(self, root: Path, port: int = 0, overlay: Path | None = None, *,
+                 without_validators: tuple[str, ...] = (), delay: float = 0.0) -> None:
         self.root, self.overlay = Path(root), overlay
+        self.without_validators, self.delay = without_validators, delay
         self.requests: list[str] = []
+        self.conditional: list[str] = []
+        self.not_modified: list[str] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 server.requests.append(self.path)
+                if server.delay:
+                    time.sleep(server.delay)
                 found = server.resolve(self.path)
                 if found is None:
                     self.send_error(404)
                     return
                 data = found.read_bytes()
+                validators = not urlsplit(self.path).path.startswith(server.without_validators or ("\0",))
+                etag = f'"{hashlib.sha256(data).hexdigest()[:20]}"'
+                modified = formatdate(int(found.stat().st_mtime), usegmt=True)
+                asked_etag, asked_since = self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")
+                if asked_etag or asked_since:
+                    server.conditional.append(self.path)
+                if validators and _unchanged(asked_etag, asked_since, etag, found.stat().st_mtime):
+                    server.not_modified.append(self.path)
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.end_headers()
+                    return
                 kind = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
                 self.send_response(200)
                 self.send_header("Content-Type", f"{kind}; charset=utf-8" if kind.startswith("text/") else kind)
                 self.send_header("Content-Length", str(len(data)))
+                if validators:
+                    self.send_header("ETag", etag)
+                    self.send_header("Last-Modified", modified)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -69,6 +100,18 @@ class SiteServer:
     def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def _unchanged(asked_etag: str | None, asked_since: str | None, etag: str, mtime: float) -> bool:
+    """RFC 9110: If-None-Match decides when sent; else If-Modified-Since against the file's time."""
+    if asked_etag:
+        return etag in [tag.strip() for tag in asked_etag.split(",")] or asked_etag.strip() == "*"
+    if asked_since:
+        try:
+            return int(mtime) <= parsedate_to_datetime(asked_since).timestamp()
+        except (TypeError, ValueError):
+            return False
+    return False
 
 
 def _candidates(base: Path, relative: str) -> list[Path]:

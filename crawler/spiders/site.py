@@ -36,6 +36,9 @@ class SiteSpider(scrapy.Spider):
             yield scrapy.Request(url, callback=self.parse, errback=self.failed)
 
     def parse(self, response: Response) -> Iterable[PageItem | scrapy.Request]:
+        if response.status == 304:
+            yield self.not_modified(response)
+            return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1").lower()
         if content_type and "html" not in content_type:
             self.crawler.stats.inc_value("crawl/skipped_not_html")
@@ -44,20 +47,53 @@ class SiteSpider(scrapy.Spider):
             url=response.url, fetched_at=datetime.now(timezone.utc), status=response.status,
             body=response.body, content_type=content_type or None,
             etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"),
-            headers=[(name.decode("latin-1"), value.decode("latin-1"))
-                     for name, values in response.headers.items() for value in values],
+            headers=_headers(response), meta=self.item_meta(response),
         )
-        if not isinstance(response, TextResponse):
+        if not isinstance(response, TextResponse) or response.meta.get("follow") is False:
             return
         for link in self.links.extract_links(response):
-            if site_of(link.url) in self.sites:
-                yield scrapy.Request(canonical_url(link.url), callback=self.parse, errback=self.failed)
+            url = canonical_url(link.url)
+            if self.may_follow(url):
+                request = self.request(url)
+                if request is not None:
+                    yield request
+
+    def may_follow(self, url: str) -> bool:
+        return site_of(url) in self.sites
+
+    def request(self, url: str, **kwargs: Any) -> scrapy.Request | None:
+        """The request for a link (None: not to be fetched)."""
+        return scrapy.Request(url, callback=self.parse, errback=self.failed, **kwargs)
+
+    def item_meta(self, response: Response) -> dict[str, Any]:
+        """What the pipelines should know of this page beyond the response itself."""
+        article_id = response.meta.get("article_id")
+        return {"article_id": article_id} if article_id is not None else {}
+
+    def not_modified(self, response: Response) -> PageItem:
+        """A 304 to a conditional refetch: the article is as it was. The validators sent back are
+        kept, or those the request carried when the server repeats none."""
+        self.crawler.stats.inc_value("crawl/not_modified")
+        request = response.request
+        sent = (request.headers if request is not None else {})
+
+        def validator(name: str, asked: str) -> str | None:
+            value = response.headers.get(name) or sent.get(asked)
+            return value.decode("latin-1") if value else None
+        return PageItem(url=response.url, fetched_at=datetime.now(timezone.utc), status=304, not_modified=True,
+                        etag=validator("ETag", "If-None-Match"),
+                        last_modified=validator("Last-Modified", "If-Modified-Since"),
+                        headers=_headers(response), meta=self.item_meta(response))
 
     def failed(self, failure: Failure) -> Iterable[PageItem]:
         """A failed fetch is an item too: it is recorded and counted, and the crawl goes on."""
         request = failure.request  # type: ignore[attr-defined]
         url = (request.meta.get("redirect_urls") or [request.url])[0]  # the link followed, not where it led
         failed = describe(failure, self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        if failed.kind == "robots_txt":  # the site's rule, not a failure: counted, never fetched, not stored
+            self.crawler.stats.inc_value("archive/robots_disallowed")
+            log.info("not fetched (robots.txt): %s", url)
+            return
         self.crawler.stats.inc_value(f"crawl/failed/{failed.kind}")
         log.info("fetch failed: %s: %s", url, failed.error)
         yield PageItem(url=url, fetched_at=datetime.now(timezone.utc), status=failed.status,
@@ -67,3 +103,8 @@ class SiteSpider(scrapy.Spider):
 def _header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def _headers(response: Response) -> list[tuple[str, str]]:
+    return [(name.decode("latin-1"), value.decode("latin-1"))
+            for name, values in response.headers.items() for value in values]

@@ -1,0 +1,71 @@
+"""Conditional refetches: ask for a known article "only if it changed since the last fetch".
+
+A refetch of a URL whose last fetch was an article's carries If-None-Match (its ETag) and
+If-Modified-Since (its Last-Modified). A 304 answer costs one small response and no extraction:
+the spider turns it into a `not_modified` item and the store records "seen unchanged at T".
+A server that sends no validators gets plain requests; the raw-hash shortcut
+(pipelines.extract) then still skips extraction when the bytes are the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.statscollectors import StatsCollector
+
+from archive.errors import ArchiveError
+from archive.store import ArchiveStore, Validators
+
+log = logging.getLogger(__name__)
+
+#: Request meta key: the Validators to send, when the spider already knows them (due recrawls);
+#: False to never send any (feeds and sitemaps must always be read in full).
+VALIDATORS = "archive_validators"
+
+
+class ConditionalGet:
+    """Downloader middleware; reads ARCHIVE_DB_URL and ARCHIVE_CONDITIONAL_GET (on by default)."""
+
+    def __init__(self, store: ArchiveStore, stats: StatsCollector | None) -> None:
+        self.store, self.stats = store, stats
+        self.lookups = ThreadPoolExecutor(max_workers=1, thread_name_prefix="validators")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "ConditionalGet":
+        settings = crawler.settings
+        if not settings.getbool("ARCHIVE_CONDITIONAL_GET", True) or not settings.get("ARCHIVE_DB_URL"):
+            raise NotConfigured("conditional refetches are off")
+        middleware = cls(ArchiveStore.open(settings["ARCHIVE_DB_URL"]), crawler.stats)
+        crawler.signals.connect(middleware.close, signal=signals.spider_closed)
+        return middleware
+
+    def close(self) -> None:
+        self.lookups.shutdown(wait=True)
+        self.store.close()
+
+    async def process_request(self, request: Request) -> None:
+        known = request.meta.get(VALIDATORS)
+        if known is False or request.headers.get("If-None-Match") or request.headers.get("If-Modified-Since"):
+            return None
+        if known is None:
+            try:
+                known = await asyncio.get_running_loop().run_in_executor(self.lookups, self.store.validators,
+                                                                         request.url)
+            except ArchiveError as exc:  # cannot tell: an unconditional fetch is always correct
+                log.warning("could not look up validators for %s: %s", request.url, exc)
+                return None
+        if not isinstance(known, Validators):
+            return None
+        request.meta["article_id"] = known.article_id
+        if known.etag:
+            request.headers["If-None-Match"] = known.etag
+        if known.last_modified:
+            request.headers["If-Modified-Since"] = known.last_modified
+        if self.stats:
+            self.stats.inc_value("crawl/conditional_requests")
+        return None
