@@ -15,7 +15,7 @@ from archive.extract.dates import find_dates
 from archive.extract.kind import classify, is_paywalled
 from archive.extract.model import EXTRACTOR_VERSION, Dated, Extracted, Ticker
 from archive.extract.page import Page, load_page
-from archive.extract.regions import LEAD_BYLINE, article_root, byline_texts
+from archive.extract.regions import LEAD_BYLINE, article_root, byline_texts, memo
 from archive.extract.tickers import find_tickers
 from archive.extract.titles import find_site_name, find_title
 from archive.symbols import SymbolUniverse, load_universe
@@ -33,7 +33,8 @@ def extract(html: bytes | str, url: str, universe: SymbolUniverse | None = None)
     """
     page = load_page(html, url)
     try:
-        return _extract(page, universe if universe is not None else load_universe())
+        with memo():
+            return _extract(page, universe if universe is not None else load_universe())
     except ExtractionError:
         raise
     except RecursionError as exc:

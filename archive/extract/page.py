@@ -6,6 +6,7 @@ import codecs
 import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Iterator
 
 from lxml import etree, html as lxml_html
@@ -29,11 +30,25 @@ class Page:
         """The first non-empty <meta> content among `names` (name=, property= or itemprop=)."""
         for name in names:
             for attr in ("property", "name", "itemprop"):
-                for node in self.tree.xpath(f"//meta[@{attr}=$n]", n=name):
-                    value = (node.get("content") or node.get("value") or "").strip()
-                    if value:
-                        return value
+                found = self._metas.get((attr, name))
+                if found:
+                    return found
         return None
+
+    @cached_property
+    def _metas(self) -> dict[tuple[str, str], str]:
+        """(attribute, name) -> the first non-empty content: one pass over the <meta> tags, since
+        extraction asks for dozens of names per page."""
+        found: dict[tuple[str, str], str] = {}
+        for node in self.tree.iter("meta"):
+            value = (node.get("content") or node.get("value") or "").strip()
+            if not value:
+                continue
+            for attr in ("property", "name", "itemprop"):
+                key = node.get(attr)
+                if key is not None:
+                    found.setdefault((attr, key), value)
+        return found
 
     def meta_all(self, *names: str) -> list[str]:
         """Every non-empty <meta> content among `names`, in document order, without repeats."""

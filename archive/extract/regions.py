@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Callable, Iterator, TypeVar
 
 from lxml.html import HtmlElement
 
 from archive.extract.page import Page
+
+T = TypeVar("T")
 
 CHROME_TAGS = {"nav", "aside", "footer", "form", "script", "style", "noscript", "template"}
 #: class/id words of page chrome: tickers or text found only here are not the article's.
@@ -65,6 +69,35 @@ def _label(element: HtmlElement) -> str:
 STRUCTURAL = {"html", "body", "main", "article"}
 
 
+#: Per-page memo of text lengths and chrome verdicts (see `memo`); None outside extraction.
+_MEMO: ContextVar[dict[Any, Any] | None] = ContextVar("regions_memo", default=None)
+
+
+@contextmanager
+def memo() -> Iterator[None]:
+    """Remember text lengths and chrome verdicts while one page is extracted: the same wrappers
+    are asked about for every paragraph under them, and measuring their text is most of the cost."""
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def _remembered(key: Any, compute: Callable[[], T]) -> T:
+    cache = _MEMO.get()
+    if cache is None:
+        return compute()
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
+def text_length(element: HtmlElement) -> int:
+    """len(text_of(element)), remembered within `memo`."""
+    return _remembered((element, "length"), lambda: len(text_of(element)))
+
+
 def is_chrome(element: HtmlElement, limit: int | None = None) -> bool:
     """Navigation, tapes, promos, comments...: by tag, or by a class/id word.
 
@@ -73,9 +106,10 @@ def is_chrome(element: HtmlElement, limit: int | None = None) -> bool:
     """
     if element.tag in CHROME_TAGS:
         return True
-    if element.tag in STRUCTURAL or not CHROME.search(_label(element)):
+    if element.tag in STRUCTURAL:
         return False
-    return limit is None or len(text_of(element)) < limit
+    return _remembered((element, limit), lambda: bool(CHROME.search(_label(element))) and (
+        limit is None or text_length(element) < limit))
 
 
 def in_chrome(element: HtmlElement, limit: int) -> bool:
@@ -86,13 +120,13 @@ def in_chrome(element: HtmlElement, limit: int) -> bool:
 def wrapper_limit(page: Page) -> int:
     """Half the text of the page: an element this big is a wrapper, whatever its classes say."""
     body = page.tree.find("body")
-    return max(len(text_of(body)) // 2, 1) if body is not None else 1
+    return max(text_length(body) // 2, 1) if body is not None else 1
 
 
 def content_elements(root: HtmlElement) -> Iterator[HtmlElement]:
     """Every element below root that is not inside chrome (chrome subtrees are skipped whole)."""
     stack = [root]
-    limit = max(len(text_of(root)) // 2, 1)
+    limit = max(text_length(root) // 2, 1)
     while stack:
         element = stack.pop()
         if not isinstance(element.tag, str) or (element is not root and is_chrome(element, limit)):
@@ -115,7 +149,7 @@ def own_text(element: HtmlElement) -> str:
 def content_text(root: HtmlElement) -> str:
     """The text below root with chrome subtrees left out (their tails, which belong to the parent, kept)."""
     parts: list[str] = []
-    limit = max(len(text_of(root)) // 2, 1)
+    limit = max(text_length(root) // 2, 1)
 
     def walk(element: HtmlElement) -> None:
         if element.text:
