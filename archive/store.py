@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 Reextractor = Callable[[bytes, str], Extracted]
+#: One write of the crawler's, run inside a transaction (see ArchiveStore.save_many).
+Write = Callable[[Session], "SaveResult"]
 
 #: The fields whose change makes a new version, in the order changed_fields lists them
 #: (empty for version 1, which has no predecessor).
@@ -112,7 +114,9 @@ class ArchiveStore:
         self.engine = engine
         self.writer = writer(engine)  # write transactions take SQLite's write lock first
         self.reextract = reextract
-        self._compressor = zstandard.ZstdCompressor(level=10)
+        # Level 3: on the fixture pages 5.5x smaller at 1.5 ms a page; level 10 gained 10 % more
+        # space for 6x the time, in the crawl's busiest thread.
+        self._compressor = zstandard.ZstdCompressor(level=3)
 
     @classmethod
     def open(cls, url: str, reextract: Reextractor | None = None) -> "ArchiveStore":
@@ -173,25 +177,27 @@ class ArchiveStore:
         return Validators(row.article_id, row.etag, row.last_modified)
 
     # -- writes ------------------------------------------------------------------------------
-    def save_error(self, capture: Capture, error: str) -> SaveResult:
-        """Record a failed fetch or a page that could not be extracted; nothing else is touched."""
+    # Each kind of write is a function of a session (a Write), so that the crawler can put many
+    # pages in one transaction (save_many) and everything else can write one (save_*).
+    def error_write(self, capture: Capture, error: str) -> Write:
+        """A failed fetch or a page that could not be extracted; nothing else is touched."""
         def write(session: Session) -> SaveResult:
             self._add_fetch(session, capture, outcome="error", error=error[:2000])
             return SaveResult("error")
-        return self._retrying(write)
+        return write
 
-    def save_same_raw(self, capture: Capture, previous: Fetch) -> SaveResult:
-        """Record a fetch whose bytes equal the previous fetch's: seen unchanged, no extraction."""
+    def same_raw_write(self, capture: Capture, previous: Fetch) -> Write:
+        """A fetch whose bytes equal the previous fetch's: seen unchanged, no extraction."""
         def write(session: Session) -> SaveResult:
             self._add_fetch(session, capture, outcome="same_raw", article_id=previous.article_id, store_raw=False)
             if previous.article_id is not None:
                 session.execute(update(Article).where(Article.id == previous.article_id)
                                 .values(last_fetched_at=capture.fetched_at))
             return SaveResult("same_raw", article_id=previous.article_id)
-        return self._retrying(write)
+        return write
 
-    def save_not_modified(self, capture: Capture, article_id: int | None) -> SaveResult:
-        """Record a 304 answer to a conditional refetch: seen unchanged, nothing downloaded or extracted.
+    def not_modified_write(self, capture: Capture, article_id: int | None) -> Write:
+        """A 304 answer to a conditional refetch: seen unchanged, nothing downloaded or extracted.
 
         The validators the server sent back (or, when it sent none, those the request carried)
         are kept on the fetch, so that the next refetch can ask "only if changed" again.
@@ -202,12 +208,29 @@ class ArchiveStore:
                 session.execute(update(Article).where(Article.id == article_id)
                                 .values(last_fetched_at=capture.fetched_at))
             return SaveResult("not_modified", article_id=article_id)
-        return self._retrying(write)
+        return write
+
+    def page_write(self, page: Extracted, capture: Capture) -> Write:
+        """An extracted page: a new article, a new version, or a fetch of unchanged content."""
+        return lambda session: self._save(session, page, capture)
+
+    def save_many(self, writes: list[Write]) -> list[SaveResult]:
+        """Several writes in one transaction: all are kept, or (ArchiveError) none."""
+        return self._retrying(lambda session: [write(session) for write in writes])
+
+    def save_error(self, capture: Capture, error: str) -> SaveResult:
+        return self._retrying(self.error_write(capture, error))
+
+    def save_same_raw(self, capture: Capture, previous: Fetch) -> SaveResult:
+        return self._retrying(self.same_raw_write(capture, previous))
+
+    def save_not_modified(self, capture: Capture, article_id: int | None) -> SaveResult:
+        return self._retrying(self.not_modified_write(capture, article_id))
 
     def save(self, page: Extracted, capture: Capture | None = None) -> SaveResult:
         """Keep one extracted page: a new article, a new version, or a fetch of unchanged content."""
         capture = capture or Capture(url=page.url, fetched_at=_now())
-        return self._retrying(lambda session: self._save(session, page, capture))
+        return self._retrying(self.page_write(page, capture))
 
     def _save(self, session: Session, page: Extracted, capture: Capture) -> SaveResult:
         if not page.is_article:

@@ -66,7 +66,7 @@ ARCHIVE_ALLOW_PRIVATE_ADDRESSES = os.environ.get("ARCHIVE_ALLOW_PRIVATE_ADDRESSE
 # Worker processes that run extraction off the reactor thread, and the time one page may take:
 # a worker still busy after ARCHIVE_EXTRACT_TIMEOUT seconds is killed and replaced, and the page
 # is recorded with error kind extract_timeout (a pathological page cannot stall the crawl).
-ARCHIVE_EXTRACT_WORKERS = 2
+ARCHIVE_EXTRACT_WORKERS = int(os.environ.get("ARCHIVE_EXTRACT_WORKERS") or os.cpu_count() or 2)
 ARCHIVE_EXTRACT_TIMEOUT = 30.0
 # A 429 (or 503) with Retry-After is retried after that many seconds, up to RETRY_TIMES, if the
 # wait is at most ARCHIVE_RETRY_AFTER_MAX seconds; a 429 without the header waits the default.
@@ -77,6 +77,11 @@ ARCHIVE_RETRY_AFTER_DEFAULT = 5.0
 # seconds apart, then counted as archive/write_failed. After ARCHIVE_WRITE_FAILURES_MAX failed writes
 # in a row (for any pages) the crawl stops, since nothing more could be kept; pages in flight are
 # reported, and `archive crawl` exits non-zero naming how many pages were fetched but not stored.
+# Pages are stored up to ARCHIVE_WRITE_BATCH per transaction, or what ARCHIVE_WRITE_BATCH_DELAY
+# seconds gathered; a batch the database refuses is retried page by page, so one bad page costs
+# only itself. A clean stop stores every batch before the crawl ends.
+ARCHIVE_WRITE_BATCH = 50
+ARCHIVE_WRITE_BATCH_DELAY = 0.2
 ARCHIVE_WRITE_RETRIES = 3
 ARCHIVE_WRITE_RETRY_DELAY = 1.0
 ARCHIVE_WRITE_FAILURES_MAX = 5

@@ -1,4 +1,5 @@
-"""Extracted -> archive.store, through one writer thread (SQLite wants a single writer).
+"""Extracted -> archive.store, through one writer thread (SQLite wants a single writer), in batches:
+up to ARCHIVE_WRITE_BATCH pages per transaction, or what ARCHIVE_WRITE_BATCH_DELAY seconds gathered.
 
 A write that fails is never silent: it is retried (the database may be locked for a moment),
 then counted as archive/write_failed with its error; when writes keep failing (a full disk) the
@@ -18,7 +19,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from archive.errors import ArchiveError
-from archive.store import ArchiveStore, Capture, SaveResult
+from archive.store import ArchiveStore, Capture, SaveResult, Write
 from crawler.items import PageItem
 
 log = logging.getLogger(__name__)
@@ -29,13 +30,18 @@ WRITE_FAILED = "archive_write_failed"
 
 class StorePipeline:
     """Keeps every fetch, and articles as versioned snapshots. Reads ARCHIVE_DB_URL,
-    ARCHIVE_WRITE_RETRIES, ARCHIVE_WRITE_RETRY_DELAY and ARCHIVE_WRITE_FAILURES_MAX."""
+    ARCHIVE_WRITE_RETRIES, ARCHIVE_WRITE_RETRY_DELAY, ARCHIVE_WRITE_FAILURES_MAX, ARCHIVE_WRITE_BATCH
+    and ARCHIVE_WRITE_BATCH_DELAY."""
 
     def __init__(self, store: ArchiveStore, stats: StatsCollector, command: dict[str, Any], *,
                  retries: int = 3, retry_delay: float = 1.0, failures_max: int = 5,
-                 stop: Callable[[str], None] | None = None) -> None:
+                 stop: Callable[[str], None] | None = None, batch_size: int = 50, batch_delay: float = 0.2) -> None:
         self.store, self.stats, self.command = store, stats, command
         self.retries, self.retry_delay, self.failures_max = retries, retry_delay, failures_max
+        self.batch_size, self.batch_delay = max(1, batch_size), batch_delay
+        self.pending: list[tuple[PageItem, asyncio.Future[SaveResult | None]]] = []
+        self.timer: asyncio.TimerHandle | None = None
+        self.batches: set[asyncio.Future[None]] = set()
         self.stop = stop
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         self.crawl_id: int | None = None
@@ -60,7 +66,9 @@ class StorePipeline:
         pipeline = cls(ArchiveStore.open(url), crawler.stats, command,
                        retries=settings.getint("ARCHIVE_WRITE_RETRIES", 3),
                        retry_delay=settings.getfloat("ARCHIVE_WRITE_RETRY_DELAY", 1.0),
-                       failures_max=settings.getint("ARCHIVE_WRITE_FAILURES_MAX", 5), stop=stop)
+                       failures_max=settings.getint("ARCHIVE_WRITE_FAILURES_MAX", 5), stop=stop,
+                       batch_size=settings.getint("ARCHIVE_WRITE_BATCH", 50),
+                       batch_delay=settings.getfloat("ARCHIVE_WRITE_BATCH_DELAY", 0.2))
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
@@ -68,7 +76,11 @@ class StorePipeline:
         self.crawl_id = self.store.begin_crawl(self.command)
         self.stats.set_value("archive/crawl_id", self.crawl_id)
 
-    def close_spider(self, spider: object = None) -> None:
+    async def close_spider(self, spider: object = None) -> None:
+        """Store what is still queued (nothing is, normally: every item waits for its batch)."""
+        self._flush()
+        if self.batches:
+            await asyncio.gather(*self.batches)
         self.writer.shutdown(wait=True)
 
     def spider_closed(self, spider: object = None, reason: str = "finished") -> None:
@@ -84,31 +96,70 @@ class StorePipeline:
             self.store.close()
 
     async def process_item(self, item: PageItem, spider: object = None) -> PageItem:
-        loop = asyncio.get_running_loop()
-        for attempt in range(self.retries + 1):
-            if self.stopped:  # the archive is not writable and the crawl is stopping: report, don't wait
-                self._lost(item)
-                return item
-            try:
-                result = await loop.run_in_executor(self.writer, self._write, item)
-                break
-            except _Stopping:
-                continue
-            except ArchiveError as exc:
-                self._attempt_failed(exc)
-                if attempt < self.retries and not self.stopped:
-                    log.warning("storing %s failed (%s); retry %d of %d in %.1f s", item.url, exc, attempt + 1,
-                                self.retries, self.retry_delay)
-                    await asyncio.sleep(self.retry_delay)
-        else:
+        """Queue the page for the next batch and wait until it is stored (or counted as lost)."""
+        if self.stopped:  # the archive is not writable and the crawl is stopping: report, don't wait
             self._lost(item)
             return item
-        self.failures_in_a_row = 0
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[SaveResult | None] = loop.create_future()
+        self.pending.append((item, done))
+        if len(self.pending) >= self.batch_size:
+            self._flush()
+        elif self.timer is None:
+            self.timer = loop.call_later(self.batch_delay, self._flush)
+        result = await done
+        if result is None:
+            self._lost(item)
+            return item
         self.stats.inc_value("archive/fetches")
         self.stats.inc_value(f"archive/{result.outcome}")
         if result.outcome == "error" and item.error:
             self.stats.inc_value(f"archive/errors/{item.error.split(':', 1)[0]}")
         return item
+
+    def _flush(self) -> None:
+        """Send the queued pages to the writer as one batch (a size or time bound was reached)."""
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        batch, self.pending = self.pending, []
+        if batch:
+            task = asyncio.ensure_future(self._store(batch))
+            self.batches.add(task)
+            task.add_done_callback(self.batches.discard)
+
+    async def _store(self, batch: list[tuple[PageItem, asyncio.Future[SaveResult | None]]]) -> None:
+        """One transaction for the batch; if it fails for good, each page on its own, so that one
+        page the database refuses does not cost the others."""
+        items = [item for item, _ in batch]
+        results: list[SaveResult | None] | None = await self._attempts(items)
+        if results is None and len(items) > 1:
+            results = [(await self._attempts([item]) or [None])[0] for item in items]
+        for (_, done), result in zip(batch, results or [None] * len(batch)):
+            if not done.done():
+                done.set_result(result)
+
+    async def _attempts(self, items: list[PageItem]) -> list[SaveResult] | None:
+        """Write `items` in one transaction, retried; None when it could not be done."""
+        loop = asyncio.get_running_loop()
+        for attempt in range(self.retries + 1):
+            if self.stopped:
+                return None
+            try:
+                results = await loop.run_in_executor(self.writer, self._write, items)
+            except _Stopping:
+                continue
+            except ArchiveError as exc:
+                self._attempt_failed(exc)
+                if attempt < self.retries and not self.stopped:
+                    log.warning("storing %s failed (%s); retry %d of %d in %.1f s",
+                                items[0].url if len(items) == 1 else f"{len(items)} pages", exc, attempt + 1,
+                                self.retries, self.retry_delay)
+                    await asyncio.sleep(self.retry_delay)
+                continue
+            self.failures_in_a_row = 0
+            return results
+        return None
 
     def _attempt_failed(self, exc: ArchiveError) -> None:
         """Stop the crawl after `failures_max` failed writes in a row, whichever pages they were for:
@@ -126,19 +177,22 @@ class StorePipeline:
         self.stats.inc_value("archive/write_failed")
         log.error("could not store %s: %s", item.url, self.stats.get_value("archive/write_error"))
 
-    def _write(self, item: PageItem) -> SaveResult:
+    def _write(self, items: list[PageItem]) -> list[SaveResult]:
         if self.stopped:
             raise _Stopping("not written: the crawl is stopping after repeated write failures")
+        return self.store.save_many([self._operation(item) for item in items])
+
+    def _operation(self, item: PageItem) -> Write:
         capture = Capture(url=item.url, fetched_at=item.fetched_at, status=item.status, raw=item.body,
                           content_type=item.content_type, etag=item.etag, last_modified=item.last_modified,
                           headers=tuple(item.headers) if item.headers else None, crawl_id=self.crawl_id)
         if item.error:
-            return self.store.save_error(capture, item.error)
+            return self.store.error_write(capture, item.error)
         if item.not_modified:
-            return self.store.save_not_modified(capture, item.meta.get("article_id"))
+            return self.store.not_modified_write(capture, item.meta.get("article_id"))
         if item.same_raw is not None:
-            return self.store.save_same_raw(capture, item.same_raw)
-        return self.store.save(item.extracted, capture)
+            return self.store.same_raw_write(capture, item.same_raw)
+        return self.store.page_write(item.extracted, capture)
 
 
 class _Stopping(ArchiveError):

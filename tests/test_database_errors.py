@@ -118,14 +118,16 @@ class FlakyStore:
     def __init__(self, failures: int, seconds: float = 0.0) -> None:
         self.failures, self.seconds, self.calls = failures, seconds, 0
 
-    def save(self, page: Any, capture: Any) -> SaveResult:
+    def save_many(self, writes: list[Any]) -> list[SaveResult]:
+        """One transaction (call) per batch, as ArchiveStore.save_many."""
         self.calls += 1
         time.sleep(self.seconds)  # waiting out the busy timeout
         if self.calls <= self.failures:
             raise ArchiveError("database write failed: database is locked")
-        return SaveResult("new", 1, 1, True)
+        return [SaveResult("new", 1, 1, True) for _ in writes]
 
-    save_error = save_same_raw = save
+    def page_write(self, page: Any, capture: Any) -> object:
+        return capture
 
     def close(self) -> None:
         pass
@@ -160,3 +162,34 @@ def test_writes_that_keep_failing_stop_the_crawl_and_every_page_is_counted() -> 
     assert stats.get_value("archive/write_failed") == 20 and stats.get_value("archive/fetches") is None
     assert pipeline.store.calls <= 5  # after the 4th failure (and the write already under way), none waits
     assert stats.get_value("archive/write_error") == "database write failed: database is locked"
+
+
+class PickyStore(FlakyStore):
+    """Refuses, for good, any transaction that holds the page at `refused`."""
+
+    def __init__(self, refused: str) -> None:
+        super().__init__(failures=0)
+        self.refused, self.sizes = refused, []
+
+    def save_many(self, writes: list[Any]) -> list[SaveResult]:
+        self.sizes.append(len(writes))
+        if any(capture.url == self.refused for capture in writes):
+            raise ArchiveError("database write failed: value too long")
+        return [SaveResult("new", 1, 1, True) for _ in writes]
+
+
+def test_pages_arriving_together_are_written_in_one_transaction() -> None:
+    stats = MemoryStatsCollector(get_crawler())
+    store = PickyStore(refused="none")
+    pipeline = StorePipeline(store, stats, {}, retries=0, batch_size=50)  # type: ignore[arg-type]
+    run_items(pipeline, 20)
+    assert store.sizes == [20] and stats.get_value("archive/new") == 20
+
+
+def test_a_page_the_database_refuses_costs_only_itself_not_its_batch() -> None:
+    stats = MemoryStatsCollector(get_crawler())
+    store = PickyStore(refused="https://news.example.com/7.html")
+    pipeline = StorePipeline(store, stats, {}, retries=1, retry_delay=0.01, failures_max=100)  # type: ignore[arg-type]
+    run_items(pipeline, 20)
+    assert stats.get_value("archive/new") == 19 and stats.get_value("archive/write_failed") == 1
+    assert store.sizes[:2] == [20, 20] and store.sizes[2:] == [1] * 21  # batch twice, then page by page
