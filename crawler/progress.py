@@ -47,7 +47,8 @@ class Progress:
         get = lambda key: int(stats.get_value(f"archive/{key}", 0) if stats else 0)  # noqa: E731
         minutes = max(time.monotonic() - self.started, 1e-6) / 60
         return (f"{get('fetches')} pages · {get('new')} new articles · {get('changed')} new versions · "
-                f"{get('unchanged') + get('same_raw')} unchanged · {get('error')} errors · "
+                f"{get('unchanged') + get('same_raw')} unchanged · {get('not_modified')} not modified (304) · "
+                f"{get('error')} errors · "
                 f"{get('fetches') / minutes:.0f} pages/min")
 
     def report(self) -> None:

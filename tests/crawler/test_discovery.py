@@ -62,4 +62,5 @@ def test_garbage_is_no_entries() -> None:
 def test_newer_is_sooner() -> None:
     now = datetime(2025, 1, 29, tzinfo=timezone.utc)
     assert priority(now - timedelta(hours=1), now) > priority(now - timedelta(days=2), now) > 0
-    assert priority(None, now) == 0 and priority(now - timedelta(days=60), now) == 0
+    assert priority(now - timedelta(days=400), now) > priority(now - timedelta(days=800), now) >= 1
+    assert priority(None, now) == 0 and priority(now, now) <= 1000
