@@ -7,6 +7,7 @@ sample articles when that folder is absent, with their paragraphs replaced by se
 random from all of them, so that no two bodies are alike) plus listing pages is served from a
 separate process, with no artificial delay. Measured, each in its own child process:
   1. bare Scrapy: a minimal spider that only downloads the same pages (the network floor),
+     with the same settings as the crawls: 16 requests at once, no AutoThrottle (our own server),
   2. bare trafilatura: bare_extraction with metadata over the same pages, serially, one process
      (the CPU floor for one core),
   3. `archive crawl` of the site into a fresh SQLite archive, end to end,
@@ -33,6 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "archive" / "demo" / "site"
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "pages"
+#: Our own server, so no politeness: both Scrapy runs use this many requests at once, no AutoThrottle.
+CONCURRENCY = 16
 PARAGRAPH = re.compile(r"(<p(?:\s[^>]*)?>)([^<]{40,}?)(</p>)", re.S)
 
 
@@ -136,7 +139,8 @@ def main() -> None:
         bare = _bare_scrapy(work, url)
         print("2/4 bare trafilatura ...", file=sys.stderr)
         traf = measure([sys.executable, str(work / "traf.py"), str(site)])
-        crawl = [sys.executable, "-m", "archive", "crawl", url, "--db", f"sqlite:///{db}", "--allow-private-addresses"]
+        crawl = [sys.executable, "-m", "archive", "crawl", url, "--db", f"sqlite:///{db}", "--allow-private-addresses",
+                 "--concurrency", str(CONCURRENCY), "--no-throttle"]
         print("3/4 archive crawl ...", file=sys.stderr)
         first = measure(crawl)
         print("4/4 archive crawl again ...", file=sys.stderr)
@@ -170,7 +174,8 @@ def _bare_scrapy(work: Path, url: str) -> dict[str, float]:
         settings = Settings()
         settings.setmodule(project)  # the same politeness: robots.txt, AutoThrottle, concurrency
         settings.update({{"ITEM_PIPELINES": {{}}, "DOWNLOADER_MIDDLEWARES": {{}}, "EXTENSIONS": {{}},
-                         "LOG_LEVEL": "WARNING"}})
+                         "LOG_LEVEL": "WARNING", "AUTOTHROTTLE_ENABLED": False,
+                         "CONCURRENT_REQUESTS_PER_DOMAIN": {CONCURRENCY}, "CONCURRENT_REQUESTS": {CONCURRENCY}}})
         process = CrawlerProcess(settings)
         process.crawl(Bare, start_urls=[{url!r}])
         process.start()

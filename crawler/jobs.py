@@ -61,8 +61,8 @@ def plan(db_url: str, sources_path: Path | None, only: tuple[str, ...] = (), *, 
             if recrawl else []
     finally:
         engine.dispose()
-    if recrawl and not sources:  # every site of the archive
-        sources = [Source(name="archive", sites=frozenset(site_of(d.url) for d in due))]
+    if recrawl and not sources:  # every site of the archive, each with its own download slot
+        sources = [Source(name=site, sites=frozenset({site})) for site in sorted({site_of(d.url) for d in due})]
     command.update(job=key, since=since.isoformat() if since else None, max_pages=max_pages,
                    schedule=[int(s.total_seconds()) for s in schedule] if recrawl else None,
                    resumes=resumed[0] if resumed else None)

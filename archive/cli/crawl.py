@@ -41,6 +41,11 @@ def crawl_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
                      envvar="ARCHIVE_DOWNLOAD_TIMEOUT",
                      help="Seconds to wait for a page; then it is recorded as a timeout. Env: ARCHIVE_DOWNLOAD_TIMEOUT."),
+        click.option("--concurrency", type=click.IntRange(min=1), default=None,
+                     help="Requests in flight per site (default 4; a sources file's own setting wins). "
+                          "Raise it only for servers you run or may load."),
+        click.option("--throttle/--no-throttle", default=True, show_default=True,
+                     help="AutoThrottle: adapt the request rate to the server's response times."),
         click.option("-v", "--verbose", is_flag=True, help="Log Scrapy's progress."),
     ]
     for option in reversed(options):
@@ -66,7 +71,7 @@ def schedule_option(func: Callable[..., Any]) -> Callable[..., Any]:
 @crawl_options
 def crawl(urls: tuple[str, ...], sources_path: Path | None, only: tuple[str, ...], since: str | None, due: bool,
           schedule_text: str, depth: int, db_url: str, max_pages: int, allow_private_addresses: bool,
-          timeout: float, verbose: bool) -> None:
+          timeout: float, concurrency: int | None, throttle: bool, verbose: bool) -> None:
     """Crawl sites into the archive: from start URLs (same-site links only), or from a sources
     file's feeds, sitemaps and start pages.
 
@@ -90,15 +95,15 @@ def crawl(urls: tuple[str, ...], sources_path: Path | None, only: tuple[str, ...
         if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
             raise click.BadParameter(f"not an http(s) URL: {url}", param_hint="URLS")
     open_engine(db_url).dispose()  # fail fast on a bad database, before any fetching
-    settings = {"DOWNLOAD_TIMEOUT": timeout}
+    settings = politeness(timeout, concurrency, throttle)
     if sources_path is not None:
         run_sources(db_url, sources_path, only, discover=True, recrawl=due, schedule=parse_schedule(schedule_text),
                     since=parse_bound(since), max_pages=max_pages, depth=depth, allow_private=allow_private_addresses,
                     settings=settings, verbose=verbose)
         return
     from crawler.run import CrawlJob  # noqa: PLC0415 - starts Scrapy: import only when asked
-    job = CrawlJob(list(urls), db_url, max_pages, depth, allow_private_addresses, progress=sys.stderr.isatty(),
-                   settings=settings)
+    job = CrawlJob(list(urls), db_url, max_pages, depth, allow_private_addresses, throttle=throttle,
+                   progress=sys.stderr.isatty(), settings=settings)
     finish(db_url, run_jobs([job], verbose))
 
 
@@ -111,7 +116,8 @@ def crawl(urls: tuple[str, ...], sources_path: Path | None, only: tuple[str, ...
 @click.option("--list", "list_only", is_flag=True, help="Show what is due; fetch nothing.")
 @crawl_options
 def recrawl(due: bool, sources_path: Path | None, only: tuple[str, ...], schedule_text: str, list_only: bool,
-            db_url: str, max_pages: int, allow_private_addresses: bool, timeout: float, verbose: bool) -> None:
+            db_url: str, max_pages: int, allow_private_addresses: bool, timeout: float, concurrency: int | None,
+            throttle: bool, verbose: bool) -> None:
     """Revisit known articles on a decaying schedule after publication: commentary gets edited
     in its first days.
 
@@ -144,7 +150,16 @@ def recrawl(due: bool, sources_path: Path | None, only: tuple[str, ...], schedul
         return
     run_sources(db_url, sources_path, only, discover=False, recrawl=True, schedule=schedule, since=None,
                 max_pages=max_pages, depth=1, allow_private=allow_private_addresses,
-                settings={"DOWNLOAD_TIMEOUT": timeout}, verbose=verbose)
+                settings=politeness(timeout, concurrency, throttle), verbose=verbose)
+
+
+def politeness(timeout: float, concurrency: int | None, throttle: bool) -> dict[str, Any]:
+    """Scrapy settings from the crawl options."""
+    settings: dict[str, Any] = {"DOWNLOAD_TIMEOUT": timeout, "AUTOTHROTTLE_ENABLED": throttle}
+    if concurrency is not None:
+        settings["CONCURRENT_REQUESTS_PER_DOMAIN"] = concurrency
+        settings["CONCURRENT_REQUESTS"] = max(16, concurrency)
+    return settings
 
 
 def run_sources(db_url: str, sources_path: Path | None, only: tuple[str, ...], *, discover: bool, recrawl: bool,

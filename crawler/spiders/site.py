@@ -8,12 +8,12 @@ from typing import Any, AsyncIterator, Iterable
 
 import scrapy
 from scrapy.http import Response, TextResponse
-from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
 
-from archive.urls import canonical_url, site_of
+from archive.urls import site_of
 from crawler.failures import describe
 from crawler.items import PageItem
+from crawler.links import page_links
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,6 @@ class SiteSpider(scrapy.Spider):
             start_urls = start_urls.split(",")
         self.start_urls = [u.strip() for u in start_urls if u.strip()]
         self.sites = {site_of(u) for u in self.start_urls}
-        self.links = LinkExtractor(tags=("a", "area"), attrs=("href",), unique=True)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.start_urls:
@@ -51,8 +50,7 @@ class SiteSpider(scrapy.Spider):
         )
         if not isinstance(response, TextResponse) or response.meta.get("follow") is False:
             return
-        for link in self.links.extract_links(response):
-            url = canonical_url(link.url)
+        for url in page_links(response):
             if self.may_follow(url):
                 request = self.request(url)
                 if request is not None:
