@@ -77,9 +77,10 @@ BARE_SPIDER = textwrap.dedent('''
     import scrapy
     class Bare(scrapy.Spider):
         name = "bare"
-        def parse(self, response):
-            for href in response.css("a::attr(href)").getall():
-                yield response.follow(href, self.parse)
+        def parse(self, response):  # each distinct link once, as the archive's spider does
+            for href in set(response.css("a::attr(href)").getall()):
+                if not href.startswith("#"):
+                    yield response.follow(href, self.parse)
 ''')
 
 TRAFILATURA = textwrap.dedent('''
