@@ -9,14 +9,19 @@ from __future__ import annotations
 import hashlib
 import re
 
+from functools import lru_cache
+from typing import Any
+
 import numpy as np
-from datasketch import MinHash
 
 NUM_PERM = 128
 BANDS = 16            # 16 bands of 8 rows: candidates from a Jaccard similarity of about 0.7
 ROWS = NUM_PERM // BANDS
 THRESHOLD = 0.7       # estimated Jaccard similarity above which two bodies are the same story
 SHINGLE = 3
+#: datasketch's permutation scheme, named so that stored signatures stay comparable: datasketch
+#: 2.0 changed its default (to affine32, which every archive so far was built with).
+SCHEME = "affine32"
 MIN_WORDS = 40        # shorter bodies are too small to fingerprint meaningfully
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -27,9 +32,22 @@ def signature(body: str) -> np.ndarray | None:
     words = _WORD.findall(body.casefold())
     if len(words) < MIN_WORDS:
         return None
-    minhash = MinHash(num_perm=NUM_PERM, seed=1)
+    minhash = _minhash()
     minhash.update_batch([" ".join(words[i:i + SHINGLE]).encode() for i in range(len(words) - SHINGLE + 1)])
     return minhash.hashvalues.astype(np.uint32)
+
+
+@lru_cache(maxsize=1)
+def _template() -> Any:
+    """Imported on first use: datasketch's package brings scipy (0.7 s), which a crawl that
+    finds no new article never needs; the permutations are drawn once, not per article."""
+    from datasketch import MinHash  # noqa: PLC0415
+    return MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)
+
+
+def _minhash() -> Any:
+    template = _template()
+    return type(template)(num_perm=NUM_PERM, seed=1, permutations=template.permutations, scheme=SCHEME)
 
 
 def band_hashes(sig: np.ndarray) -> list[int]:
