@@ -90,3 +90,12 @@ ARCHIVE_CONDITIONAL_GET = True
 # A progress line on stderr every ARCHIVE_PROGRESS_INTERVAL seconds (the CLI turns it on for terminals).
 ARCHIVE_PROGRESS = False
 ARCHIVE_PROGRESS_INTERVAL = 5.0
+# A crawl shared by several workers through Redis (crawler.frontier; `archive crawl --frontier`):
+# the Redis URL and the shared crawl's name (the CLI sets both, and SCHEDULER), how long the shared
+# queue must stay empty with nothing claimed before a worker stops, and the time to live of a
+# worker's heartbeat: a worker silent that long is taken for dead and its claimed requests are
+# queued again (it beats every third of it).
+ARCHIVE_FRONTIER_URL = ""
+ARCHIVE_FRONTIER_NAME = ""
+ARCHIVE_FRONTIER_IDLE = 30.0
+ARCHIVE_FRONTIER_HEARTBEAT = float(os.environ.get("ARCHIVE_FRONTIER_HEARTBEAT") or 15.0)

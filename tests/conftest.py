@@ -97,3 +97,39 @@ def fixture_page(name: str) -> bytes:
     if not path.exists():
         pytest.skip("../shared/fixtures is absent")
     return path.read_bytes()
+
+
+def redis_url() -> str | None:
+    return os.environ.get("ARCHIVE_TEST_REDIS_URL") or None
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> str:
+    """The Redis URL for shared-crawl tests: skipped when unset, an error (never a skip) when unreachable."""
+    url = redis_url()
+    if not url:
+        pytest.skip("ARCHIVE_TEST_REDIS_URL is not set")
+    import redis  # noqa: PLC0415 - only the frontier tests need the client
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=5)
+    try:
+        client.ping()
+    except Exception as exc:  # noqa: BLE001 - any failure to connect must fail the test run
+        pytest.fail(f"ARCHIVE_TEST_REDIS_URL is set but Redis does not answer: {exc}")
+    finally:
+        client.close()
+    return url
+
+
+@pytest.fixture
+def frontier_name(redis_server: str) -> Iterator[str]:
+    """A shared-crawl name (so a Redis key prefix) of its own for one test; its keys are deleted afterwards."""
+    import redis  # noqa: PLC0415
+
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    yield name
+    client = redis.Redis.from_url(redis_server)
+    keys = list(client.scan_iter(match=f"archive:{name}:*"))
+    if keys:
+        client.delete(*keys)
+    client.close()

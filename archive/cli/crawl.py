@@ -12,6 +12,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from archive.cli.base import cli, db_option, open_engine, private_option
+from archive.cli.frontier import frontier_options, run_worker
 from archive.db import make_engine
 from archive.query import counts, parse_bound
 from archive.recrawl import DEFAULT_SCHEDULE, format_schedule, parse_schedule
@@ -69,9 +70,11 @@ def schedule_option(func: Callable[..., Any]) -> Callable[..., Any]:
 @schedule_option
 @click.option("--depth", type=click.IntRange(min=0), default=0, help="Follow links this deep (0: no limit).")
 @crawl_options
+@frontier_options
 def crawl(urls: tuple[str, ...], sources_path: Path | None, only: tuple[str, ...], since: str | None, due: bool,
           schedule_text: str, depth: int, db_url: str, max_pages: int, allow_private_addresses: bool,
-          timeout: float, concurrency: int | None, throttle: bool, verbose: bool) -> None:
+          timeout: float, concurrency: int | None, throttle: bool, verbose: bool, frontier_url: str | None = None,
+          frontier_name: str | None = None, frontier_idle: float = 30.0) -> None:
     """Crawl sites into the archive: from start URLs (same-site links only), or from a sources
     file's feeds, sitemaps and start pages.
 
@@ -96,6 +99,11 @@ def crawl(urls: tuple[str, ...], sources_path: Path | None, only: tuple[str, ...
             raise click.BadParameter(f"not an http(s) URL: {url}", param_hint="URLS")
     open_engine(db_url).dispose()  # fail fast on a bad database, before any fetching
     settings = politeness(timeout, concurrency, throttle)
+    if frontier_url:  # one worker of a crawl shared through Redis (archive/cli/frontier.py)
+        run_worker(frontier_url, frontier_name, frontier_idle, db_url, urls, sources_path=sources_path, only=only,
+                   since=parse_bound(since), due=due, schedule=parse_schedule(schedule_text), max_pages=max_pages,
+                   depth=depth, allow_private=allow_private_addresses, settings=settings, verbose=verbose)
+        return
     if sources_path is not None:
         run_sources(db_url, sources_path, only, discover=True, recrawl=due, schedule=parse_schedule(schedule_text),
                     since=parse_bound(since), max_pages=max_pages, depth=depth, allow_private=allow_private_addresses,

@@ -1,0 +1,187 @@
+"""`archive crawl --frontier`: a worker of a crawl shared through Redis; `archive frontier ...`:
+look at, seed and clear shared crawls. See "Scaling out" in README.md and crawler/frontier.py."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from archive.cli.base import cli
+from archive.table import render
+
+
+def frontier_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--frontier/--frontier-name/--frontier-idle of `archive crawl`."""
+    options = [
+        click.option("--frontier", "frontier_url", envvar="ARCHIVE_FRONTIER_URL",
+                     help="Share the crawl with other workers through this Redis (redis://host:6379/0); "
+                          "start the same command on more machines to add workers. Env: ARCHIVE_FRONTIER_URL."),
+        click.option("--frontier-name", envvar="ARCHIVE_FRONTIER_NAME",
+                     help="Name of the shared crawl (default: derived from the command, so that the same "
+                          "command joins the same crawl). Env: ARCHIVE_FRONTIER_NAME."),
+        click.option("--frontier-idle", type=click.FloatRange(min=0), default=30.0, show_default=True,
+                     envvar="ARCHIVE_FRONTIER_IDLE",
+                     help="A worker stops when the shared queue stayed empty, with nothing claimed by any "
+                          "worker, this many seconds. Env: ARCHIVE_FRONTIER_IDLE."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def run_worker(frontier_url: str, name: str | None, idle: float, db_url: str, urls: tuple[str, ...], *,
+               sources_path: Path | None, only: tuple[str, ...], since: datetime | None, due: bool,
+               schedule: tuple[timedelta, ...], max_pages: int, depth: int, allow_private: bool,
+               settings: dict[str, Any], verbose: bool) -> None:
+    """Run one worker of a shared crawl. No job lock and no resume from the archive here: several
+    workers run the same job at once, and an interrupted shared crawl resumes from its queue."""
+    from archive.cli.crawl import finish, run_jobs  # noqa: PLC0415 - crawl.py imports this module
+    from crawler.run import CrawlJob  # noqa: PLC0415 - starts Scrapy: import only when asked
+    frontier = _frontier_module()
+
+    frontier.connect(frontier_url).close()  # fail fast, before any fetching
+    if sources_path is None:
+        command: dict[str, Any] = {"spider": "site", "start_urls": sorted(urls), "depth": depth}
+        name = name or frontier.crawl_name(command)
+        job = CrawlJob(list(urls), db_url, max_pages, depth, allow_private, progress=sys.stderr.isatty(),
+                       command={**command, "max_pages": max_pages, "frontier": name},
+                       settings={**settings, **frontier.settings(frontier_url, name, idle)})
+    else:
+        job, name = _sources_job(frontier, db_url, name, idle, frontier_url, sources_path, only, since, due,
+                                 schedule, max_pages, depth, allow_private, settings)
+    click.echo(f"worker of shared crawl {name} at {_redacted(frontier_url)}", err=True)
+    finish(db_url, run_jobs([job], verbose))
+
+
+def _sources_job(frontier: Any, db_url: str, name: str | None, idle: float, frontier_url: str, sources_path: Path,
+                 only: tuple[str, ...], since: datetime | None, due: bool, schedule: tuple[timedelta, ...],
+                 max_pages: int, depth: int, allow_private: bool, settings: dict[str, Any]) -> tuple[Any, str]:
+    """The sources job of crawler.jobs.plan, as a worker: every worker reads the feeds and sitemaps
+    and offers the due articles; the shared seen-set lets each URL through once per run."""
+    from archive.db import make_engine  # noqa: PLC0415
+    from archive.recrawl import due_articles  # noqa: PLC0415
+    from crawler.jobs import download_slots, job_command  # noqa: PLC0415
+    from crawler.run import CrawlJob  # noqa: PLC0415
+    from crawler.sources import load_sources  # noqa: PLC0415
+    from crawler.spiders.sources import SourcesSpider  # noqa: PLC0415
+
+    sources = load_sources(sources_path, only)
+    command = job_command(sources_path, only, True, due)
+    name = name or frontier.crawl_name(command)
+    found = []
+    if due:
+        engine = make_engine(db_url)
+        try:
+            found = due_articles(engine, None, schedule, sites=tuple(sorted({s for src in sources for s in src.sites})))
+        finally:
+            engine.dispose()
+        click.echo(f"{len(found)} article(s) due for a recrawl", err=True)
+    command.update(since=since.isoformat() if since else None, max_pages=max_pages, frontier=name,
+                   schedule=[int(s.total_seconds()) for s in schedule] if due else None)
+    job = CrawlJob([], db_url, max_pages, depth, allow_private, progress=sys.stderr.isatty(), spider=SourcesSpider,
+                   spider_args={"sources": sources, "due": found, "since": since, "skip": (), "discover": True},
+                   command=command, settings={**settings, "DOWNLOAD_SLOTS": download_slots(sources),
+                                              **frontier.settings(frontier_url, name, idle)})
+    return job, name
+
+
+def _frontier_module() -> Any:
+    try:
+        from crawler import frontier  # noqa: PLC0415 - needs scrapy-redis: the `redis` extra
+    except ImportError as exc:
+        raise click.ClickException(f"shared crawls need the redis extra (pip install -e '.[redis]'): {exc}") from exc
+    return frontier
+
+
+def _redacted(url: str) -> str:
+    from urllib.parse import urlsplit  # noqa: PLC0415
+    parts = urlsplit(url)
+    return url.replace(f"{parts.password}@", "***@") if parts.password else url
+
+
+redis_option = click.option("--redis", "frontier_url", envvar="ARCHIVE_FRONTIER_URL", required=True,
+                            help="The frontier's Redis (redis://host:6379/0). Env: ARCHIVE_FRONTIER_URL.")
+
+
+@cli.group("frontier")
+def frontier_group() -> None:
+    """Shared crawls in Redis (see archive crawl --frontier): status, seed, clear.
+
+    \b
+    Example:
+        archive frontier status --redis redis://10.0.0.5:6379/0
+        archive frontier seed crawl-3f2a9c1d0b7e https://www.example-news.com/markets/ --redis redis://10.0.0.5:6379/0
+        archive frontier clear crawl-3f2a9c1d0b7e --redis redis://10.0.0.5:6379/0
+    """
+
+
+@frontier_group.command("status")
+@click.argument("names", nargs=-1)
+@redis_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per crawl.")
+def status(names: tuple[str, ...], frontier_url: str, as_json: bool) -> None:
+    """Queue length, seen-set size, workers and their claimed requests, per shared crawl.
+
+    \b
+    Example:
+        archive frontier status --redis redis://10.0.0.5:6379/0
+    """
+    import json  # noqa: PLC0415
+    from dataclasses import asdict  # noqa: PLC0415
+
+    frontier = _frontier_module()
+    server = frontier.connect(frontier_url)
+    found = list(names) or frontier.crawls(server)
+    if not found:
+        click.echo("no shared crawls")
+        return
+    rows = []
+    for name in found:
+        state = frontier.Frontier(server, name).status()
+        if as_json:
+            click.echo(json.dumps(asdict(state)))
+            continue
+        alive = sum(w.alive for w in state.workers)
+        rows.append([name, state.run, state.queued, state.seen, f"{alive}/{len(state.workers)}",
+                     sum(w.claims for w in state.workers), state.recovered])
+    if rows:
+        click.echo(render(["crawl", "run", "queued", "seen (run)", "workers alive", "claimed", "recovered"], rows))
+
+
+@frontier_group.command("seed")
+@click.argument("name")
+@click.argument("urls", nargs=-1, required=True)
+@redis_option
+def seed(name: str, urls: tuple[str, ...], frontier_url: str) -> None:
+    """Queue URLs for the workers of a shared crawl (each once per run).
+
+    \b
+    Example:
+        archive frontier seed crawl-3f2a9c1d0b7e https://www.example-news.com/markets/ --redis redis://10.0.0.5:6379/0
+    """
+    frontier = _frontier_module()
+    added, seen = frontier.Frontier(frontier.connect(frontier_url), name).seed(urls)
+    click.echo(f"{added} URL(s) queued, {seen} already seen in this run")
+
+
+@frontier_group.command("clear")
+@click.argument("name")
+@redis_option
+@click.option("--force", is_flag=True, help="Clear even while workers are alive.")
+def clear(name: str, frontier_url: str, force: bool) -> None:
+    """Delete a shared crawl: its queue, seen-set, workers and claims.
+
+    \b
+    Example:
+        archive frontier clear crawl-3f2a9c1d0b7e --redis redis://10.0.0.5:6379/0
+    """
+    frontier = _frontier_module()
+    state = frontier.Frontier(frontier.connect(frontier_url), name)
+    alive = state.live_workers()
+    if alive and not force:
+        raise click.ClickException(f"{len(alive)} worker(s) of {name} are alive; stop them or use --force")
+    click.echo(f"{state.clear()} key(s) of {name} deleted")

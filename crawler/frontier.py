@@ -1,0 +1,454 @@
+"""A crawl shared by several worker processes (on several machines) through one Redis: scrapy-redis'
+queue and duplicate filter, plus what a shared crawl needs beyond them.
+
+scrapy-redis gives the shared request queue (a sorted set, by priority) and the shared seen-set.
+On top of it, for a crawl that must lose nothing:
+
+- **Claims.** A worker takes a request from the queue and records it in its own claims hash in
+  one atomic step (a Lua script), and drops the claim only once the engine is done with the
+  request: downloaded, parsed, its links queued and its page stored in the archive. A worker
+  refreshes a heartbeat key; when the heartbeat of a worker has expired (SIGKILL, power cut,
+  lost network), any live worker (or the next one to start) puts that worker's claims back into
+  the queue. So a request is fetched at least once; after a crash some may be fetched twice,
+  which the archive turns into "unchanged" fetches, never into a second version.
+- **Runs.** The seen-set belongs to one run of the crawl. A worker that starts on an idle
+  frontier (empty queue, no live worker) begins a new run with an empty seen-set, so a URL
+  crawled last run (an article due for a recrawl) is requested again; a worker that starts while
+  the crawl is going on (or interrupted, with requests left in the queue) joins the current run.
+- **Idle stop.** scrapy-redis workers otherwise wait forever for more work. A worker stops when
+  the queue has been empty and no worker held a claim for ARCHIVE_FRONTIER_IDLE seconds.
+- **Fingerprints.** The seen-set holds Scrapy's own request fingerprints
+  (crawler.request_fingerprinter), not scrapy-redis' home-grown ones.
+
+Keys, under ``archive:<crawl name>:``: ``run`` (run number), ``requests`` (the queue),
+``seen:<run>`` (the run's seen-set), ``workers`` (worker id -> description), ``alive:<worker>``
+(heartbeat, with a time to live), ``claims:<worker>`` (token -> score and request),
+``recovered`` (how many claims of dead workers were put back), ``lock``.
+
+Redis calls are synchronous on the reactor thread, as in scrapy-redis: each is one round trip
+to a server on the local network, far below a page's download time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import itertools
+import json
+import logging
+import os
+import pickle
+import re
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Iterable, Self
+
+import redis
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.utils.request import fingerprint as scrapy_fingerprint
+from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.queue import PriorityQueue
+from scrapy_redis.scheduler import Scheduler
+from twisted.internet import task
+
+from archive.errors import ArchiveError
+
+log = logging.getLogger(__name__)
+
+#: Where the claim token of a request taken from the queue travels with it (never stored in Redis).
+CLAIM = "frontier_claim"
+KEY_ROOT = "archive"
+
+# Take the best request from the queue and claim it for a worker, in one step: a worker killed
+# between the two can lose nothing. Returns {token, request}.
+_CLAIM = """
+local popped = redis.call('ZPOPMIN', KEYS[1])
+if #popped == 0 then return false end
+local token = redis.sha1hex(popped[1])
+redis.call('HSET', KEYS[2], token, popped[2] .. '\\n' .. popped[1])
+return {token, popped[1]}
+"""
+
+
+_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
+
+
+class FrontierError(ArchiveError):
+    """Redis cannot be reached, or the frontier is in a state that refuses the operation."""
+
+
+def connect(url: str) -> redis.Redis:
+    """The one place a Redis client is made: checked with a ping, so that a bad URL fails at once."""
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=5, retry_on_timeout=True)
+        client.ping()
+    except (redis.RedisError, ValueError) as exc:
+        raise FrontierError(f"cannot reach the frontier at {url}: {exc}") from exc
+    return client
+
+
+def crawl_name(command: dict[str, Any]) -> str:
+    """The default name of a shared crawl: workers started with the same command share it."""
+    return "crawl-" + hashlib.sha256(json.dumps(command, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    worker: str
+    alive: bool
+    claims: int
+    description: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Status:
+    name: str
+    run: int
+    queued: int
+    seen: int
+    recovered: int
+    workers: list[WorkerInfo]
+
+
+class Frontier:
+    """One shared crawl's state in Redis: runs, queue, seen-set, workers and their claims."""
+
+    def __init__(self, server: redis.Redis, name: str, heartbeat: float = 15.0) -> None:
+        if not _NAME.fullmatch(name):
+            raise FrontierError(f"not a shared crawl name (letters, digits, '.', '_', '-'): {name!r}")
+        self.server, self.name, self.heartbeat = server, name, heartbeat
+        self.prefix = f"{KEY_ROOT}:{name}"
+        self._claim = server.register_script(_CLAIM)
+
+    def key(self, *parts: str | int) -> str:
+        return ":".join([self.prefix, *map(str, parts)])
+
+    @property
+    def queue_key(self) -> str:
+        return self.key("requests")
+
+    def seen_key(self, run: int) -> str:
+        return self.key("seen", run)
+
+    def run(self) -> int:
+        return int(self.server.get(self.key("run")) or 0)
+
+    def lock(self) -> Any:
+        return self.server.lock(self.key("lock"), timeout=30, blocking_timeout=60)
+
+    # -- workers ---------------------------------------------------------------------------------
+    def join(self, worker: str, description: dict[str, Any]) -> int:
+        """Register a worker and return the run it works on: a new run when the frontier is idle."""
+        with self.lock():
+            self.recover()
+            run = self._current_run()
+            self.server.hset(self.key("workers"), worker, json.dumps(description))
+            self.beat(worker)
+            return run
+
+    def _current_run(self) -> int:
+        """The run to work on (call under the lock): a new one, with an empty seen-set, when no
+        worker is alive and nothing is queued or claimed, i.e. the last run finished."""
+        run = self.run()
+        if run and (self.live_workers() or self.server.zcard(self.queue_key) or self.claimed()):
+            return run
+        self.server.delete(self.seen_key(run))
+        return int(self.server.incr(self.key("run")))
+
+    def start_run_if_idle(self) -> int:
+        """For seeding: the current run, or a new one when the frontier is idle."""
+        with self.lock():
+            self.recover()
+            return self._current_run()
+
+    def beat(self, worker: str) -> None:
+        """Refresh the heartbeat. A worker that was silent too long (its claims were requeued and it
+        was struck off) registers again, so that its new claims are counted and recoverable."""
+        pipe = self.server.pipeline(transaction=True)
+        pipe.set(self.key("alive", worker), str(os.getpid()), px=int(self.heartbeat * 1000))
+        pipe.hsetnx(self.key("workers"), worker, json.dumps({"host": socket.gethostname(), "pid": os.getpid()}))
+        pipe.execute()
+
+    def leave(self, worker: str) -> int:
+        """A worker stops: its remaining claims (none after a clean stop) go back to the queue."""
+        with self.lock():
+            returned = self._requeue(worker)
+            self.server.hdel(self.key("workers"), worker)
+            self.server.delete(self.key("alive", worker))
+            return returned
+
+    def workers(self) -> list[str]:
+        return [w.decode() for w in self.server.hkeys(self.key("workers"))]
+
+    def live_workers(self) -> list[str]:
+        return [w for w in self.workers() if self.server.exists(self.key("alive", w))]
+
+    def claimed(self) -> int:
+        """Requests claimed by any registered worker, alive or not yet known to be dead."""
+        return sum(int(self.server.hlen(self.key("claims", w))) for w in self.workers())
+
+    def recover(self) -> int:
+        """Put the claims of workers whose heartbeat expired back into the queue; returns how many."""
+        recovered = 0
+        for worker in self.workers():
+            if not self.server.exists(self.key("alive", worker)):
+                count = self._requeue(worker)
+                self.server.hdel(self.key("workers"), worker)
+                if count:
+                    log.warning("worker %s stopped sending heartbeats: %d request(s) it held were queued again",
+                                worker, count)
+                recovered += count
+        if recovered:
+            self.server.incrby(self.key("recovered"), recovered)
+        return recovered
+
+    def _requeue(self, worker: str) -> int:
+        claims = self.key("claims", worker)
+        entries = self.server.hgetall(claims)
+        pipe = self.server.pipeline(transaction=True)
+        for value in entries.values():
+            score, _, data = value.partition(b"\n")
+            pipe.zadd(self.queue_key, {data: float(score)})
+        pipe.delete(claims)
+        pipe.execute()
+        return len(entries)
+
+    # -- requests --------------------------------------------------------------------------------
+    def claim(self, worker: str) -> tuple[str, bytes] | None:
+        found = self._claim(keys=[self.queue_key, self.key("claims", worker)])
+        if not found:
+            return None
+        token, data = found
+        return token.decode(), data
+
+    def release(self, worker: str, tokens: Iterable[str]) -> None:
+        tokens = list(tokens)
+        if tokens:
+            self.server.hdel(self.key("claims", worker), *tokens)
+
+    def queued(self) -> int:
+        return int(self.server.zcard(self.queue_key))
+
+    def seed(self, urls: Iterable[str], callback: str = "parse", errback: str | None = "failed") -> tuple[int, int]:
+        """Queue start URLs for the workers of this crawl (filtered by the run's seen-set).
+        Returns (queued, already seen)."""
+        run = self.start_run_if_idle()
+        added = seen = 0
+        for url in urls:
+            request = Request(url)
+            if not self.server.sadd(self.seen_key(run), scrapy_fingerprint(request).hex()):
+                seen += 1
+                continue
+            data = request.to_dict()
+            data.update(callback=callback, errback=errback)
+            self.server.zadd(self.queue_key, {pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL): -request.priority})
+            added += 1
+        return added, seen
+
+    def status(self) -> Status:
+        run = self.run()
+        workers = [WorkerInfo(w, bool(self.server.exists(self.key("alive", w))),
+                              int(self.server.hlen(self.key("claims", w))),
+                              json.loads(self.server.hget(self.key("workers"), w) or b"{}"))
+                   for w in self.workers()]
+        return Status(self.name, run, self.queued(), int(self.server.scard(self.seen_key(run))) if run else 0,
+                      int(self.server.get(self.key("recovered")) or 0), workers)
+
+    def clear(self) -> int:
+        """Delete everything of this crawl; returns the number of keys deleted."""
+        keys = list(self.server.scan_iter(match=f"{self.prefix}:*", count=500))
+        return int(self.server.delete(*keys)) if keys else 0
+
+
+def crawls(server: redis.Redis) -> list[str]:
+    """The names of the shared crawls in this Redis database."""
+    names = {key.decode().split(":")[1] for key in server.scan_iter(match=f"{KEY_ROOT}:*:run", count=500)}
+    names |= {key.decode().split(":")[1] for key in server.scan_iter(match=f"{KEY_ROOT}:*:requests", count=500)}
+    return sorted(names)
+
+
+def settings(url: str, name: str, idle: float | None = None) -> dict[str, Any]:
+    """Scrapy settings that make a crawl a worker of the shared crawl `name` at `url`."""
+    extra: dict[str, Any] = {"SCHEDULER": "crawler.frontier.FrontierScheduler", "ARCHIVE_FRONTIER_URL": url,
+                             "ARCHIVE_FRONTIER_NAME": name}
+    if idle is not None:
+        extra["ARCHIVE_FRONTIER_IDLE"] = idle
+    return extra
+
+
+class FrontierDupeFilter(RFPDupeFilter):
+    """scrapy-redis' shared seen-set, keyed by Scrapy's own request fingerprints (the crawler's
+    REQUEST_FINGERPRINTER), so that the shared crawl sees the same duplicates a single one does."""
+
+    def __init__(self, server: redis.Redis, key: str, fingerprinter: Any, debug: bool = False) -> None:
+        super().__init__(server, key, debug)
+        self.fingerprinter = fingerprinter
+
+    def request_fingerprint(self, request: Request) -> str:
+        return self.fingerprinter.fingerprint(request).hex()
+
+    def close(self, reason: str = "") -> None:
+        """Keep the seen-set: it belongs to the run, which other workers may still be doing."""
+
+
+class FrontierScheduler(Scheduler):
+    """scrapy-redis' scheduler with claims, heartbeats, per-run seen-sets and an idle stop.
+    Reads ARCHIVE_FRONTIER_URL, ARCHIVE_FRONTIER_NAME, ARCHIVE_FRONTIER_IDLE, ARCHIVE_FRONTIER_HEARTBEAT."""
+
+    def __init__(self, crawler: Crawler, frontier: Frontier, idle: float) -> None:
+        super().__init__(frontier.server, persist=True, queue_key=frontier.queue_key,
+                         queue_cls="scrapy_redis.queue.PriorityQueue", idle_before_close=0)
+        self.crawler, self.frontier, self.idle = crawler, frontier, idle
+        self.worker = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.stats = crawler.stats
+        self.claims: dict[str, Request] = {}
+        self.local: list[tuple[int, int, Request]] = []  # feeds and sitemaps: read by each worker itself
+        self._order = itertools.count()
+        self.idle_since: float | None = None
+        self.last_beat = 0.0
+        self.ticker = task.LoopingCall(self._tick)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        url, name = settings.get("ARCHIVE_FRONTIER_URL"), settings.get("ARCHIVE_FRONTIER_NAME")
+        if not url or not name:
+            raise NotConfigured("ARCHIVE_FRONTIER_URL and ARCHIVE_FRONTIER_NAME must both be set")
+        frontier = Frontier(connect(url), name, settings.getfloat("ARCHIVE_FRONTIER_HEARTBEAT", 15.0))
+        scheduler = cls(crawler, frontier, settings.getfloat("ARCHIVE_FRONTIER_IDLE", 30.0))
+        crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
+        return scheduler
+
+    def open(self, spider: Spider) -> None:
+        self.spider = spider
+        self.queue = PriorityQueue(server=self.server, spider=spider, key=self.queue_key)
+        self.run = self.frontier.join(self.worker, {"host": socket.gethostname(), "pid": os.getpid(),
+                                                    "started": time.time()})
+        self.df = FrontierDupeFilter(self.server, self.frontier.seen_key(self.run), self.crawler.request_fingerprinter,
+                                     self.crawler.settings.getbool("DUPEFILTER_DEBUG"))
+        self.stats.set_value("frontier/run", self.run)
+        self.stats.set_value("frontier/worker", self.worker)
+        log.info("frontier %s: worker %s on run %d, %d request(s) queued", self.frontier.name, self.worker,
+                 self.run, len(self.queue))
+        self.ticker.start(min(1.0, self.frontier.heartbeat / 3), now=False)
+
+    def close(self, reason: str) -> None:
+        if self.ticker.running:
+            self.ticker.stop()
+        self._release_done()
+        returned = self.frontier.leave(self.worker)
+        if returned:
+            log.info("frontier: %d request(s) not done were queued again", returned)
+
+    def flush(self) -> None:
+        """Never: the queue and seen-set are the shared crawl's (`archive frontier clear` empties them)."""
+
+    def __len__(self) -> int:
+        return len(self.local) + len(self.queue)
+
+    def has_pending_requests(self) -> bool:
+        return len(self) > 0
+
+    def enqueue_request(self, request: Request) -> bool:
+        request.meta.pop(CLAIM, None)  # a retry or redirect of a claimed request: its own claim follows
+        if _is_document(request, self.spider):
+            heapq.heappush(self.local, (-request.priority, next(self._order), request))
+            return True
+        # scrapy-redis' own enqueue_request, without the `spider` argument to stats that Scrapy 2.19 deprecates
+        if not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            return False
+        self.stats.inc_value("scheduler/enqueued/redis")
+        self.queue.push(request)
+        return True
+
+    def next_request(self) -> Request | None:
+        if self.local:
+            return heapq.heappop(self.local)[2]
+        claimed = self.frontier.claim(self.worker)
+        if claimed is None:
+            return None
+        token, data = claimed
+        try:
+            request = self.queue._decode_request(data)
+        except Exception:  # noqa: BLE001 - a request this spider cannot rebuild must not come back forever
+            log.error("frontier: dropped a queued request this spider cannot read", exc_info=True)
+            self.stats.inc_value("frontier/undecodable")
+            self.frontier.release(self.worker, [token])
+            return self.next_request()
+        request.meta[CLAIM] = token
+        self.claims[token] = request
+        if self.stats:
+            self.stats.inc_value("scheduler/dequeued/redis")
+        return request
+
+    # -- upkeep ------------------------------------------------------------------------------------
+    def _tick(self) -> None:
+        """Every second: drop finished claims, beat, requeue dead workers' claims, wake the engine."""
+        try:
+            self._release_done()
+            now = time.monotonic()
+            if now - self.last_beat >= self.frontier.heartbeat / 3:
+                self.frontier.beat(self.worker)
+                self.last_beat = now
+                if self.frontier.recover():
+                    self.stats.inc_value("frontier/recovered_claims")
+            if self.has_pending_requests():
+                _wake(self.crawler)
+        except redis.RedisError:
+            log.warning("frontier upkeep failed; retrying", exc_info=True)
+
+    def _release_done(self) -> None:
+        """A claim is done when the engine no longer holds its request: the download, the
+        callback, its requests' queueing and its items' pipelines (the archive write) are over."""
+        if not self.claims:
+            return
+        active = _in_progress(self.crawler)
+        done = [token for token, request in self.claims.items() if request not in active]
+        if done:
+            self.frontier.release(self.worker, done)
+            for token in done:
+                del self.claims[token]
+
+    def spider_idle(self) -> None:
+        """Stop only after the queue stayed empty, with nothing claimed anywhere, for `idle` seconds:
+        a request claimed by another worker (or by a dead one, until it is requeued) may still
+        bring new links."""
+        self._release_done()
+        if self.has_pending_requests() or self.frontier.claimed():
+            self.idle_since = None
+            raise DontCloseSpider
+        now = time.monotonic()
+        if self.idle_since is None:
+            self.idle_since = now
+        if now - self.idle_since < self.idle:
+            raise DontCloseSpider
+        log.info("frontier %s: nothing to do for %.0f s, stopping", self.frontier.name, self.idle)
+
+
+def _is_document(request: Request, spider: Spider) -> bool:
+    """Feeds and sitemaps of a sources crawl: each worker reads them itself (they are few, and the
+    spider waits for all of them before it queues what they list); what they list is shared."""
+    callback = getattr(request.callback, "__name__", None)
+    return callback in ("parse_feed", "parse_sitemap")
+
+
+def _in_progress(crawler: Crawler) -> set[Request]:
+    """The requests the engine is still working on. Scrapy keeps them in its engine slot and has no
+    public accessor or signal for "done with this request"; tests/crawler/test_frontier.py checks
+    that this still works with the installed Scrapy."""
+    slot = getattr(crawler.engine, "_slot", None)
+    return getattr(slot, "inprogress", set()) if slot is not None else set()
+
+
+def _wake(crawler: Crawler) -> None:
+    """Ask the engine to take requests now rather than at its next 5 s heartbeat: another worker
+    may have queued them while this one had nothing to do."""
+    slot = getattr(crawler.engine, "_slot", None)
+    nextcall = getattr(slot, "nextcall", None)
+    if nextcall is not None:
+        nextcall.schedule()
