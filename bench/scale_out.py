@@ -39,13 +39,18 @@ from crawler.frontier import Frontier, connect  # noqa: E402
 from tests.crawler.test_frontier import build_site  # noqa: E402
 
 
+#: The scratch database each measurement creates and drops (one at a time).
+SCRATCH_DB = "archive_scale_out_bench"
+
+
 def measure(workers: int, site: SiteServer, pages: int, admin_url: str, redis_url: str,
             concurrency: int) -> tuple[float, float]:
     """(crawl seconds, wall seconds) until `workers` workers have stored every article of the site."""
-    database = f"scale_out_{uuid.uuid4().hex[:8]}"
+    database = SCRATCH_DB
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{database}"'))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{SCRATCH_DB}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{SCRATCH_DB}"'))
     db = make_url(admin_url).set(database=database).render_as_string(hide_password=False)
     name = f"bench-{uuid.uuid4().hex[:8]}"
     engine = make_engine(db)
@@ -81,7 +86,7 @@ def measure(workers: int, site: SiteServer, pages: int, admin_url: str, redis_ur
         engine.dispose()
         Frontier(connect(redis_url), name).clear()
         with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{SCRATCH_DB}" WITH (FORCE)'))
         admin.dispose()
 
 
