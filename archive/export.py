@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import csv
 from datetime import datetime, timedelta, timezone
-from types import SimpleNamespace
 from typing import IO, Any, Iterator, TextIO
 
 import orjson
 from sqlalchemy import Engine, Text, cast, null
-from sqlalchemy.orm import Session
 
 from archive.errors import BadInput
 from archive.models import Article, Snapshot
@@ -97,19 +95,52 @@ def _columns(with_body: bool) -> list[Any]:
 
 
 def export_rows(engine: Engine, filters: Filters, *, all_versions: bool = False, with_body: bool = True,
-                batch: int = 1000) -> Iterator[dict[str, Any]]:
+                batch: int = 2000) -> Iterator[dict[str, Any]]:
     """Matching versions in article then version order, streamed a batch at a time.
 
     Without `with_body` the body is not read at all (it is most of the bytes) and rows carry None.
+    The same records as `row` gives for ORM objects, built straight from plain tuples (no ORM
+    loading, no per-row namespace): at a few microseconds per version this is what lets an
+    export of every version run at well over 20,000 lines/s on PostgreSQL as on SQLite.
     """
     stmt = (select_versions(_columns(with_body), filters, all_versions=all_versions)
-            .order_by(Article.id, Snapshot.version).execution_options(yield_per=batch))
-    with Session(engine) as session:
-        for item in reading(session.execute, stmt):
-            flat = SimpleNamespace(**item._mapping)  # one flat row: the version's and the article's columns
-            for name in _JSON_COLUMNS:
-                setattr(flat, name, orjson.loads(getattr(flat, name)))
-            yield row(flat, flat)
+            .order_by(Article.id, Snapshot.version))
+    loads = orjson.loads
+    with engine.connect() as connection:
+        result = reading(connection.execution_options(stream_results=True, yield_per=batch).execute, stmt)
+        for (article_id, canonical_url, site, first_seen_at, duplicate_of_id, version, url, site_name, fetched_at,
+             title, authors, ai_generated, published_at, published_offset_min, published_precision, updated_at,
+             updated_offset_min, updated_precision, tickers, language, description, word_count, paywalled,
+             content_sha256, raw_sha256, changed_fields, origin, extractor_version, body) in result:
+            yield {  # the keys and order of `row`
+                "article_id": article_id,
+                "version": version,
+                "url": url,
+                "canonical_url": canonical_url,
+                "site": site,
+                "site_name": site_name,
+                "fetched_at": fetched_at.isoformat(),
+                "first_seen_at": first_seen_at.isoformat(),
+                "title": title,
+                "authors": loads(authors),
+                "ai_generated": ai_generated,
+                "published_at": local_time(published_at, published_offset_min, published_precision),
+                "published_precision": published_precision,
+                "updated_at": local_time(updated_at, updated_offset_min, updated_precision),
+                "tickers": loads(tickers),
+                "language": language,
+                "description": description,
+                "body": body,
+                "word_count": word_count,
+                "paywalled": paywalled,
+                "content_sha256": content_sha256,
+                "raw_sha256": raw_sha256,
+                "changed_fields": loads(changed_fields),
+                "duplicate_of": duplicate_of_id,
+                "origin": origin,
+                "extractor_version": extractor_version,
+                "schema_version": SCHEMA_VERSION,
+            }
 
 
 # -- writers --------------------------------------------------------------------------------------
@@ -117,10 +148,22 @@ def write_jsonl(rows: Iterator[dict[str, Any]], output: TextIO) -> int:
     """Write rows as JSON lines (UTF-8, compact); returns how many were written.
 
     orjson rather than json: on article bodies it is what lets an export exceed 20,000 lines/s.
+    Its UTF-8 bytes go straight to a text file's binary buffer when it has one (after flushing
+    what was written as text before), rather than decoded to be encoded again.
     """
+    dumps, option = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+    binary = getattr(output, "buffer", None)
+    if binary is not None and (getattr(output, "encoding", "") or "").lower().replace("-", "") == "utf8":
+        output.flush()
+        write = binary.write
+        written = 0
+        for item in rows:
+            write(dumps(item, option=option))
+            written += 1
+        return written
     written = 0
     for item in rows:
-        output.write(orjson.dumps(item, option=orjson.OPT_APPEND_NEWLINE).decode())
+        output.write(dumps(item, option=option).decode())
         written += 1
     return written
 

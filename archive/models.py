@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import Any, Optional
 
 from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary,
-                        MetaData, String, Text, UniqueConstraint)
+                        MetaData, String, Text, UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -94,8 +94,12 @@ class Snapshot(Base):
     __tablename__ = "snapshot"
     #: (published_at, fetched_at): newest-first reading, and --as-of skips versions fetched later
     #: from the index alone, without reading their rows.
+    #: Versions the publisher served (not re-extractions), by article: "--edited" and the edited
+    #: count of `archive stats` from this index alone (origin lies after the body in each row).
     __table_args__ = (UniqueConstraint("article_id", "version"),
-                      Index("ix_snapshot_published_at_fetched_at", "published_at", "fetched_at"))
+                      Index("ix_snapshot_published_at_fetched_at", "published_at", "fetched_at"),
+                      Index("ix_snapshot_publisher_edits", "article_id", "version", "fetched_at",
+                            sqlite_where=text("origin = 'fetch'"), postgresql_where=text("origin = 'fetch'")))
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), index=True)
     version: Mapped[int]

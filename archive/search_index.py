@@ -9,37 +9,45 @@ Both cut text the same way: maximal runs of letters and digits, lower-cased, no 
 stop words, accents kept (FTS5's unicode61 with remove_diacritics 0; on PostgreSQL everything
 that is not a letter or digit becomes a space before the 'simple' configuration reads it).
 The title has weight A and the body weight B on PostgreSQL, so that a phrase can be asked for
-within one of them (as FTS5 does with its columns).
+within one of them (as FTS5 does with its columns). PostgreSQL's GIN index keeps no positions,
+so migration 0005 adds a GIN index over each version's adjacent word pairs (an expression,
+`archive_word_pairs(title, body)`, no stored column): a phrase's candidates come from its pairs
+(search_syntax.render_word_pairs), and its positions are checked on those alone.
 
 These objects live outside the SQLAlchemy models (a virtual table; a column of a type SQLite
-lacks) and their DDL is in migration 0003: `outside_models` tells Alembic's autogenerate and
+lacks) and their DDL is in migrations 0003 and 0005: `outside_models` tells Alembic's autogenerate and
 the models-vs-migrations test to leave them alone.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, String, bindparam, column, func, literal_column, select, table
+from sqlalchemy import Boolean, ColumnElement, String, bindparam, cast, column, func, literal_column, select, table
+from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from archive.errors import ArchiveError
-from archive.search_syntax import Node, render_fts5, render_tsquery
+from archive.search_syntax import Node, Not, Term, pairs_decide, render_fts5, render_tsquery, render_word_pairs
 
 FTS_TABLE = "snapshot_fts"
 TSVECTOR_COLUMN = "search_document"
 GIN_INDEX = "ix_snapshot_search_document"
-#: PostgreSQL: (published_at DESC NULLS LAST, article_id DESC), the order results come in.
+#: PostgreSQL: (published_at DESC NULLS LAST, article_id DESC, fetched_at), the order results come in
+#: (fetched_at since migration 0005: --as-of skips later fetches within the index).
 NEWEST_FIRST_INDEX = "ix_snapshot_newest_first"
+#: PostgreSQL: GIN over archive_word_pairs(title, body), the adjacent word pairs (migration 0005).
+WORD_PAIRS_INDEX = "ix_snapshot_word_pairs"
 
 def outside_models(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
     """Alembic `include_name` hook: False for the index objects above, which the models do not describe."""
     if type_ == "table":
         return not (name or "").startswith(FTS_TABLE)
     if type_ in ("column", "index") and parent_names.get("table_name") == "snapshot":
-        return name not in (TSVECTOR_COLUMN, GIN_INDEX, NEWEST_FIRST_INDEX)
+        return name not in (TSVECTOR_COLUMN, GIN_INDEX, NEWEST_FIRST_INDEX, WORD_PAIRS_INDEX)
     return True
 
 
@@ -86,11 +94,40 @@ def match_count(connection: Any, query: Node, cap: int) -> int:
         capped = select(fts.c.rowid).where(match).limit(cap).subquery()
         return int(connection.scalar(select(func.count()).select_from(capped)))
     snapshot = table("snapshot", column("id"))
-    stmt = select(snapshot.c.id).where(Matches(query, "filter"))  # the plain @@ test: what the statistics estimate
+    return _estimate(connection, select(snapshot.c.id).where(Matches(query, "filter")))  # the plain @@ test
+
+
+def pair_count(connection: Any, query: Node) -> float:
+    """PostgreSQL: the planner's estimate of the versions holding the query's word pairs (an upper
+    bound on its matches, from the pair index's statistics); infinity when it needs no pair, or on SQLite."""
+    pairs = render_word_pairs(query)
+    if pairs is None or connection.dialect.name != "postgresql":
+        return math.inf
+    snapshot = table("snapshot", column("id"), column("title"), column("body"))
+    return _estimate(connection, select(snapshot.c.id).where(_pairs_condition(snapshot, pairs)))
+
+
+def _estimate(connection: Any, stmt: Any) -> int:
     compiled = stmt.compile(connection)
     plan = connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
     plan = json.loads(plan) if isinstance(plan, str) else plan
     return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def _pairs_condition(snapshot: Any, pairs: str) -> ColumnElement[bool]:
+    """The pair index's own expression (so that the planner uses it) against a tsquery given as is."""
+    return func.archive_word_pairs(snapshot.c.title, snapshot.c.body, type_=TSVECTOR).bool_op("@@")(
+        cast(bindparam("pairs_query", pairs, type_=String, unique=True), TSQUERY))
+
+
+def decided_by_index(query: Node) -> bool:
+    """PostgreSQL: whether the indexes answer the query without reading a row's tsvector (no
+    phrase but two-word ones, which the pair index decides; words, prefixes and NOT are exact in GIN)."""
+    if isinstance(query, Term):
+        return len(query.tokens) == 1 or pairs_decide(query)
+    if isinstance(query, Not):
+        return decided_by_index(query.item)
+    return all(decided_by_index(item) for item in query.items)
 
 
 @compiles(Matches, "postgresql")
@@ -102,8 +139,19 @@ def _matches_postgresql(element: Matches, compiler: SQLCompiler, **kw: Any) -> s
     # "drive": collect the few matches from the GIN index first. Left to itself, the planner may
     # read the newest-first index hoping to meet matches soon, and read it all for a rare word.
     hits = table("snapshot", column("id"), column(TSVECTOR_COLUMN)).alias("fts_hits")
-    inner = select(hits.c.id).where(hits.c[TSVECTOR_COLUMN].bool_op("@@")(query))
-    return f"snapshot.id = ANY(ARRAY({compiler.process(inner, **kw)}))"
+    inner = compiler.process(select(hits.c.id).where(hits.c[TSVECTOR_COLUMN].bool_op("@@")(query)), **kw)
+    pairs = render_word_pairs(element.query)
+    if pairs is not None:
+        # A phrase's pairs are rarer than its words: the pair index finds its candidates, and
+        # search_document checks those alone (in one bitmap scan with both indexes, PostgreSQL
+        # would recheck the pairs too, recomputing them from each row's text), unless the pairs
+        # are the answer (two-word phrases).
+        narrowed = table("snapshot", column("id"), column("title"), column("body")).alias("pair_hits")
+        candidates = compiler.process(select(narrowed.c.id).where(_pairs_condition(narrowed, pairs)), **kw)
+        if pairs_decide(element.query):
+            return f"snapshot.id = ANY(ARRAY({candidates}))"
+        inner += f" AND fts_hits.id = ANY(ARRAY({candidates}))"
+    return f"snapshot.id = ANY(ARRAY({inner}))"
 
 
 @compiles(Matches)

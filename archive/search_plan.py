@@ -17,7 +17,7 @@ from typing import Any, Sequence
 from sqlalchemy import func, select
 
 from archive.models import SnapshotTicker
-from archive.search_index import match_count
+from archive.search_index import match_count, pair_count
 from archive.search_syntax import And, Node, Not, Or, Term
 
 #: A filter matching fewer versions than this drives the query (its cost grows with its matches).
@@ -36,7 +36,7 @@ class Plan:
     """
 
     text: str = "drive"             # drive | filter
-    tickers: str = "drive"          # drive | check
+    tickers: str = "drive"          # drive | check | lookup (drive, each version by primary key)
     newest_first_scan: bool = False
 
 
@@ -71,6 +71,8 @@ def choose(connection: Any, query: Node | None, symbols: Sequence[str]) -> Plan:
     counts: dict[str, float] = {}
     if query is not None:
         counts["text"] = text_bound(connection, query, DRIVE_LIMIT)
+        if counts["text"] >= DRIVE_LIMIT:  # PostgreSQL: a phrase of common words may have rare pairs
+            counts["text"] = min(counts["text"], pair_count(connection, query))
     if symbols:
         counts["tickers"] = ticker_count(connection, symbols, DRIVE_LIMIT)
     if not counts:

@@ -29,7 +29,7 @@ from typing import Iterator, Sequence, Union
 from archive.errors import BadInput
 
 __all__ = ["Term", "And", "Or", "Not", "Node", "parse", "tokens_of", "render_fts5", "render_tsquery",
-           "document", "matches", "positive_terms"]
+           "document", "matches", "positive_terms", "render_word_pairs", "pairs_decide", "PAIR_SEPARATOR"]
 
 _TOKEN = re.compile(r"[^\W_]+")
 _LEXEME = re.compile(r"""\s+|\(|\)|"[^"]*"?\*?|[^\s()"]+""")
@@ -328,3 +328,53 @@ def render_tsquery(node: Node) -> str:
         return "(" + " & ".join("!" + render_tsquery(item.item) if isinstance(item, Not) else render_tsquery(item)
                                 for item in node.items) + ")"
     raise AssertionError(f"unchecked NOT reached the renderer: {node!r}")
+
+
+#: Joins the two words of an adjacent pair in PostgreSQL's pair index (migration 0005); never in a token.
+PAIR_SEPARATOR = "_"
+#: The longest lexeme a tsvector holds, in bytes: longer pairs are not indexed, so never asked for.
+_MAX_PAIR_BYTES = 2046
+
+
+def _pairs_of(term: Term) -> str | None:
+    if len(term.tokens) < 2:
+        return None
+    pairs = [(a + PAIR_SEPARATOR + b, term.prefix and i == len(term.tokens) - 2)
+             for i, (a, b) in enumerate(zip(term.tokens, term.tokens[1:]))]
+    if any(len(pair.encode()) > _MAX_PAIR_BYTES for pair, _ in pairs):
+        return None
+    rendered = " & ".join(_lexeme(pair, prefix) for pair, prefix in pairs)
+    return f"({rendered})" if len(pairs) > 1 else rendered
+
+
+def render_word_pairs(node: Node) -> str | None:
+    """A tsquery (tsquery input syntax, not to_tsquery's) of the adjacent word pairs every match holds.
+
+    PostgreSQL's GIN index keeps no positions, so a phrase of common words has to be checked on
+    every version holding all its words; its pairs ("export controls" -> 'export_controls') are
+    rare, and an index of each version's pairs (migration 0005) finds the few versions worth
+    checking. A necessary condition only, never the answer: "a b c" needs 'a_b' & 'b_c' but
+    they may be apart. None when the query requires no pair (single words, or an OR with one).
+    """
+    if isinstance(node, Term):
+        return _pairs_of(node)
+    if isinstance(node, And):
+        parts = [rendered for item in node.items if not isinstance(item, Not)
+                 if (rendered := render_word_pairs(item)) is not None]
+        return "(" + " & ".join(parts) + ")" if parts else None
+    if isinstance(node, Or):
+        parts = [render_word_pairs(item) for item in node.items]
+        if any(part is None for part in parts):
+            return None
+        return "(" + " | ".join(parts) + ")"  # type: ignore[arg-type]
+    return None
+
+
+def pairs_decide(node: Node) -> bool:
+    """Whether the pairs alone answer the query: ANDs and ORs of two-word phrases, where holding
+    the pair is being the phrase (render_word_pairs gives each pair, the last one a prefix if asked)."""
+    if isinstance(node, Term):
+        return _pairs_of(node) is not None and len(node.tokens) == 2
+    if isinstance(node, (And, Or)):
+        return all(pairs_decide(item) for item in node.items)
+    return False

@@ -18,6 +18,7 @@ Measured on each database:
   bytes on disk per snapshot (whole database / versions, and the full-text index's share)
   full-text search p50/p95 (words common and rare, phrases, AND/OR/NOT, prefixes; limit 20)
   ticker + date range filter p50/p95, and the same with --as-of
+  `archive stats` over the whole archive (seconds)
   export throughput (JSON lines of every version, written to a file) and its peak memory,
   in a child process (its own ru_maxrss)
 Targets: search and filters p95 < 50 ms; export > 20,000 lines/s in < 200 MB.
@@ -249,13 +250,15 @@ def window(rng: random.Random, days: int = 90) -> tuple[datetime, datetime]:
 
 
 def disk_bytes(engine: Any) -> tuple[int, int]:
-    """Whole database, and the full-text index's part of it."""
+    """Whole database, and the full-text index's part of it (PostgreSQL: the tsvector column, its
+    GIN index and the word-pair index)."""
     with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
             total = connection.scalar(text("select pg_database_size(current_database())"))
             index = connection.scalar(text("select pg_relation_size('ix_snapshot_search_document')"))
+            pairs = connection.scalar(text("select coalesce(pg_relation_size(to_regclass('ix_snapshot_word_pairs')), 0)"))
             column = connection.scalar(text("select coalesce(sum(pg_column_size(search_document)), 0) from snapshot"))
-            return int(total), int(index) + int(column)
+            return int(total), int(index) + int(pairs) + int(column)
         connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
         database = Path(engine.url.database)
         total = database.stat().st_size + sum(p.stat().st_size for p in database.parent.glob(database.name + "-wal"))
@@ -335,6 +338,11 @@ def measure(url: str, queries: int, log: Callable[[str], None]) -> dict[str, str
                     for s, u in (window(rng) for _ in range(queries))]
     p50, p95, _ = timed(engine, as_of_filter)
     out["--as-of ticker + date p50 / p95 ms"] = f"{p50:.1f} / {p95:.1f}"
+    log("  stats ...")
+    from archive.stats import collect  # noqa: PLC0415 - only the parent measures it
+    began = time.perf_counter()
+    collect(engine, Filters())
+    out["archive stats, whole archive s"] = f"{time.perf_counter() - began:.2f}"
     engine.dispose()
     log("  export ...")
     with tempfile.TemporaryDirectory() as folder:

@@ -93,3 +93,16 @@ def test_format_from_the_file_name() -> None:
     assert format_for("a.txt", "csv") == "csv"
     with pytest.raises(BadInput, match="unknown export format"):
         format_for("a", "xml")
+
+
+def test_streamed_records_equal_the_orm_form(store: ArchiveStore) -> None:
+    """export_rows builds records from plain tuples; they are exactly what `row` makes of ORM objects."""
+    from archive.export import row
+    from archive.query import iter_versions
+    research.fill(store)
+    for filters, every in ((Filters(), True), (Filters(), False), (Filters(as_of=parse_bound("2025-02-01")), False)):
+        expected = [row(s, a) for s, a in iter_versions(store.engine, filters, all_versions=every)]
+        streamed = list(export_rows(store.engine, filters, all_versions=every))
+        assert streamed == expected and [list(r) for r in streamed] == [list(r) for r in expected]
+        assert [r["body"] for r in export_rows(store.engine, filters, all_versions=every, with_body=False)] == \
+            [None] * len(expected)

@@ -43,6 +43,11 @@ FULL_TEXT = [
     ('"weighs foundry"', ["intel"]),                              # a phrase in the title
     ('"options intel"', []),                                      # never across title and body
     ('"data cent"*', ["amd"]),                                    # prefix at a phrase's end
+    ('"widened export controls"', ["nvda"]),                      # three words: pairs, then positions
+    ('"strong data cent"*', ["amd"]),
+    ('"the chips unit" OR "data center orders"', ["amd", "intel"]),
+    ('"foundry options intel"', []),                              # three words across title and body
+    ('"strong the"', ["nvda"]),                                   # across paragraphs of one field
     ("exportkontrollen", ["german"]),
     ("händler", ["german"]),                                      # letters beyond ASCII
     ("$AMD", ["amd", "nvda"]),                                    # the latest NVDA version names AMD

@@ -1,0 +1,67 @@
+"""PostgreSQL's index of adjacent word pairs (migration 0005) never loses a match of the full-text query."""
+
+from __future__ import annotations
+
+import random
+
+from sqlalchemy import text
+
+from archive.db import make_engine, upgrade
+from archive.errors import BadInput
+from archive.search_syntax import pairs_decide, parse, render_tsquery, render_word_pairs
+
+#: search_document as migration 0003 computes it.
+_DOCUMENT = ("setweight(to_tsvector('simple', regexp_replace(coalesce(:title, ''), '[^[:alnum:]]+', ' ', 'g')), 'A')"
+             " || setweight(to_tsvector('simple', regexp_replace(:body, '[^[:alnum:]]+', ' ', 'g')), 'B')")
+
+
+def test_word_pairs_render_what_every_match_holds() -> None:
+    assert render_word_pairs(parse("chips")) is None                          # a single word: no pair
+    assert render_word_pairs(parse('"export controls"')) == "'export_controls'"
+    assert render_word_pairs(parse('"data center grid"*')) == "('data_center' & 'center_grid':*)"
+    assert render_word_pairs(parse('chips AND "export controls" -"the market"')) == "('export_controls')"
+    assert render_word_pairs(parse('"a b" OR "c d"')) == "('a_b' | 'c_d')"
+    assert render_word_pairs(parse('"a b" OR c')) is None                     # c alone needs no pair
+    assert render_word_pairs(parse('"BRK.B" shares')) == "('brk_b')"
+    assert render_word_pairs(parse(f'"{"x" * 2100} y"')) is None              # too long to be indexed
+    assert pairs_decide(parse('"a b" OR ("c d"* "e f")'))                     # two-word phrases: exact
+    assert not any(pairs_decide(parse(q)) for q in ('"a b c"', '"a b" c', '"a b" -"c d"', f'"{"x" * 2100} y"'))
+
+
+def test_pair_index_is_a_superset_of_the_matches(postgres_db: str) -> None:
+    """On random texts (punctuation, case, letters beyond ASCII, words too long to index), every
+    version that search_document matches holds the query's pairs: the pairs narrow the search,
+    never change its answer; for two-word phrases they are the answer."""
+    engine = make_engine(postgres_db)
+    upgrade(engine)
+    rng = random.Random(5)
+    words = ["chips", "chip", "Chipmakers", "export", "controls", "the", "market", "Zürich", "BRK.B", "3.5%",
+             "U.S.", "co-op", "snake_case", "naïve", "ÉCOLE", "a", "x" * 2100, "é" * 1024]
+    glue = [" ", " ", " ", ", ", ". ", " — ", "\n\n", "’s ", "-", "/"]
+    docs = [(" ".join(rng.choices(words, k=3)) if rng.random() < 0.9 else None,
+             "".join(rng.choice(words) + rng.choice(glue) for _ in range(rng.randint(0, 25))))
+            for _ in range(200)]
+    queries = ['"export controls"', '"brk b"', '"u s"', '"co op"', '"the market"*', '"controls the"', '"chips a"',
+               '"a chip"*', '"export controls" OR "the market"', '"chips a" "a market"',
+               '"market chips export"', '"zürich école"', '("the market" OR "export controls") AND chips']
+    queries += ['"' + " ".join(rng.choices(["chips", "export", "the", "market", "a", "co", "op", "u", "s"], k=k)) + '"'
+                for k in (2, 2, 3, 3, 4) for _ in range(8)]
+    checked = 0
+    with engine.connect() as connection:
+        for query in queries:
+            try:
+                tree = parse(query)
+            except BadInput:
+                continue
+            pairs = render_word_pairs(tree)
+            assert pairs is not None, query
+            for title, body in docs:
+                found, held = connection.execute(text(
+                    f"SELECT ({_DOCUMENT}) @@ to_tsquery('simple', :query), "
+                    "archive_word_pairs(:title, :body) @@ CAST(:pairs AS tsquery)"),
+                    {"title": title, "body": body, "query": render_tsquery(tree), "pairs": pairs}).one()
+                assert held or not found, (query, title, body)
+                assert held == found or not pairs_decide(tree), (query, title, body)
+                checked += found
+    engine.dispose()
+    assert checked > 50  # the queries do match something
