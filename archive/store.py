@@ -67,6 +67,7 @@ class Validators:
     article_id: int
     etag: str | None
     last_modified: str | None
+    fetched_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -163,18 +164,18 @@ class ArchiveStore:
         return last if last is not None and last.raw_sha256 == raw_sha256 else None
 
     def validators(self, url: str) -> Validators | None:
-        """ETag and Last-Modified of the last successful fetch of `url`, when it was an article's:
-        what a refetch sends as If-None-Match / If-Modified-Since."""
+        """ETag, Last-Modified and time of the last successful fetch of `url`, when it was an
+        article's: what a refetch sends as If-None-Match / If-Modified-Since (None: not an article)."""
         try:
             with Session(self.engine) as session:
                 row = session.execute(
-                    select(Fetch.article_id, Fetch.etag, Fetch.last_modified)
+                    select(Fetch.article_id, Fetch.etag, Fetch.last_modified, Fetch.fetched_at)
                     .where(Fetch.url == url, Fetch.outcome != "error").order_by(Fetch.id.desc()).limit(1)).first()
         except SQLAlchemyError as exc:
             raise ArchiveError(f"database read failed: {getattr(exc, 'orig', exc)}") from exc
-        if row is None or row.article_id is None or not (row.etag or row.last_modified):
+        if row is None or row.article_id is None:
             return None
-        return Validators(row.article_id, row.etag, row.last_modified)
+        return Validators(row.article_id, row.etag, row.last_modified, row.fetched_at)
 
     # -- writes ------------------------------------------------------------------------------
     # Each kind of write is a function of a session (a Write), so that the crawler can put many

@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from archive.errors import ArchiveError
@@ -28,11 +29,18 @@ log = logging.getLogger(__name__)
 VALIDATORS = "archive_validators"
 
 
-class ConditionalGet:
-    """Downloader middleware; reads ARCHIVE_DB_URL and ARCHIVE_CONDITIONAL_GET (on by default)."""
+class FreshEnough(IgnoreRequest):
+    """A known article fetched less than ARCHIVE_REFRESH_AFTER ago: not requested again (it is
+    revisited when its recrawl is due). Counted as archive/skipped_fresh, not stored."""
 
-    def __init__(self, store: ArchiveStore, stats: StatsCollector | None) -> None:
+
+class ConditionalGet:
+    """Downloader middleware; reads ARCHIVE_DB_URL, ARCHIVE_CONDITIONAL_GET (on by default) and
+    ARCHIVE_REFRESH_AFTER (seconds; 0: every known article found is asked for again)."""
+
+    def __init__(self, store: ArchiveStore, stats: StatsCollector | None, refresh_after: float = 0.0) -> None:
         self.store, self.stats = store, stats
+        self.refresh_after = timedelta(seconds=refresh_after)
         self.lookups = ThreadPoolExecutor(max_workers=1, thread_name_prefix="validators")
 
     @classmethod
@@ -40,7 +48,8 @@ class ConditionalGet:
         settings = crawler.settings
         if not settings.getbool("ARCHIVE_CONDITIONAL_GET", True) or not settings.get("ARCHIVE_DB_URL"):
             raise NotConfigured("conditional refetches are off")
-        middleware = cls(ArchiveStore.open(settings["ARCHIVE_DB_URL"]), crawler.stats)
+        middleware = cls(ArchiveStore.open(settings["ARCHIVE_DB_URL"]), crawler.stats,
+                         settings.getfloat("ARCHIVE_REFRESH_AFTER", 0.0))
         crawler.signals.connect(middleware.close, signal=signals.spider_closed)
         return middleware
 
@@ -61,11 +70,15 @@ class ConditionalGet:
                 return None
         if not isinstance(known, Validators):
             return None
+        if (self.refresh_after and known.fetched_at is not None and not request.meta.get("due")
+                and datetime.now(timezone.utc) - known.fetched_at < self.refresh_after):
+            raise FreshEnough(f"fetched {known.fetched_at:%Y-%m-%d %H:%M} UTC, less than "
+                              f"ARCHIVE_REFRESH_AFTER ago")
         request.meta["article_id"] = known.article_id
         if known.etag:
             request.headers["If-None-Match"] = known.etag
         if known.last_modified:
             request.headers["If-Modified-Since"] = known.last_modified
-        if self.stats:
+        if self.stats and (known.etag or known.last_modified):
             self.stats.inc_value("crawl/conditional_requests")
         return None

@@ -90,6 +90,9 @@ ARCHIVE_WRITE_RETRY_DELAY = 1.0
 ARCHIVE_WRITE_FAILURES_MAX = 5
 # Refetches of known articles send If-None-Match / If-Modified-Since from their last fetch.
 ARCHIVE_CONDITIONAL_GET = True
+# A known article fetched less than this many seconds ago is not requested again when a crawl
+# finds a link to it (due recrawls always are): `archive crawl --refresh-after 1h`. 0: always.
+ARCHIVE_REFRESH_AFTER = 0.0
 # A progress line on stderr every ARCHIVE_PROGRESS_INTERVAL seconds (the CLI turns it on for terminals).
 ARCHIVE_PROGRESS = False
 ARCHIVE_PROGRESS_INTERVAL = 5.0

@@ -15,7 +15,7 @@ from archive.cli.base import cli, db_option, open_engine, private_option
 from archive.cli.frontier import frontier_options, run_worker
 from archive.db import make_engine
 from archive.query import counts, parse_bound
-from archive.recrawl import DEFAULT_SCHEDULE, format_schedule, parse_schedule
+from archive.recrawl import DEFAULT_SCHEDULE, format_schedule, parse_schedule, parse_span
 from archive.table import render
 
 
@@ -69,10 +69,13 @@ def schedule_option(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--due", is_flag=True, help="Also revisit the sources' articles that are due (see archive recrawl).")
 @schedule_option
 @click.option("--depth", type=click.IntRange(min=0), default=0, help="Follow links this deep (0: no limit).")
+@click.option("--refresh-after", "refresh_after", default="0s", show_default=True,
+              help="Do not request again a known article fetched less than this long ago (e.g. 1h): "
+                   "the recrawl schedule revisits it. 0s: ask again (conditionally) for every one found.")
 @crawl_options
 @frontier_options
 def crawl(urls: tuple[str, ...], sources_path: Path | None, only: tuple[str, ...], since: str | None, due: bool,
-          schedule_text: str, depth: int, db_url: str, max_pages: int, allow_private_addresses: bool,
+          schedule_text: str, depth: int, refresh_after: str, db_url: str, max_pages: int, allow_private_addresses: bool,
           timeout: float, concurrency: int | None, throttle: bool, verbose: bool, frontier_url: str | None = None,
           frontier_name: str | None = None, frontier_idle: float = 30.0) -> None:
     """Crawl sites into the archive: from start URLs (same-site links only), or from a sources
@@ -98,7 +101,8 @@ def crawl(urls: tuple[str, ...], sources_path: Path | None, only: tuple[str, ...
         if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
             raise click.BadParameter(f"not an http(s) URL: {url}", param_hint="URLS")
     open_engine(db_url).dispose()  # fail fast on a bad database, before any fetching
-    settings = politeness(timeout, concurrency, throttle)
+    settings = {**politeness(timeout, concurrency, throttle),
+                "ARCHIVE_REFRESH_AFTER": parse_span(refresh_after).total_seconds()}
     if frontier_url:  # one worker of a crawl shared through Redis (archive/cli/frontier.py)
         run_worker(frontier_url, frontier_name, frontier_idle, db_url, urls, sources_path=sources_path, only=only,
                    since=parse_bound(since), due=due, schedule=parse_schedule(schedule_text), max_pages=max_pages,
@@ -232,7 +236,9 @@ def crawl_summary(all_stats: list[dict[str, Any]]) -> str:
     table = render(["crawl", "fetches", "new articles", "new versions", "unchanged", "304", "not articles",
                     "errors", "error kinds"], rows, max_width=70)
     disallowed = sum(int(stats.get("archive/robots_disallowed", 0)) for stats in all_stats)
-    return table + (f"\n{disallowed} link(s) disallowed by robots.txt were not fetched" if disallowed else "")
+    fresh = sum(int(stats.get("archive/skipped_fresh", 0)) for stats in all_stats)
+    return (table + (f"\n{disallowed} link(s) disallowed by robots.txt were not fetched" if disallowed else "")
+            + (f"\n{fresh} known article(s) fetched within --refresh-after were not requested" if fresh else ""))
 
 
 def archive_summary(numbers: dict[str, int]) -> str:

@@ -95,13 +95,15 @@ class Runner:
 @click.option("--no-due", is_flag=True, help="Discovery only: do not revisit due articles.")
 @click.option("--schedule", "schedule_text", default=format_schedule(DEFAULT_SCHEDULE), show_default=True,
               help="The recrawl schedule passed to each run (see archive recrawl).")
+@click.option("--refresh-after", "refresh_after", default="0s", show_default=True,
+              help="Passed to each run: known articles fetched less than this long ago are not requested.")
 @click.option("--max-pages", type=click.IntRange(min=0), default=0, help="Per run (0: no limit).")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
               help="Seconds to wait for a page.")
 @db_option
 @private_option
 def schedule(sources_path: Path, only: tuple[str, ...], every: str | None, cron: str | None, runs: int | None,
-             no_due: bool, schedule_text: str, max_pages: int, timeout: float, db_url: str,
+             no_due: bool, schedule_text: str, refresh_after: str, max_pages: int, timeout: float, db_url: str,
              allow_private_addresses: bool) -> None:
     """Crawl the sources again and again: discovery plus due recrawls at each run.
 
@@ -123,9 +125,11 @@ def schedule(sources_path: Path, only: tuple[str, ...], every: str | None, cron:
         raise BadInput("--every must be at least 1s")
     if cron is not None:
         check_cron(cron)
+    parse_span(refresh_after)
     load_sources(sources_path, only)  # a bad file fails here, in one line, not at every run
     command = [sys.executable, "-m", "archive", "crawl", "--sources", str(sources_path), "--db", db_url,
                "--max-pages", str(max_pages), "--timeout", str(timeout), "--schedule", schedule_text,
+               "--refresh-after", refresh_after,
                *(arg for site in only for arg in ("--only", site)), *([] if no_due else ["--due"]),
                *(["--allow-private-addresses"] if allow_private_addresses else [])]
     runner = Runner(lambda line: click.echo(line, err=True))

@@ -11,6 +11,7 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from archive.urls import site_of
+from crawler.conditional import FreshEnough
 from crawler.failures import describe
 from crawler.items import PageItem
 from crawler.links import page_links
@@ -87,6 +88,9 @@ class SiteSpider(scrapy.Spider):
         """A failed fetch is an item too: it is recorded and counted, and the crawl goes on."""
         request = failure.request  # type: ignore[attr-defined]
         url = (request.meta.get("redirect_urls") or [request.url])[0]  # the link followed, not where it led
+        if isinstance(failure.value, FreshEnough):  # fetched moments ago: the recrawl schedule's job
+            self.crawler.stats.inc_value("archive/skipped_fresh")
+            return
         failed = describe(failure, self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
         if failed.kind == "robots_txt":  # the site's rule, not a failure: counted, never fetched, not stored
             self.crawler.stats.inc_value("archive/robots_disallowed")

@@ -59,7 +59,8 @@ class SourcesSpider(SiteSpider):
         for due in self.due:
             known = Validators(due.article_id, due.etag, due.last_modified) if due.etag or due.last_modified else False
             request = self.request(due.url, priority=DUE_PRIORITY,
-                                   meta={VALIDATORS: known, "article_id": due.article_id, "follow": False})
+                                   meta={VALIDATORS: known, "article_id": due.article_id, "follow": False,
+                                         "due": True})
             if request is not None:
                 self.crawler.stats.inc_value("crawl/due")
                 yield request

@@ -114,6 +114,13 @@ def test_discover_refetch_conditionally_and_recrawl_an_edit(tmp_path: Path) -> N
         assert [(v, list(c)) for v, c in versions] == [(1, []), (2, ["body"])]
         assert counts(db) == (len(ARTICLES), len(ARTICLES) + 1)
 
+        # An incremental run that leaves known articles to the recrawl schedule requests none of them.
+        before = len(server.requests)
+        fresh = crawl(db, sources, "--refresh-after", "1h")
+        assert not [p for p in paths(server.requests[before:]) if p in ARTICLES]
+        assert fresh["archive/skipped_fresh"] >= len(ARTICLES) - 1 and "/feed.xml" in paths(server.requests[before:])
+        assert counts(db) == (len(ARTICLES), len(ARTICLES) + 1)
+
         listing = run_cli("crawls", "--db", db).stdout
         assert "304" in listing.splitlines()[0]
 
