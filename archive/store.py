@@ -194,7 +194,9 @@ class ArchiveStore:
             if previous.article_id is not None:
                 session.execute(update(Article).where(Article.id == previous.article_id)
                                 .values(last_fetched_at=capture.fetched_at))
-            return SaveResult("same_raw", article_id=previous.article_id)
+            # Counted as what the page is: an unchanged article, or a listing seen again.
+            return SaveResult("same_raw" if previous.article_id is not None else "not_article",
+                              article_id=previous.article_id)
         return write
 
     def not_modified_write(self, capture: Capture, article_id: int | None) -> Write:
