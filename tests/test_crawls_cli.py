@@ -30,3 +30,13 @@ def test_crawls_lists_runs_newest_first(tmp_path: Path) -> None:
 def test_no_crawls_yet(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["crawls", "--db", f"sqlite:///{tmp_path / 'a.db'}"])
     assert result.exit_code == 0 and "no crawls yet" in result.output
+
+
+def test_crawls_name_recrawls_due_runs_and_resumed_runs(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    store = ArchiveStore.open(db)
+    store.begin_crawl({"spider": "sources", "sources": None, "discover": False, "recrawl": True})
+    store.begin_crawl({"spider": "sources", "sources": "s.toml", "discover": True, "recrawl": True, "resumes": 1})
+    store.close()
+    lines = CliRunner().invoke(cli, ["crawls", "--db", db]).output.splitlines()
+    assert "s.toml + due (resumed)" in lines[2] and "recrawl --due" in lines[3]

@@ -15,8 +15,11 @@ from archive.table import render
 
 def _what(command: dict) -> str:
     """The sources or start URLs a run was given, short."""
+    if command.get("recrawl") and not command.get("discover"):
+        return "recrawl --due" + (f" ({command['sources']})" if command.get("sources") else "")
     if command.get("sources"):
-        return f"{command['sources']}" + (f" ({', '.join(command['only'])})" if command.get("only") else "")
+        return (f"{command['sources']}" + (f" ({', '.join(command['only'])})" if command.get("only") else "")
+                + (" + due" if command.get("recrawl") else "") + (" (resumed)" if command.get("resumes") else ""))
     urls = command.get("start_urls") or command.get("urls") or []
     return ", ".join(urls[:2]) + (f" +{len(urls) - 2}" if len(urls) > 2 else "") or command.get("spider", "-")
 
