@@ -24,7 +24,7 @@ from archive.runs import articles_fetched_in, interrupted_crawls, job_key, settl
 from archive.symbols import default_data_dir
 from archive.urls import site_of
 from crawler.run import CrawlJob
-from crawler.sources import Source, load_sources
+from crawler.sources import Source, load_sources, sites_of
 from crawler.spiders.sources import SourcesSpider, slot_of
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def plan(db_url: str, sources_path: Path | None, only: tuple[str, ...] = (), *, 
         resumed = interrupted_crawls(engine, key)
         skip = articles_fetched_in(engine, resumed)
         settle_killed(engine, resumed)
-        due = due_articles(engine, now, schedule, sites=tuple(sorted({s for src in sources for s in src.sites})))\
+        due = due_articles(engine, now, schedule, sites=sites_of(sources))\
             if recrawl else []
     finally:
         engine.dispose()

@@ -58,6 +58,11 @@ class Source:
         return site_of(url) in self.sites
 
 
+def sites_of(sources: list[Source]) -> tuple[str, ...]:
+    """Every site the sources cover, sorted: what a recrawl of them is limited to."""
+    return tuple(sorted({site for source in sources for site in source.sites}))
+
+
 def load_sources(path: Path, only: tuple[str, ...] = ()) -> list[Source]:
     """Read and check a sources file; `only` keeps the named sites. Errors are one line each."""
     try:

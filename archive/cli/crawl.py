@@ -148,8 +148,8 @@ def recrawl(due: bool, sources_path: Path | None, only: tuple[str, ...], schedul
     schedule = parse_schedule(schedule_text)
     if list_only:
         from archive.recrawl import due_articles  # noqa: PLC0415
-        from crawler.sources import load_sources  # noqa: PLC0415
-        sites = tuple(sorted({s for src in load_sources(sources_path, only) for s in src.sites})) if sources_path else ()
+        from crawler.sources import load_sources, sites_of  # noqa: PLC0415
+        sites = sites_of(load_sources(sources_path, only)) if sources_path else ()
         engine = make_engine(db_url)
         try:
             found = due_articles(engine, schedule=schedule, sites=sites)

@@ -66,7 +66,7 @@ def _sources_job(frontier: Any, db_url: str, name: str | None, idle: float, fron
     from archive.recrawl import due_articles  # noqa: PLC0415
     from crawler.jobs import download_slots, job_command  # noqa: PLC0415
     from crawler.run import CrawlJob  # noqa: PLC0415
-    from crawler.sources import load_sources  # noqa: PLC0415
+    from crawler.sources import load_sources, sites_of  # noqa: PLC0415
     from crawler.spiders.sources import SourcesSpider  # noqa: PLC0415
 
     sources = load_sources(sources_path, only)
@@ -76,7 +76,7 @@ def _sources_job(frontier: Any, db_url: str, name: str | None, idle: float, fron
     if due:
         engine = make_engine(db_url)
         try:
-            found = due_articles(engine, None, schedule, sites=tuple(sorted({s for src in sources for s in src.sites})))
+            found = due_articles(engine, None, schedule, sites=sites_of(sources))
         finally:
             engine.dispose()
         click.echo(f"{len(found)} article(s) due for a recrawl", err=True)
