@@ -7,7 +7,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -22,25 +22,32 @@ FIXTURES = SHARED / "fixtures" / "pages"
 SCHEMA = Path(__file__).resolve().parents[1] / "docs" / "export-schema.json"
 
 
-def postgres_url() -> str | None:
-    return os.environ.get("ARCHIVE_TEST_POSTGRES_URL") or None
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> str:
-    """The PostgreSQL server URL: skipped when unset, an error (never a skip) when unreachable."""
-    url = postgres_url()
+def service_url(variable: str, name: str, ping: Callable[[str], None]) -> str:
+    """The URL in `variable`: a test needing it is skipped when it is unset (a laptop), and fails,
+    never skips, when it is set but the service does not answer (CI must run those tests)."""
+    url = os.environ.get(variable) or None
     if not url:
-        pytest.skip("ARCHIVE_TEST_POSTGRES_URL is not set")
+        pytest.skip(f"{variable} is not set")
+    try:
+        ping(url)
+    except Exception as exc:  # noqa: BLE001 - any failure to connect must fail the test run
+        pytest.fail(f"{variable} is set but {name} does not answer: {exc}")
+    return url
+
+
+def _ping_postgres(url: str) -> None:
     engine = create_engine(normalise_url(url), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
             connection.execute(text("select 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure to connect must fail the test run
-        pytest.fail(f"ARCHIVE_TEST_POSTGRES_URL is set but PostgreSQL does not answer: {exc}")
     finally:
         engine.dispose()
-    return normalise_url(url)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The PostgreSQL server URL (ARCHIVE_TEST_POSTGRES_URL)."""
+    return normalise_url(service_url("ARCHIVE_TEST_POSTGRES_URL", "PostgreSQL", _ping_postgres))
 
 
 @pytest.fixture
@@ -99,26 +106,20 @@ def fixture_page(name: str) -> bytes:
     return path.read_bytes()
 
 
-def redis_url() -> str | None:
-    return os.environ.get("ARCHIVE_TEST_REDIS_URL") or None
-
-
-@pytest.fixture(scope="session")
-def redis_server() -> str:
-    """The Redis URL for shared-crawl tests: skipped when unset, an error (never a skip) when unreachable."""
-    url = redis_url()
-    if not url:
-        pytest.skip("ARCHIVE_TEST_REDIS_URL is not set")
+def _ping_redis(url: str) -> None:
     import redis  # noqa: PLC0415 - only the frontier tests need the client
 
     client = redis.Redis.from_url(url, socket_connect_timeout=5)
     try:
         client.ping()
-    except Exception as exc:  # noqa: BLE001 - any failure to connect must fail the test run
-        pytest.fail(f"ARCHIVE_TEST_REDIS_URL is set but Redis does not answer: {exc}")
     finally:
         client.close()
-    return url
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> str:
+    """The Redis URL for shared-crawl tests (ARCHIVE_TEST_REDIS_URL)."""
+    return service_url("ARCHIVE_TEST_REDIS_URL", "Redis", _ping_redis)
 
 
 @pytest.fixture

@@ -55,6 +55,10 @@ class SourcesSpider(SiteSpider):
     def source_of(self, url: str) -> Source | None:
         return next((s for s in self.sources if s.owns(url)), None)
 
+    def _source_for(self, response: Response) -> Source | None:
+        """The source of a response, or of the request that led to it (a redirect off its sites)."""
+        return self.source_of(response.url) or self.source_of(response.request.url if response.request else "")
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for due in self.due:
             known = Validators(due.article_id, due.etag, due.last_modified) if due.etag or due.last_modified else False
@@ -128,7 +132,7 @@ class SourcesSpider(SiteSpider):
 
     def item_meta(self, response: Response) -> dict[str, Any]:
         meta = super().item_meta(response)
-        source = self.source_of(response.url) or self.source_of(response.request.url if response.request else "")
+        source = self._source_for(response)
         if source is not None and not source.may_be_article(response.url):
             meta["article"] = False
         if response.meta.get("declared_tickers"):
@@ -144,7 +148,7 @@ class SourcesSpider(SiteSpider):
     def parse_sitemap(self, response: Response) -> Iterable[scrapy.Request]:
         self.crawler.stats.inc_value("crawl/sitemaps")
         entries = parse_sitemap(_body(response), response.url)
-        source = self.source_of(response.url) or self.source_of(response.request.url if response.request else "")
+        source = self._source_for(response)
         for entry in [e for e in entries if e.is_sitemap]:
             if source is not None and self._recent(entry):
                 self.pending += 1
