@@ -56,6 +56,12 @@ def article_root(page: Page) -> HtmlElement:
     return parent if parent is not None and parent.tag != "html" else best
 
 
+def paragraph_chars(page: Page, root: HtmlElement) -> int:
+    """Characters of paragraph text below root, chrome left out: how much body to expect."""
+    limit = wrapper_limit(page)
+    return sum(text_length(p) for p in root.iter("p") if not in_chrome(p, limit))
+
+
 #: Class words that describe a layout rather than a role: "with-navbar", "one-sidebar", "has-comments".
 _MODIFIER = re.compile(r"^(?:with|without|has|no|one|two|three|is|show|hide|layout)[-_]", re.IGNORECASE)
 
