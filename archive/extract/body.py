@@ -57,11 +57,11 @@ def trafilatura_document(page: Page, paragraph_chars: int):  # type: ignore[no-u
     the body, so the full cascade runs. On the fixtures every body is the same as the full
     cascade's (bench/extraction.py; tests/extract/test_body.py checks the one page that needs it).
     """
-    document = bare_extraction(page.text, url=page.url, fast=True, **_OPTIONS)
+    document = bare_extraction(page.tree, url=page.url, fast=True, **_OPTIONS)
     kept = len(getattr(document, "text", None) or "")
     if kept >= max(FAST_PASS_MIN_CHARS, FAST_PASS_SHARE * paragraph_chars):
         return document
-    return bare_extraction(page.text, url=page.url, **_OPTIONS)
+    return bare_extraction(page.tree, url=page.url, **_OPTIONS)
 
 
 def clean_body(text: str | None, title: str | None, bylines: list[str]) -> str:

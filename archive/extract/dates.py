@@ -16,7 +16,7 @@ from htmldate import find_date
 
 from archive.extract.model import Dated
 from archive.extract.page import Page
-from archive.extract.regions import text_of
+from archive.extract.regions import leading_text, text_of
 
 _NEW_YORK, _CHICAGO, _DENVER, _LOS_ANGELES = (ZoneInfo(z) for z in (
     "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"))
@@ -136,7 +136,7 @@ def _first_zoned_time(page: Page) -> Dated | None:
     Used when no date-classed element shows a time; only a time with its zone is trusted here.
     """
     body = page.tree.find("body")
-    text = text_of(body)[:20000] if body is not None else ""
+    text = leading_text(body, 20000) if body is not None else ""
     for match in VISIBLE_DATE.finditer(text):
         if match.group("time") and match.group("zone") and (dated := parse_when(match.group(0), "visible")):
             return dated

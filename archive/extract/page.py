@@ -67,12 +67,19 @@ class Page:
 
     def json_ld(self) -> Iterator[dict[str, Any]]:
         """Every JSON-LD object on the page, @graph members flattened; broken blocks skipped."""
+        return iter(self._json_ld)
+
+    @cached_property
+    def _json_ld(self) -> list[dict[str, Any]]:
+        """Parsed once: titles, authors, dates, tickers and kind all ask."""
+        found: list[dict[str, Any]] = []
         for script in self.tree.xpath("//script[@type='application/ld+json']"):
             try:
                 data = json.loads(script.text or "")
             except ValueError:
                 continue
-            yield from _flatten(data)
+            found.extend(_flatten(data))
+        return found
 
 
 def _flatten(data: Any) -> Iterator[dict[str, Any]]:

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Callable, Iterator, TypeVar
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from archive.extract.page import Page
@@ -36,7 +37,7 @@ def article_root(page: Page) -> HtmlElement:
     scores: dict[HtmlElement, float] = {}
     limit = wrapper_limit(page)
     for paragraph in page.tree.iter("p"):
-        length = len(text_of(paragraph))
+        length = text_length(paragraph)
         if length < 40 or in_chrome(paragraph, limit):
             continue
         parent = paragraph.getparent()
@@ -99,9 +100,13 @@ def _remembered(key: Any, compute: Callable[[], T]) -> T:
     return cache[key]
 
 
+#: About len(text_of(element)), computed by libxml2: text pieces are not joined by spaces.
+_TEXT_LENGTH = etree.XPath("string-length(normalize-space())")
+
+
 def text_length(element: HtmlElement) -> int:
     """len(text_of(element)), remembered within `memo`."""
-    return _remembered((element, "length"), lambda: len(text_of(element)))
+    return _remembered((element, "length"), lambda: int(_TEXT_LENGTH(element)))
 
 
 def is_chrome(element: HtmlElement, limit: int | None = None) -> bool:
@@ -129,8 +134,13 @@ def wrapper_limit(page: Page) -> int:
     return max(text_length(body) // 2, 1) if body is not None else 1
 
 
-def content_elements(root: HtmlElement) -> Iterator[HtmlElement]:
-    """Every element below root that is not inside chrome (chrome subtrees are skipped whole)."""
+def content_elements(root: HtmlElement) -> list[HtmlElement]:
+    """Every element below root that is not inside chrome (chrome subtrees are skipped whole),
+    in document order; remembered within `memo` (bylines and tickers both walk the article)."""
+    return _remembered((root, "content"), lambda: list(_content_elements(root)))
+
+
+def _content_elements(root: HtmlElement) -> Iterator[HtmlElement]:
     stack = [root]
     limit = max(text_length(root) // 2, 1)
     while stack:
@@ -144,6 +154,18 @@ def content_elements(root: HtmlElement) -> Iterator[HtmlElement]:
 def text_of(element: HtmlElement) -> str:
     """All text below element, pieces joined by spaces: adjacent <span>s are separate words."""
     return " ".join(" ".join(element.itertext()).split())
+
+
+def leading_text(element: HtmlElement, limit: int) -> str:
+    """text_of(element)[:limit], without joining the text after the first `limit` characters."""
+    pieces: list[str] = []
+    size = 0
+    for piece in element.itertext():
+        pieces.append(piece)
+        size += len(piece)
+        if size > 2 * limit:  # normalising whitespace can only shorten: twice is enough
+            break
+    return " ".join(" ".join(pieces).split())[:limit]
 
 
 def own_text(element: HtmlElement) -> str:
@@ -175,12 +197,14 @@ def byline_texts(root: HtmlElement) -> Iterator[str]:
     pieces of one element are joined with " | "."""
     seen: set[str] = set()
     for element in content_elements(root):
+        if not element.attrib and element.tag != "p":  # no class, id, rel or itemprop to go by
+            continue
         label = f"{_label(element)} {element.get('rel', '')} {element.get('itemprop', '')}"
         if BYLINE.search(label) and "bio" not in label.lower():
             # pieces joined with "|": two linked names side by side are two names, not one
             text = " | ".join(t.strip() for t in element.itertext() if t.strip()) or \
                 " | ".join(img.get("alt", "") for img in element.iter("img"))
-        elif element.tag == "p" and LEAD_BYLINE.match(text_of(element)):
+        elif element.tag == "p" and text_length(element) <= 100 and LEAD_BYLINE.match(text_of(element)):
             text = text_of(element)
         else:
             continue

@@ -15,6 +15,7 @@ from collections import defaultdict
 from typing import Iterable
 from urllib.parse import urlsplit
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from archive.extract.model import Ticker
@@ -152,19 +153,27 @@ def quote_link(href: str) -> tuple[str, str | None] | None:
     return token.upper(), exchange
 
 
+#: Short texts (widget headings are 10 to 44 characters) and class attributes, as plain strings:
+#: a first pass that makes no element objects, since most pages have no widget at all.
+_SHORT_TEXTS = "//text()[string-length(normalize-space(.)) > 9][string-length(normalize-space(.)) < 45]"
+_PLAIN_SHORT_TEXTS = etree.XPath(_SHORT_TEXTS, smart_strings=False)
+_PLAIN_CLASSES = etree.XPath("//@class", smart_strings=False)
+
+
 def _widgets(page: Page) -> Iterable[HtmlElement]:
     """Containers of "Stocks mentioned"-like widgets that are not inside navigation or a market tape."""
-    for node in page.tree.xpath("//text()[string-length(normalize-space(.)) > 9]"
-                                "[string-length(normalize-space(.)) < 45]"):
-        heading = node.getparent()
-        if heading is not None and WIDGET_HEADING.match(" ".join(node.split())):
-            if heading.tag in ("a", "span", "strong", "b") and heading.getparent() is not None:
-                heading = heading.getparent()
-            if (parent := heading.getparent()) is not None and not _inside_chrome(parent, allow_self=True):
-                yield parent
-    for element in page.tree.xpath("//*[@class]"):
-        if WIDGET_CLASS.search(element.get("class", "")) and not _inside_chrome(element, allow_self=True):
-            yield element
+    if any(WIDGET_HEADING.match(" ".join(text.split())) for text in _PLAIN_SHORT_TEXTS(page.tree)):
+        for node in page.tree.xpath(_SHORT_TEXTS):
+            heading = node.getparent()
+            if heading is not None and WIDGET_HEADING.match(" ".join(node.split())):
+                if heading.tag in ("a", "span", "strong", "b") and heading.getparent() is not None:
+                    heading = heading.getparent()
+                if (parent := heading.getparent()) is not None and not _inside_chrome(parent, allow_self=True):
+                    yield parent
+    if any(WIDGET_CLASS.search(value) for value in _PLAIN_CLASSES(page.tree)):
+        for element in page.tree.xpath("//*[@class]"):
+            if WIDGET_CLASS.search(element.get("class", "")) and not _inside_chrome(element, allow_self=True):
+                yield element
 
 
 def _inside_chrome(element: HtmlElement, allow_self: bool = False) -> bool:
