@@ -13,10 +13,10 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Collection, TypeVar
 
 import zstandard
-from sqlalchemy import ColumnElement, Engine, and_, or_, select, update
+from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -176,6 +176,20 @@ class ArchiveStore:
         if row is None or row.article_id is None:
             return None
         return Validators(row.article_id, row.etag, row.last_modified, row.fetched_at)
+
+    def fetched_since(self, urls: Collection[str], since: datetime) -> set[str]:
+        """Those of `urls` whose last successful fetch was an article's, at `since` or later: one
+        query for a page's worth of links (what `validators` tells of one URL, for many)."""
+        if not urls:
+            return set()
+        latest = select(func.max(Fetch.id)).where(Fetch.url.in_(list(urls)), Fetch.outcome != "error") \
+            .group_by(Fetch.url).scalar_subquery()
+        try:
+            with Session(self.engine) as session:
+                return set(session.scalars(select(Fetch.url).where(
+                    Fetch.id.in_(latest), Fetch.article_id.is_not(None), Fetch.fetched_at >= since)))
+        except SQLAlchemyError as exc:
+            raise ArchiveError(f"database read failed: {getattr(exc, 'orig', exc)}") from exc
 
     # -- writes ------------------------------------------------------------------------------
     # Each kind of write is a function of a session (a Write), so that the crawler can put many

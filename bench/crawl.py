@@ -179,7 +179,7 @@ def _bare_scrapy(work: Path, url: str) -> dict[str, float]:
         from bare import Bare
         settings = Settings()
         settings.setmodule(project)  # the same politeness: robots.txt, AutoThrottle, concurrency
-        settings.update({{"ITEM_PIPELINES": {{}}, "DOWNLOADER_MIDDLEWARES": {{}}, "EXTENSIONS": {{}},
+        settings.update({{"ITEM_PIPELINES": {{}}, "DOWNLOADER_MIDDLEWARES": {{}}, "SPIDER_MIDDLEWARES": {{}}, "EXTENSIONS": {{}},
                          "LOG_LEVEL": "WARNING", "AUTOTHROTTLE_ENABLED": False,
                          "CONCURRENT_REQUESTS_PER_DOMAIN": {CONCURRENCY}, "CONCURRENT_REQUESTS": {CONCURRENCY}}})
         process = CrawlerProcess(settings)

@@ -13,10 +13,12 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
+from typing import Any, AsyncIterator
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
 from archive.errors import ArchiveError
@@ -82,3 +84,56 @@ class ConditionalGet:
         if self.stats and (known.etag or known.last_modified):
             self.stats.inc_value("crawl/conditional_requests")
         return None
+
+
+class SkipFresh:
+    """Spider middleware: with ARCHIVE_REFRESH_AFTER set, the links of a page to known articles
+    fetched less than that long ago are dropped before Scrapy schedules them, one query per page.
+
+    ConditionalGet makes the same decision too, but one request at a time as each is about to be
+    downloaded: on a second crawl of an unchanged site that was a lookup, a dropped request and
+    an errback per link through the scheduler and every middleware, most of such a crawl's time.
+    Start requests and due recrawls (which carry their validators) are left to ConditionalGet.
+    """
+
+    def __init__(self, store: ArchiveStore, stats: StatsCollector, refresh_after: float) -> None:
+        self.store, self.stats = store, stats
+        self.refresh_after = timedelta(seconds=refresh_after)
+        self.lookups = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fresh-links")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "SkipFresh":
+        settings = crawler.settings
+        refresh_after = settings.getfloat("ARCHIVE_REFRESH_AFTER", 0.0)
+        if refresh_after <= 0 or not settings.get("ARCHIVE_DB_URL") or \
+                not settings.getbool("ARCHIVE_CONDITIONAL_GET", True):
+            raise NotConfigured("no --refresh-after")
+        middleware = cls(ArchiveStore.open(settings["ARCHIVE_DB_URL"]), crawler.stats, refresh_after)
+        crawler.signals.connect(middleware.close, signal=signals.spider_closed)
+        return middleware
+
+    def close(self) -> None:
+        self.lookups.shutdown(wait=True)
+        self.store.close()
+
+    async def process_spider_output(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        held: list[Request] = []
+        async for entry in result:
+            if isinstance(entry, Request) and entry.meta.get(VALIDATORS) is None and not entry.meta.get("due"):
+                held.append(entry)
+            else:
+                yield entry
+        if not held:
+            return
+        since = datetime.now(timezone.utc) - self.refresh_after
+        try:
+            fresh = await asyncio.get_running_loop().run_in_executor(
+                self.lookups, self.store.fetched_since, {request.url for request in held}, since)
+        except ArchiveError as exc:  # cannot tell: ConditionalGet decides for each request
+            log.warning("could not look up the links of %s: %s", response.url, exc)
+            fresh = set()
+        for request in held:
+            if request.url in fresh:
+                self.stats.inc_value("archive/skipped_fresh")
+            else:
+                yield request

@@ -53,6 +53,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RetryAfter": 560,           # sees responses before Scrapy's RetryMiddleware (550)
     "crawler.middlewares.RedirectLoopGuard": 610,    # sees redirects before RedirectMiddleware (600)
 }
+# With --refresh-after, links to articles fetched moments ago are dropped before they are scheduled.
+SPIDER_MIDDLEWARES = {"crawler.conditional.SkipFresh": 800}
 # crawler.progress.Progress is added by crawler.run when ARCHIVE_PROGRESS is on. AutoThrottle is
 # replaced by one that keeps each site's delay from the sources file as a floor.
 EXTENSIONS: dict[str, int | None] = {"scrapy.extensions.throttle.AutoThrottle": None,

@@ -1,0 +1,68 @@
+"""SkipFresh: with --refresh-after, links to articles fetched moments ago are dropped before scheduling."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from typing import Any, AsyncIterator
+
+from scrapy import Request
+from scrapy.http import HtmlResponse
+
+from archive.extract import extract
+from archive.store import ArchiveStore, Capture
+from crawler.conditional import VALIDATORS, SkipFresh
+from tests.pages import article, listing
+
+NOW = datetime.now(timezone.utc)
+FRESH, STALE, LISTING = ("https://news.example.com/news/fresh.html", "https://news.example.com/news/stale.html",
+                         "https://news.example.com/latest.html")
+UNKNOWN = "https://news.example.com/news/new.html"
+
+
+class Stats(Counter):
+    def inc_value(self, key: str, count: int = 1) -> None:
+        self[key] += count
+
+
+def keep(store: ArchiveStore, url: str, html: str, fetched_at: datetime) -> None:
+    store.save(extract(html, url), Capture(url=url, fetched_at=fetched_at, status=200, raw=html.encode()))
+
+
+def survivors(store: ArchiveStore, requests: list[Request], stats: Stats) -> list[Any]:
+    middleware = SkipFresh(store, stats, refresh_after=3600)
+
+    async def output() -> AsyncIterator[Any]:
+        for entry in requests:
+            yield entry
+
+    async def run() -> list[Any]:
+        response = HtmlResponse(LISTING, body=b"<html></html>")
+        return [entry async for entry in middleware.process_spider_output(response, output())]
+    try:
+        return asyncio.run(run())
+    finally:
+        middleware.lookups.shutdown()
+
+
+def test_only_articles_fetched_within_the_window_are_dropped(store: ArchiveStore) -> None:
+    keep(store, FRESH, article(title="Fresh story about chip demand"), NOW - timedelta(minutes=5))
+    keep(store, STALE, article(title="Stale story about oil prices"), NOW - timedelta(hours=2))
+    keep(store, LISTING, listing([FRESH, STALE]), NOW - timedelta(minutes=5))
+    due = Request(FRESH, meta={"due": True})
+    feed = Request(FRESH, meta={VALIDATORS: False})
+    stats = Stats()
+    kept = survivors(store, [Request(FRESH), Request(STALE), Request(LISTING), Request(UNKNOWN), due, feed,
+                             {"an": "item"}], stats)
+    assert [getattr(entry, "url", entry) for entry in kept] == [
+        FRESH, FRESH, {"an": "item"}, STALE, LISTING, UNKNOWN]  # due and feed requests pass at once
+    assert kept[0] is due and kept[1] is feed
+    assert stats["archive/skipped_fresh"] == 1
+
+
+def test_the_last_fetch_decides(store: ArchiveStore) -> None:
+    """An article that has since failed to extract or moved is not 'fresh': the last good fetch counts."""
+    keep(store, FRESH, article(title="Fresh story about chip demand"), NOW - timedelta(minutes=10))
+    keep(store, FRESH, listing([STALE]), NOW - timedelta(minutes=5))  # the URL is a listing now
+    assert [r.url for r in survivors(store, [Request(FRESH)], Stats())] == [FRESH]
