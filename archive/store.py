@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Collection, TypeVar
 
 import zstandard
-from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -356,10 +356,8 @@ class ArchiveStore:
         if sig is None:
             return
         bands = fingerprint.band_hashes(sig)
-        candidates = session.scalars(
-            select(Article).join(MinhashBand, MinhashBand.article_id == Article.id)
-            .where(Article.id != article.id, _any_band(bands))
-            .distinct().order_by(Article.id)).all()
+        candidates = session.scalars(_NEAR_DUPLICATES, {"article_id": article.id, **{
+            f"hash{i}": h for i, h in enumerate(bands)}}).all()
         for other in candidates:
             if other.minhash and fingerprint.similarity(sig, fingerprint.from_bytes(other.minhash)) >= fingerprint.THRESHOLD:
                 original = session.get(Article, other.duplicate_of_id) if other.duplicate_of_id else other
@@ -432,8 +430,13 @@ def _published_before(new: datetime | None, existing: datetime | None) -> bool:
     return new is not None and existing is not None and new < existing
 
 
-def _any_band(bands: list[int]) -> ColumnElement[bool]:
-    return or_(*(and_(MinhashBand.band == i, MinhashBand.hash == h) for i, h in enumerate(bands)))
+#: Articles sharing a band hash with the new one (band i's hash bound as :hash{i}): built once,
+#: since building sixteen (band, hash) conditions for every new article cost more than running them.
+_NEAR_DUPLICATES = (
+    select(Article).join(MinhashBand, MinhashBand.article_id == Article.id)
+    .where(Article.id != bindparam("article_id"), or_(*(
+        and_(MinhashBand.band == i, MinhashBand.hash == bindparam(f"hash{i}")) for i in range(fingerprint.BANDS))))
+    .distinct().order_by(Article.id))
 
 
 def _waited_for_lock(exc: Exception) -> bool:
