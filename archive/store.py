@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Collection, TypeVar
 
 import zstandard
-from sqlalchemy import Engine, and_, bindparam, func, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -254,8 +254,9 @@ class ArchiveStore:
             self._add_fetch(session, capture, outcome="not_article")
             return SaveResult("not_article")
         article = self._article_for(session, page, capture.fetched_at)
-        latest = session.scalars(select(Snapshot).where(
-            Snapshot.article_id == article.id, Snapshot.version == article.latest_version)).first()
+        latest = session.scalars(select(Snapshot).where(  # none yet for an article just inserted
+            Snapshot.article_id == article.id, Snapshot.version == article.latest_version)).first() \
+            if article.latest_version else None
         if latest is not None:
             page = carry_declared(page, latest.tickers)
         fields = content_fields(page)
@@ -285,7 +286,8 @@ class ArchiveStore:
                              article.latest_version + 1, fetched_at, fetch, origin, raw_sha256)
         session.add(snapshot)
         session.flush()
-        session.add_all(SnapshotTicker(snapshot_id=snapshot.id, symbol=s) for s in fields["tickers"])
+        if fields["tickers"]:  # plain rows, not ORM objects: nothing reads them back in this session
+            session.execute(insert(SnapshotTicker), [{"snapshot_id": snapshot.id, "symbol": s} for s in fields["tickers"]])
         article.latest_version = snapshot.version
         return snapshot
 
@@ -338,8 +340,8 @@ class ArchiveStore:
     def _article_for(self, session: Session, page: Extracted, seen_at: datetime) -> Article:
         """The article for this canonical URL, inserted if new (safe against a concurrent insert)."""
         url = canonical_url(page.canonical_url)
-        insert = (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(Article)
-        session.execute(insert.values(canonical_url=url, site=site_of(url), first_seen_at=seen_at,
+        upsert = (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(Article)
+        session.execute(upsert.values(canonical_url=url, site=site_of(url), first_seen_at=seen_at,
                                       last_fetched_at=seen_at, latest_version=0)
                         .on_conflict_do_nothing(index_elements=["canonical_url"]))
         article = session.scalars(select(Article).where(Article.canonical_url == url)
@@ -370,7 +372,8 @@ class ArchiveStore:
                     article.duplicate_of_id = original.id
                 break
         article.minhash = fingerprint.to_bytes(sig)
-        session.add_all(MinhashBand(article_id=article.id, band=i, hash=h) for i, h in enumerate(bands))
+        session.execute(insert(MinhashBand), [{"article_id": article.id, "band": i, "hash": h}
+                                              for i, h in enumerate(bands)])
 
     @staticmethod
     def _published(session: Session, article: Article) -> datetime | None:
@@ -392,8 +395,8 @@ class ArchiveStore:
 
     def _keep_raw(self, session: Session, sha: str, capture: Capture) -> None:
         assert capture.raw is not None
-        insert = (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(RawPage)
-        session.execute(insert.values(sha256=sha, size=len(capture.raw), content_type=capture.content_type,
+        upsert = (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(RawPage)
+        session.execute(upsert.values(sha256=sha, size=len(capture.raw), content_type=capture.content_type,
                                       zstd=self._compressor.compress(capture.raw))
                         .on_conflict_do_nothing(index_elements=["sha256"]))
 

@@ -31,9 +31,15 @@ LIMIT = 3.0
 
 
 def warm(pool: ExtractorPool) -> ExtractorPool:
-    """Run one page through each worker: a cold worker spends its first second importing."""
-    for _ in range(pool.workers):
-        pool.run(PAGE, URL)
+    """Run one page through each worker: a cold worker spends its first second importing, more on
+    a busy machine, so warming waits longer than the pool's own limit (a cold worker cut off at
+    that limit would be replaced by another cold one)."""
+    limit, pool.timeout = pool.timeout, 60.0
+    try:
+        for _ in range(pool.workers):
+            pool.run(PAGE, URL)
+    finally:
+        pool.timeout = limit
     return pool
 
 
