@@ -9,8 +9,9 @@ Usage:
 Articles are generated, not crawled: archive.extract.model.Extracted values built directly (a
 Zipf vocabulary of finance words and pseudo-words, bodies of 300-1,500 words in paragraphs,
 ~3,000 real ticker symbols with a few very popular ones, 400 sites, 2,000 authors, two years of
-publication dates) and kept with `ArchiveStore.save(Extracted, Capture)`, one transaction each,
-so the archive holds exactly what the store writes: versions 2 and 3 are publisher edits (a
+publication dates) and kept with the store's own write path (`ArchiveStore.page_write(Extracted,
+Capture)` and `save_many`, 50 saves a transaction as the crawler batches them), so the archive
+holds exactly what the store writes: versions 2 and 3 are publisher edits (a
 number changed, a sentence added, sometimes a new title or ticker). No raw HTML is stored (use
 --with-raw to store a generated page per fetch, zstd-compressed as the crawler would).
 
@@ -180,26 +181,39 @@ def fake_html(page: "Extracted") -> bytes:
             f"</body></html>").encode()
 
 
+#: Saves per transaction, as the crawler's store pipeline batches them (ARCHIVE_WRITE_BATCH).
+WRITE_BATCH = 50
+
+
 def build(url: str, articles: int, with_raw: bool, log: Callable[[str], None]) -> float:
-    """Save N articles x 3 versions through ArchiveStore.save; returns seconds taken."""
+    """Save N articles x 3 versions through the store, WRITE_BATCH saves a transaction as in a
+    crawl (ArchiveStore.page_write + save_many); returns seconds taken."""
     from archive.store import ArchiveStore, Capture  # noqa: PLC0415 - see the imports above
     store = ArchiveStore.open(url)
     generator = Generator(Corpus())
     started = last = time.perf_counter()
+    writes: list[Any] = []
+
+    def flush() -> None:
+        for result in store.save_many(writes):
+            assert result.created, result
+        writes.clear()
     try:
         for number in range(articles):
             versions, published = generator.article(number)
             for index, page in enumerate(versions):
                 fetched = published + timedelta(minutes=10) + timedelta(days=(0, 1, 3)[index], minutes=index)
                 raw = fake_html(page) if with_raw else None
-                result = store.save(page, Capture(url=page.url, fetched_at=fetched, raw=raw,
-                                                  content_type="text/html" if raw else None))
-                assert result.created, result
+                writes.append(store.page_write(page, Capture(url=page.url, fetched_at=fetched, raw=raw,
+                                                             content_type="text/html" if raw else None)))
+            if len(writes) >= WRITE_BATCH:
+                flush()
             if (number + 1) % 5000 == 0 or time.perf_counter() - last > 60:
                 last = time.perf_counter()
                 rate = (number + 1) / (last - started)
                 log(f"  {number + 1:,} articles ({3 * (number + 1):,} versions) in {last - started:,.0f} s: "
                     f"{rate:,.0f} articles/s, {3 * rate:,.0f} saves/s")
+        flush()
     finally:
         store.close()
     return time.perf_counter() - started
@@ -420,7 +434,7 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(f"{name}: the database already holds {existing} articles; give an empty one "
                      f"(or --reuse with --articles {existing})")
         if not existing:
-            log(f"{name}: building {args.articles:,} articles x 3 versions through ArchiveStore.save ...")
+            log(f"{name}: building {args.articles:,} articles x 3 versions through the store, {WRITE_BATCH} saves a transaction ...")
             seconds = build(url, args.articles, args.with_raw, log)
             build_note = f"{seconds:,.0f} s ({3 * args.articles / seconds:,.0f} saves/s)"
         else:
