@@ -86,6 +86,10 @@ class ConditionalGet:
         return None
 
 
+#: Links looked up in one query (SQLite allows 32,766 bound values a statement).
+LOOKUP_BATCH = 500
+
+
 class SkipFresh:
     """Spider middleware: with ARCHIVE_REFRESH_AFTER set, the links of a page to known articles
     fetched less than that long ago are dropped before Scrapy schedules them, one query per page.
@@ -121,19 +125,26 @@ class SkipFresh:
         async for entry in result:
             if isinstance(entry, Request) and entry.meta.get(VALIDATORS) is None and not entry.meta.get("due"):
                 held.append(entry)
+                if len(held) >= LOOKUP_BATCH:  # a sitemap's thousands of links: a query per batch
+                    for request in await self._not_fresh(response, held):
+                        yield request
+                    held = []
             else:
                 yield entry
-        if not held:
-            return
+        for request in await self._not_fresh(response, held):
+            yield request
+
+    async def _not_fresh(self, response: Response, requests: list[Request]) -> list[Request]:
+        """The requests to keep: all but those for articles fetched within the window."""
+        if not requests:
+            return []
         since = datetime.now(timezone.utc) - self.refresh_after
         try:
             fresh = await asyncio.get_running_loop().run_in_executor(
-                self.lookups, self.store.fetched_since, {request.url for request in held}, since)
+                self.lookups, self.store.fetched_since, {request.url for request in requests}, since)
         except ArchiveError as exc:  # cannot tell: ConditionalGet decides for each request
             log.warning("could not look up the links of %s: %s", response.url, exc)
-            fresh = set()
-        for request in held:
-            if request.url in fresh:
-                self.stats.inc_value("archive/skipped_fresh")
-            else:
-                yield request
+            return requests
+        if fresh:
+            self.stats.inc_value("archive/skipped_fresh", sum(request.url in fresh for request in requests))
+        return [request for request in requests if request.url not in fresh]

@@ -66,3 +66,20 @@ def test_the_last_fetch_decides(store: ArchiveStore) -> None:
     keep(store, FRESH, article(title="Fresh story about chip demand"), NOW - timedelta(minutes=10))
     keep(store, FRESH, listing([STALE]), NOW - timedelta(minutes=5))  # the URL is a listing now
     assert [r.url for r in survivors(store, [Request(FRESH)], Stats())] == [FRESH]
+
+
+def test_thousands_of_links_are_looked_up_in_batches(store: ArchiveStore, monkeypatch) -> None:
+    """A sitemap's worth of links from one response: batches, so no statement holds too many values."""
+    keep(store, FRESH, article(title="Fresh story about chip demand"), NOW - timedelta(minutes=5))
+    batches: list[int] = []
+    looked_up = store.fetched_since
+
+    def counting(urls, since):  # type: ignore[no-untyped-def]
+        batches.append(len(urls))
+        return looked_up(urls, since)
+    monkeypatch.setattr(store, "fetched_since", counting)
+    links = [Request(f"https://news.example.com/news/{n}.html") for n in range(1200)] + [Request(FRESH)]
+    stats = Stats()
+    kept = survivors(store, links, stats)
+    assert len(kept) == 1200 and FRESH not in {r.url for r in kept}
+    assert batches == [500, 500, 201] and stats["archive/skipped_fresh"] == 1
