@@ -55,7 +55,7 @@ def trafilatura_document(page: Page, paragraph_chars: int):  # type: ignore[no-u
     time); it is kept when it holds at least half of `paragraph_chars`, the paragraph text we
     measured in the article region ourselves. When it does not, the comparison is what rescues
     the body, so the full cascade runs. On the fixtures every body is the same as the full
-    cascade's (bench/extraction.py; tests/extract/test_body.py checks the one page that needs it).
+    cascade's (tests/archive/test_fixture_pages.py checks it on each).
     """
     document = bare_extraction(page.tree, url=page.url, fast=True, **_OPTIONS)
     kept = len(getattr(document, "text", None) or "")

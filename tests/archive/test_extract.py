@@ -155,3 +155,14 @@ def test_listing_urls_are_not_articles_without_structured_data(path: str) -> Non
     page = article().replace('<meta property="og:type" content="article">', "")
     assert not extract(page, "https://news.example.com" + path).is_article
     assert extract(page, "https://news.example.com/markets/chips-rally.html").is_article
+
+
+def test_leading_text_is_the_start_of_the_whole_text() -> None:
+    """Indented markup is mostly whitespace: the first N characters still come out whole."""
+    from lxml import html as lxml_html
+    from archive.extract.regions import leading_text, text_of
+    indent = "\n" + " " * 40
+    root = lxml_html.fromstring("<div>" + "".join(f"{indent}<p>{indent}word{n} <b>bold</b>{indent}</p>"
+                                                  for n in range(300)) + "</div>")
+    for limit in (1, 7, 100, 1000, 5000):
+        assert leading_text(root, limit) == text_of(root)[:limit]
