@@ -307,6 +307,15 @@ def export_worker(url: str, out: str) -> None:
                       "bytes": os.path.getsize(out)}))
 
 
+def warm_page_cache(path: str) -> None:
+    """Read the SQLite file once, as an archive in use sits in the OS page cache: measured cold,
+    the first minutes of queries read 3 GB from disk (p95 98 ms at 100,000 articles, 60 ms warm).
+    PostgreSQL's own buffers warm up over the warm-up queries and the runs before."""
+    with open(path, "rb") as database:
+        while database.read(1 << 24):
+            pass
+
+
 def measure(url: str, queries: int, log: Callable[[str], None]) -> dict[str, str]:
     engine = make_engine(url)
     upgrade(engine)
@@ -316,6 +325,7 @@ def measure(url: str, queries: int, log: Callable[[str], None]) -> dict[str, str
     else:
         with engine.begin() as connection:
             connection.execute(text("PRAGMA optimize"))
+        warm_page_cache(engine.url.database or "")
     corpus = Corpus()
     rng = random.Random(11)
     generator = Generator(corpus)
