@@ -17,6 +17,7 @@ import logging
 import multiprocessing
 import queue
 import signal
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
@@ -105,8 +106,8 @@ class ExtractorPool:
         self.workers = max(1, workers)
         self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
         self._all: list[_Worker] = []
-        for _ in range(self.workers):
-            self._idle.put(self._start())
+        self._started = False
+        self._starting = threading.Lock()
         self._threads = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="extract-wait")
         self.replaced = 0
 
@@ -118,8 +119,19 @@ class ExtractorPool:
     async def extract(self, body: bytes, url: str) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._threads, self.run, body, url)
 
+    def _start_all(self) -> None:
+        """The processes start with the first page to extract, not with the pool: a crawl whose
+        pages are all unchanged (304s, same bytes) never pays for starting and importing them."""
+        with self._starting:
+            if not self._started:
+                for _ in range(self.workers):
+                    self._idle.put(self._start())
+                self._started = True
+
     def run(self, body: bytes, url: str) -> Any:
         """The function's result, or ExtractionError (including extract_timeout / extract_crashed)."""
+        if not self._started:
+            self._start_all()
         worker = self._idle.get()
         started = time.monotonic()
         try:

@@ -134,3 +134,14 @@ def test_pipeline_records_extract_timeout_and_moves_on(tmp_path: Path) -> None:
     assert stuck.error is not None and stuck.error.startswith("extract_timeout: ")
     assert fine.error is None and fine.extracted.title
     assert stats.get_value("extract/failed/extract_timeout") == 1 and stats.get_value("extract/ok") == 1
+
+
+def test_a_pool_starts_its_processes_with_the_first_page() -> None:
+    """A crawl of unchanged pages (304s, same bytes) extracts nothing and starts no process."""
+    pool = ExtractorPool(misbehaving, workers=2, timeout=LIMIT)
+    try:
+        assert pool._all == []
+        warm(pool)
+        assert len(pool._all) == 2 and all(worker.process.is_alive() for worker in pool._all)
+    finally:
+        pool.close()
