@@ -92,7 +92,8 @@ LOOKUP_BATCH = 500
 
 class SkipFresh:
     """Spider middleware: with ARCHIVE_REFRESH_AFTER set, the links of a page to known articles
-    fetched less than that long ago are dropped before Scrapy schedules them, one query per page.
+    fetched less than that long ago are dropped before Scrapy schedules them, one query per page
+    (per 500 links).
 
     ConditionalGet makes the same decision too, but one request at a time as each is about to be
     downloaded: on a second crawl of an unchanged site that was a lookup, a dropped request and
