@@ -309,7 +309,7 @@ def export_worker(url: str, out: str) -> None:
 
 def warm_page_cache(path: str) -> None:
     """Read the SQLite file once, as an archive in use sits in the OS page cache: measured cold,
-    the first minutes of queries read 3 GB from disk (p95 98 ms at 100,000 articles, 60 ms warm).
+    the first minutes of queries read 3 GB from disk (full-text p95 98 ms at 100,000 articles, 57 ms warm).
     PostgreSQL's own buffers warm up over the warm-up queries and the runs before."""
     with open(path, "rb") as database:
         while database.read(1 << 24):
