@@ -225,16 +225,32 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1000, p95 * 1000
 
 
-def timed(engine: Any, filters: list[Filters]) -> tuple[float, float, float]:
-    """p50, p95 (ms) and mean results of search() over the filters, after one warm-up pass."""
+def timed(engine: Any, filters: list[Filters], samples: list[float] | None = None) -> tuple[float, float, float]:
+    """p50, p95 (ms) and mean results of search() over the filters, after one warm-up pass
+    (each query's seconds are appended to `samples` when given)."""
     for f in filters[:5]:
         search(engine, f, limit=20)
-    samples, found = [], 0
+    samples = [] if samples is None else samples
+    found = 0
     for f in filters:
         began = time.perf_counter()
         found += len(search(engine, f, limit=20))
         samples.append(time.perf_counter() - began)
     return (*percentiles(samples), found / len(filters))
+
+
+#: The kinds of text_queries, in the order it cycles through them.
+QUERY_KINDS = ("common word", "rare word", "phrase", "AND", "OR with a rare word", "NOT", "prefix*",
+               "(OR) AND phrase")
+
+
+def log_by_kind(texts: list[str], samples: list[float], log: Callable[[str], None]) -> None:
+    """Median and slowest time per kind of full-text query: where a p95 comes from."""
+    for number, kind in enumerate(QUERY_KINDS):
+        mine = sorted((seconds * 1000, text) for i, (text, seconds) in enumerate(zip(texts, samples))
+                      if i % len(QUERY_KINDS) == number)
+        if mine:
+            log(f"    {kind:<22} median {mine[len(mine) // 2][0]:6.1f} ms, slowest {mine[-1][0]:6.1f} ms: {mine[-1][1]}")
 
 
 def text_queries(corpus: Corpus, rng: random.Random, n: int) -> list[str]:
@@ -340,7 +356,9 @@ def measure(url: str, queries: int, log: Callable[[str], None]) -> dict[str, str
     }
     log("  full-text search ...")
     texts = text_queries(corpus, rng, queries)
-    p50, p95, hits = timed(engine, [Filters(text=q) for q in texts])
+    samples: list[float] = []
+    p50, p95, hits = timed(engine, [Filters(text=q) for q in texts], samples)
+    log_by_kind(texts, samples, log)
     out["full-text search p50 / p95 ms"] = f"{p50:.1f} / {p95:.1f}"
     log("  ticker + date filter ...")
     def ticker() -> str:
