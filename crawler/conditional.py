@@ -13,7 +13,7 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Self
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
@@ -36,20 +36,21 @@ class FreshEnough(IgnoreRequest):
     revisited when its recrawl is due). Counted as archive/skipped_fresh, not stored."""
 
 
-class ConditionalGet:
-    """Downloader middleware; reads ARCHIVE_DB_URL, ARCHIVE_CONDITIONAL_GET (on by default) and
-    ARCHIVE_REFRESH_AFTER (seconds; 0: every known article found is asked for again)."""
+class _ArchiveLookups:
+    """What both middlewares below hold: the archive, the crawl's stats, the ARCHIVE_REFRESH_AFTER
+    window, and one thread for their database lookups (off the reactor), closed with the spider."""
+
+    thread_name = "archive-lookups"
 
     def __init__(self, store: ArchiveStore, stats: StatsCollector | None, refresh_after: float = 0.0) -> None:
         self.store, self.stats = store, stats
         self.refresh_after = timedelta(seconds=refresh_after)
-        self.lookups = ThreadPoolExecutor(max_workers=1, thread_name_prefix="validators")
+        self.lookups = ThreadPoolExecutor(max_workers=1, thread_name_prefix=self.thread_name)
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "ConditionalGet":
+    def _opened(cls, crawler: Crawler) -> Self:
+        """The middleware on the crawl's archive (its own from_crawler has decided it is wanted)."""
         settings = crawler.settings
-        if not settings.getbool("ARCHIVE_CONDITIONAL_GET", True) or not settings.get("ARCHIVE_DB_URL"):
-            raise NotConfigured("conditional refetches are off")
         middleware = cls(ArchiveStore.open(settings["ARCHIVE_DB_URL"]), crawler.stats,
                          settings.getfloat("ARCHIVE_REFRESH_AFTER", 0.0))
         crawler.signals.connect(middleware.close, signal=signals.spider_closed)
@@ -58,6 +59,20 @@ class ConditionalGet:
     def close(self) -> None:
         self.lookups.shutdown(wait=True)
         self.store.close()
+
+
+class ConditionalGet(_ArchiveLookups):
+    """Downloader middleware; reads ARCHIVE_DB_URL, ARCHIVE_CONDITIONAL_GET (on by default) and
+    ARCHIVE_REFRESH_AFTER (seconds; 0: every known article found is asked for again)."""
+
+    thread_name = "validators"
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "ConditionalGet":
+        settings = crawler.settings
+        if not settings.getbool("ARCHIVE_CONDITIONAL_GET", True) or not settings.get("ARCHIVE_DB_URL"):
+            raise NotConfigured("conditional refetches are off")
+        return cls._opened(crawler)
 
     async def process_request(self, request: Request) -> None:
         known = request.meta.get(VALIDATORS)
@@ -90,7 +105,7 @@ class ConditionalGet:
 LOOKUP_BATCH = 500
 
 
-class SkipFresh:
+class SkipFresh(_ArchiveLookups):
     """Spider middleware: with ARCHIVE_REFRESH_AFTER set, the links of a page to known articles
     fetched less than that long ago are dropped before Scrapy schedules them, one query per page
     (per 500 links).
@@ -101,25 +116,15 @@ class SkipFresh:
     Start requests and due recrawls (which carry their validators) are left to ConditionalGet.
     """
 
-    def __init__(self, store: ArchiveStore, stats: StatsCollector, refresh_after: float) -> None:
-        self.store, self.stats = store, stats
-        self.refresh_after = timedelta(seconds=refresh_after)
-        self.lookups = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fresh-links")
+    thread_name = "fresh-links"
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "SkipFresh":
         settings = crawler.settings
-        refresh_after = settings.getfloat("ARCHIVE_REFRESH_AFTER", 0.0)
-        if refresh_after <= 0 or not settings.get("ARCHIVE_DB_URL") or \
+        if settings.getfloat("ARCHIVE_REFRESH_AFTER", 0.0) <= 0 or not settings.get("ARCHIVE_DB_URL") or \
                 not settings.getbool("ARCHIVE_CONDITIONAL_GET", True):
             raise NotConfigured("no --refresh-after")
-        middleware = cls(ArchiveStore.open(settings["ARCHIVE_DB_URL"]), crawler.stats, refresh_after)
-        crawler.signals.connect(middleware.close, signal=signals.spider_closed)
-        return middleware
-
-    def close(self) -> None:
-        self.lookups.shutdown(wait=True)
-        self.store.close()
+        return cls._opened(crawler)
 
     async def process_spider_output(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
         held: list[Request] = []
@@ -146,6 +151,6 @@ class SkipFresh:
         except ArchiveError as exc:  # cannot tell: ConditionalGet decides for each request
             log.warning("could not look up the links of %s: %s", response.url, exc)
             return requests
-        if fresh:
+        if fresh and self.stats is not None:
             self.stats.inc_value("archive/skipped_fresh", sum(request.url in fresh for request in requests))
         return [request for request in requests if request.url not in fresh]
