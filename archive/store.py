@@ -32,7 +32,8 @@ from archive.urls import canonical_url, site_of
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-Reextractor = Callable[[bytes, str], Extracted]
+#: Called as reextract(raw, url, content_type=...): the page's bytes and the Content-Type it was served with.
+Reextractor = Callable[..., Extracted]
 #: One write of the crawler's, run inside a transaction (see ArchiveStore.save_many).
 Write = Callable[[Session], "SaveResult"]
 
@@ -301,9 +302,10 @@ class ArchiveStore:
         """
         if self.reextract is None or latest.extractor_version == extractor_version or not latest.raw_sha256:
             return latest
-        raw = self._raw_in(session, latest.raw_sha256)
-        try:
-            again = self.reextract(raw, latest.url) if raw is not None else None
+        blob = session.get(RawPage, latest.raw_sha256)
+        try:  # read as it was served: the header's charset counts (archive.extract.page.decode)
+            again = self.reextract(_decompressed(blob), latest.url, content_type=blob.content_type) \
+                if blob is not None else None
         except ExtractionError:
             again = None
         if again is None or not again.is_article:
@@ -333,9 +335,6 @@ class ArchiveStore:
             return SaveResult("reextracted", article.id, current.version, True, tuple(current.changed_fields))
         return self._retrying(write)
 
-    def _raw_in(self, session: Session, sha256: str) -> bytes | None:
-        blob = session.get(RawPage, sha256)
-        return zstandard.ZstdDecompressor().decompress(blob.zstd) if blob else None
 
     def _article_for(self, session: Session, page: Extracted, seen_at: datetime) -> Article:
         """The article for this canonical URL, inserted if new (safe against a concurrent insert)."""
@@ -403,7 +402,8 @@ class ArchiveStore:
     def raw(self, sha256: str) -> bytes | None:
         """The bytes of a stored page, decompressed."""
         with Session(self.engine) as session:
-            return self._raw_in(session, sha256)
+            blob = session.get(RawPage, sha256)
+            return _decompressed(blob) if blob is not None else None
 
     def _retrying(self, write: Callable[[Session], T], attempts: int = 5) -> T:
         """Run one write transaction, retrying when a concurrent writer won a race or held a lock.
@@ -471,6 +471,10 @@ def _snapshot(page: Extracted, fields: dict[str, Any], digest: str, changed: tup
         site_name=page.site_name, language=page.language, description=page.description,
         tickers=[t.as_dict() for t in page.tickers], body=fields["body"], word_count=page.word_count,
         paywalled=page.paywalled, extractor_version=page.extractor_version)
+
+
+def _decompressed(blob: RawPage) -> bytes:
+    return zstandard.ZstdDecompressor().decompress(blob.zstd)
 
 
 def _now() -> datetime:

@@ -198,7 +198,7 @@ def _import_record(store: ArchiveStore, record, sites: tuple[str, ...], since: d
     if (previous := store.seen_raw(url, sha)) is not None:
         return store.save_same_raw(cap, previous).outcome
     try:
-        page = extract(body, url)
+        page = extract(body, url, content_type=content_type)
     except ExtractionError as exc:
         return store.save_error(cap, f"{exc.kind}: {exc}").outcome
     return store.save(page, cap).outcome

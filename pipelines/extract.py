@@ -74,7 +74,7 @@ class ExtractPipeline:
             self.stats.inc_value("extract/skipped_same_raw")
             return item
         try:
-            item.extracted = await self.pool.extract(item.body, item.url)
+            item.extracted = await self.pool.extract(item.body, item.url, item.content_type)
             if item.meta.get("declared_tickers"):  # from a news sitemap
                 item.extracted = with_declared_tickers(item.extracted, item.meta["declared_tickers"])
             self.stats.inc_value("extract/ok")

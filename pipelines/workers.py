@@ -29,11 +29,12 @@ from archive.errors import ExtractionError
 log = logging.getLogger(__name__)
 
 #: An extraction function importable by name in a worker (pickled by reference): archive.extract.extract.
-Extractor = Callable[[bytes, str], Any]
+#: Called as function(body, url, content_type=...): the Content-Type header the page was served with, or None.
+Extractor = Callable[..., Any]
 
 
 def _serve(connection: Connection, function: Extractor) -> None:
-    """A worker's loop: (body, url) in, ("ok", result) or ("error", kind, message) out; None stops it.
+    """A worker's loop: (body, url, content_type) in, ("ok", result) or ("error", kind, message) out; None stops it.
 
     Ctrl-C in a terminal reaches the whole process group: the crawl process decides how to stop
     (after the pages in flight, which still need their extraction), so workers ignore it.
@@ -46,9 +47,9 @@ def _serve(connection: Connection, function: Extractor) -> None:
             return  # the crawl process went away
         if task is None:
             return
-        body, url = task
+        body, url, content_type = task
         try:
-            reply: tuple[Any, ...] = ("ok", function(body, url))
+            reply: tuple[Any, ...] = ("ok", function(body, url, content_type=content_type))
         except ExtractionError as exc:  # sent as plain values: ExtractionError(kind, msg) does not unpickle
             reply = ("error", exc.kind, str(exc))
         except Exception as exc:  # noqa: BLE001 - whatever happens, the parent gets an answer
@@ -69,8 +70,8 @@ class _Worker:
         self.process.start()
         child.close()
 
-    def call(self, body: bytes, url: str, timeout: float) -> Any:
-        self.connection.send((body, url))
+    def call(self, body: bytes, url: str, content_type: str | None, timeout: float) -> Any:
+        self.connection.send((body, url, content_type))
         if not self.connection.poll(timeout):
             raise TimeoutError
         reply = self.connection.recv()  # EOFError when the worker died
@@ -94,7 +95,7 @@ class _Worker:
 
 
 class ExtractorPool:
-    """`workers` processes running `function(body, url)`, each call limited to `timeout` seconds.
+    """`workers` processes running `function(body, url, content_type=...)`, each call limited to `timeout` seconds.
 
     `extract()` is a coroutine for the reactor's loop; `run()` is the same call, blocking.
     """
@@ -116,8 +117,8 @@ class ExtractorPool:
         self._all.append(worker)
         return worker
 
-    async def extract(self, body: bytes, url: str) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._threads, self.run, body, url)
+    async def extract(self, body: bytes, url: str, content_type: str | None = None) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._threads, self.run, body, url, content_type)
 
     def _start_all(self) -> None:
         """The processes start with the first page to extract, not with the pool: a crawl whose
@@ -128,14 +129,14 @@ class ExtractorPool:
                     self._idle.put(self._start())
                 self._started = True
 
-    def run(self, body: bytes, url: str) -> Any:
+    def run(self, body: bytes, url: str, content_type: str | None = None) -> Any:
         """The function's result, or ExtractionError (including extract_timeout / extract_crashed)."""
         if not self._started:
             self._start_all()
         worker = self._idle.get()
         started = time.monotonic()
         try:
-            return worker.call(body, url, self.timeout)
+            return worker.call(body, url, content_type, self.timeout)
         except TimeoutError:
             log.warning("extraction of %s took over %.0f s: worker killed, page skipped", url, self.timeout)
             worker = self._replace(worker)

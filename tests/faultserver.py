@@ -245,6 +245,13 @@ def _no_charset_latin(server: FaultServer, request: BaseHTTPRequestHandler, path
     _send(request, 200, text.encode("cp1252", "replace"), "text/html")
 
 
+def _header_charset(server: FaultServer, request: BaseHTTPRequestHandler, path: str) -> None:
+    """ISO-8859-2 bytes (Central European) named in the Content-Type header alone, as many servers
+    send them: a detector reads Polish text as windows-1252 ("spółek" came out "spó³ek")."""
+    text = (server.page(path) or _filler_article()).decode("utf-8").replace('<meta charset="utf-8">', "")
+    _send(request, 200, text.encode("iso-8859-2", "replace"), "text/html; charset=ISO-8859-2")
+
+
 def _redirect(target: Callable[[str, str], str]) -> Fault:
     def fault(server: FaultServer, request: BaseHTTPRequestHandler, path: str) -> None:
         request.send_response(302)
@@ -281,6 +288,7 @@ FAULTS: dict[str, Fault] = {
     "cp1252": _cp1252,
     "utf16": _utf16,
     "no_charset_latin": _no_charset_latin,
+    "header_charset": _header_charset,
     "redirect_loop": _redirect(lambda path, query: path if query else path + "?hop=1"),
     "redirect_self": _redirect(lambda path, query: path),
     "redirect_file": _redirect(lambda path, query: "file:///etc/passwd"),

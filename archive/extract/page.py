@@ -6,6 +6,7 @@ import codecs
 import json
 import re
 from dataclasses import dataclass
+from email.message import Message
 from functools import cached_property
 from typing import Any, Iterator
 
@@ -92,8 +93,11 @@ def _flatten(data: Any) -> Iterator[dict[str, Any]]:
             yield from _flatten(data["@graph"])
 
 
-def load_page(raw: bytes | str, url: str) -> Page:
+def load_page(raw: bytes | str, url: str, content_type: str | None = None) -> Page:
     """Decode and parse, raising ExtractionError with a kind for empty, binary or truncated input.
+
+    `content_type` is the HTTP Content-Type header the page was served with: its charset is
+    what many servers declare instead of a <meta> in the page (see decode).
 
     A truncated document is refused rather than stored: a page cut short in transfer would
     otherwise look like the publisher deleting half the article.
@@ -104,7 +108,7 @@ def load_page(raw: bytes | str, url: str) -> Page:
     head = data[:4096]
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ExtractionError("not_html", "the page holds binary data, not HTML")
-    text = decode(data)
+    text = decode(data, charset_of(content_type))
     if len(_CONTROL.findall(text[:4096])) > 8:
         raise ExtractionError("not_html", "the page holds binary data, not HTML")
     if b"<" not in head:
@@ -166,9 +170,20 @@ def _legacy_bytes(error: UnicodeError) -> tuple[str, int]:
 codecs.register_error("archive-cp1252", _legacy_bytes)
 
 
-def decode(data: bytes) -> str:
+def charset_of(content_type: str | None) -> str | None:
+    """The codec named by a Content-Type header's charset parameter ("text/html; charset=EUC-KR"), if Python knows it."""
+    if not content_type or "charset" not in content_type.lower():
+        return None
+    message = Message()
+    message["Content-Type"] = content_type
+    label = message.get_param("charset")
+    return _codec_name(label.strip()) if isinstance(label, str) and label.strip() else None
+
+
+def decode(data: bytes, charset: str | None = None) -> str:
     """Bytes to text, the way browsers read real pages: a BOM wins, then valid UTF-8, then the
-    charset the page declares, then windows-1252 for Latin text.
+    charset the server sent (`charset`, from the Content-Type header), then the one the page
+    declares, then windows-1252 for Latin text.
 
     Why not a detector alone: a page in windows-1252 mislabelled UTF-8 is common, and detectors
     take its few accented letters for Central European text ("naïve" came out "naďve").
@@ -181,8 +196,9 @@ def decode(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    declared = _declared_charset(data[:4096])
-    if declared is not None and declared != "utf-8":
+    for declared in dict.fromkeys((charset, _declared_charset(data[:4096]))):
+        if declared is None or declared == "utf-8":
+            continue
         codec = "cp1252" if declared in _MEANS_CP1252 else declared
         try:
             return data.decode(codec, "archive-cp1252" if codec == "cp1252" else "strict")

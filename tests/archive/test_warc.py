@@ -156,3 +156,21 @@ def test_real_heritrix_warc_imports_its_ten_posts(tmp_path: Path) -> None:
     assert {url: (title, json.loads(authors), day) for url, title, authors, day in rows} == {
         url: (p["title"], p["authors"], p["published"]) for url, p in posts.items()}
     assert tag_pages >= 40
+
+
+def test_import_reads_the_charset_of_the_recorded_header(tmp_path: Path) -> None:
+    """ISO-8859-2 bytes named in the recorded Content-Type header only: imported as the server meant them."""
+    title = "Akcje spółek technologicznych rosną, złoty słabnie"
+    html = article(title).replace('<meta charset="utf-8">', "").encode("iso-8859-2")
+    path = tmp_path / "latin2.warc.gz"
+    with path.open("wb") as out:
+        writer = WARCWriter(out, gzip=True)
+        http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=ISO-8859-2")], protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record("https://news.example.pl/a.html", "response",
+                                                      payload=io.BytesIO(html), http_headers=http,
+                                                      warc_headers_dict={"WARC-Date": "2025-01-29T12:00:00Z"}))
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    result = CliRunner().invoke(cli, ["import-warc", str(path), "--db", db])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(CliRunner().invoke(cli, ["show", "https://news.example.pl/a.html", "--db", db, "--json"]).output)
+    assert shown["title"] == title

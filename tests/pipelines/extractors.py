@@ -8,7 +8,7 @@ import time
 from archive.extract import extract
 
 
-def misbehaving(body: bytes, url: str):  # type: ignore[no-untyped-def]
+def misbehaving(body: bytes, url: str, content_type: str | None = None):  # type: ignore[no-untyped-def]
     """The real extractor, except: b"STALL" never returns, b"CRASH" kills the worker, b"BOOM" raises."""
     if b"STALL" in body:
         time.sleep(3600)
@@ -16,6 +16,6 @@ def misbehaving(body: bytes, url: str):  # type: ignore[no-untyped-def]
         os._exit(3)
     if b"BOOM" in body:
         raise RuntimeError("a dependency failed on odd input")
-    return extract(body, url)
+    return extract(body, url, content_type=content_type)
 
 
