@@ -89,7 +89,8 @@ def test_row_check_agrees_with_fts5() -> None:
     connection.executemany("INSERT INTO fts(rowid, title, body) VALUES (?, ?, ?)",
                            [(i, t, b) for i, (t, b) in enumerate(docs)])
     queries = ['"export controls"', "chip*", "chips NOT market", "zürich OR école", '"brk b"', "u s", "co op",
-               "snake", '"the market"*', "(chips OR chip) -export", "naïve", "mark*", '"controls the"', "a"]
+               "snake", '"the market"*', "(chips OR chip) -export", "naïve", "mark*", '"controls the"', "a",
+               '"a a"', '"chips chips"', '"the the market"', '"a chip"*']  # repeats: a match may start inside a failed one
     queries += [" ".join(rng.choices(["chips", "export", "-the", "market*", '"the market"', "OR"], k=3)).strip(" OR")
                 for _ in range(40)]
     for query in queries:
@@ -101,3 +102,11 @@ def test_row_check_agrees_with_fts5() -> None:
                                                            (render_fts5(tree),))}
         checked = {i for i, (title, body) in enumerate(docs) if matches(tree, document(title, body))}
         assert checked == indexed, query
+
+
+def test_row_check_finds_a_phrase_that_begins_inside_a_failed_match() -> None:
+    from archive.search_syntax import document, matches
+
+    assert matches(parse('"a a"'), document("", "ba a a"))
+    assert matches(parse('"chips chips"'), document("", "microchips chips chips"))
+    assert not matches(parse('"a a"'), document("", "ba a b"))
