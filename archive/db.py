@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from archive.errors import ArchiveError, BadInput
+from archive.search_syntax import word_pairs
 
 DEFAULT_DB_URL = "sqlite:///archive.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -83,6 +84,8 @@ def _sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # The pair index's triggers (migration 0006) call it: a writer without it cannot add a version.
+    dbapi_connection.create_function("archive_word_pairs", 1, word_pairs, deterministic=True)
 
 
 def _sqlite_begin(connection: Connection) -> None:

@@ -49,12 +49,15 @@ def ticker_count(connection: Any, symbols: Sequence[str], cap: int) -> int:
 def text_bound(connection: Any, query: Node, cap: int) -> float:
     """An upper bound on the versions the query matches, from single-word counts only.
 
-    Counting a phrase or a prefix of common words means reading their position lists or
-    merging many doclists, which costs more than the search it is meant to plan; a single word
-    is counted from its doclist, lazily. A phrase matches no more than its rarest word, an AND
-    no more than its rarest part; a prefix is not bounded (infinity).
+    Counting a phrase (on PostgreSQL) or a prefix of common words means reading their position
+    lists or merging many doclists, which costs more than the search it is meant to plan; a
+    single word is counted from its doclist, lazily. A phrase matches no more than its rarest
+    word, an AND no more than its rarest part; a prefix is not bounded (infinity). On SQLite a
+    phrase is counted exactly from its pairs (archive.search_index: the pair index), as cheaply as a word.
     """
     if isinstance(query, Term):
+        if len(query.tokens) > 1 and connection.dialect.name == "sqlite":
+            return match_count(connection, query, cap)
         if query.prefix:
             return math.inf
         return min(match_count(connection, Term((token,)), cap) for token in query.tokens)

@@ -342,6 +342,50 @@ def _pairs_of(term: Term) -> str | None:
     return f"({rendered})" if len(pairs) > 1 else rendered
 
 
+def word_pairs(text: str | None) -> str:
+    """A field's adjacent word pairs in order, space-separated ("Export controls bite" ->
+    "export_controls controls_bite"): what SQLite's pair index (migration 0006) holds for it."""
+    tokens = tokens_of(text or "")
+    return " ".join([a + PAIR_SEPARATOR + b for a, b in zip(tokens, tokens[1:])])
+
+
+def has_phrase(node: Node) -> bool:
+    """Whether the query holds a phrase of two or more words (anywhere, negated or not)."""
+    if isinstance(node, Term):
+        return len(node.tokens) > 1
+    if isinstance(node, Not):
+        return has_phrase(node.item)
+    return any(has_phrase(item) for item in node.items)
+
+
+def phrases_only(node: Node) -> bool:
+    """Whether every word of the query is in a phrase of two or more: the pair index alone answers it."""
+    if isinstance(node, Term):
+        return len(node.tokens) > 1
+    if isinstance(node, Not):
+        return phrases_only(node.item)
+    return all(phrases_only(item) for item in node.items)
+
+
+def render_fts5_pairs(node: Node) -> str:
+    """The FTS5 MATCH expression that asks SQLite's pair index what render_fts5 asks the word index,
+    for a query of phrases only (see phrases_only): a phrase of n words is a phrase of its n-1
+    pairs, adjacent in the same field ("up the for" -> "up_the the_for"), exactly when the words are."""
+    if isinstance(node, Term):
+        assert len(node.tokens) > 1, node
+        return render_fts5(Term(tuple(a + PAIR_SEPARATOR + b for a, b in zip(node.tokens, node.tokens[1:])),
+                                node.prefix))
+    if isinstance(node, Or):
+        return "(" + " OR ".join(render_fts5_pairs(item) for item in node.items) + ")"
+    if isinstance(node, And):
+        text = "(" + " AND ".join(render_fts5_pairs(item) for item in node.items if not isinstance(item, Not)) + ")"
+        for item in node.items:
+            if isinstance(item, Not):
+                text = f"({text} NOT {render_fts5_pairs(item.item)})"
+        return text
+    raise AssertionError(f"unchecked NOT reached the renderer: {node!r}")
+
+
 def render_word_pairs(node: Node) -> str | None:
     """A tsquery (tsquery input syntax, not to_tsquery's) of the adjacent word pairs every match holds.
 

@@ -48,6 +48,15 @@ FULL_TEXT = [
     ('"the chips unit" OR "data center orders"', ["amd", "intel"]),
     ('"foundry options intel"', []),                              # three words across title and body
     ('"strong the"', ["nvda"]),                                   # across paragraphs of one field
+    # Phrases beside words (SQLite: phrases from the pair index, words from the word index, combined).
+    ('chips -"export controls"', ["german", "intel"]),
+    ('"export controls" OR händler', ["german", "nvda"]),
+    ('"export controls" AND chips', ["nvda"]),
+    ('"export controls" -"rival amd"', []),                       # the latest NVDA version names its rival
+    ('("chips unit" OR amd) -"data center"', ["nvda", "intel"]),
+    ('"cost controls" OR "export controls" OR chipmakers', ["amd", "nvda", "intel"]),
+    ('advanced -"export controls"', ["amd"]),
+    ('("export controls" AND nvidia) OR "cost controls"', ["nvda", "intel"]),
     ("exportkontrollen", ["german"]),
     ("händler", ["german"]),                                      # letters beyond ASCII
     ("$AMD", ["amd", "nvda"]),                                    # the latest NVDA version names AMD
@@ -138,6 +147,7 @@ def test_index_follows_deletes(store: ArchiveStore, ids: dict[str, int]) -> None
         session.execute(delete(Article).where(Article.id == ids["german"]))  # cascades to its versions
     assert found(store, ids, text="chips") == ["nvda", "intel"]
     assert found(store, ids, text="exportkontrollen") == []
+    assert found(store, ids, text='"neuen exportkontrollen"') == []  # the pair index forgets it too
 
 
 def test_migration_backfills_an_existing_archive(db_url: str) -> None:
@@ -160,6 +170,9 @@ def test_index_objects_exist(store: ArchiveStore) -> None:
         if store.engine.dialect.name == "sqlite":
             names = connection.scalars(text("select name from sqlite_master where name like 'snapshot_fts%'")).all()
             assert {"snapshot_fts", "snapshot_fts_insert", "snapshot_fts_delete", "snapshot_fts_update"} <= set(names)
+            names = connection.scalars(text("select name from sqlite_master where name like 'snapshot_pairs%'")).all()
+            assert {"snapshot_pairs", "snapshot_pairs_insert", "snapshot_pairs_delete",
+                    "snapshot_pairs_update"} <= set(names)
         else:
             assert connection.scalar(text("select count(*) from pg_indexes where indexname = "
                                           "'ix_snapshot_search_document'")) == 1
@@ -196,7 +209,8 @@ def test_plan_follows_how_many_versions_match(tmp_path: object, monkeypatch: pyt
         assert choose(connection, None, ()) == Plan()
         assert choose(connection, parse("händler"), ()) == Plan(text="drive", tickers="check")        # 1 match
         assert choose(connection, parse("chips"), ()) == Plan("filter", "check", newest_first_scan=True)  # 4
-        assert choose(connection, parse('"the chips"'), ()) == Plan("filter", "check", newest_first_scan=True)
+        # A phrase is counted exactly from the pair index: "the" and "chips" are each in 4, the phrase in 1.
+        assert choose(connection, parse('"the chips"'), ()) == Plan(text="drive", tickers="check")
         assert choose(connection, parse("chip*"), ()).newest_first_scan                                # unbounded
         assert choose(connection, parse("chips"), ["AMD"]) == Plan("filter", "drive", newest_first_scan=True)
         assert choose(connection, parse("händler"), ["AMD"]) == Plan(text="drive", tickers="check")  # 1 < 2

@@ -65,3 +65,48 @@ def test_pair_index_is_a_superset_of_the_matches(postgres_db: str) -> None:
                 checked += found
     engine.dispose()
     assert checked > 50  # the queries do match something
+
+
+def test_sqlite_pair_index_answers_as_the_word_index_does(tmp_path: object) -> None:
+    """SQLite (migration 0006): phrases come from the pair index, words from the word index, and
+    the combination gives, on random texts and queries, exactly what FTS5's word index alone gives."""
+    from sqlalchemy import select
+
+    from archive.models import Snapshot
+    from archive.search_index import FTS_TABLE, Matches
+    from archive.search_syntax import has_phrase, render_fts5
+    from archive.store import ArchiveStore, Capture
+    from tests.research import page, utc
+
+    store = ArchiveStore.open(f"sqlite:///{tmp_path}/pairs.db")
+    rng = random.Random(7)
+    words = ["chips", "chip", "Chipmakers", "export", "controls", "the", "market", "Zürich", "BRK.B", "3.5%",
+             "U.S.", "co-op", "snake_case", "naïve", "ÉCOLE", "a"]
+    glue = [" ", " ", " ", ", ", ". ", " — ", "\n\n", "’s ", "-", "/"]
+    for number in range(150):
+        body = "".join(rng.choice(words) + rng.choice(glue) for _ in range(rng.randint(1, 25)))
+        url = f"https://news.example.com/{number}.html"
+        store.save(page(url, " ".join(rng.choices(words, k=3)), body, "2025-01-10T14:00:00"),
+                   Capture(url=url, fetched_at=utc("2025-01-10T15:00:00")))
+    queries = ['"export controls"', '"the market"*', '"a a"', '"chips chips"', 'chips -"the market"',
+               '"export controls" OR market', '("the market" OR chip) AND -"co op"', '"u s" "brk b" OR zürich',
+               '(("a chip" OR export) AND "the market") -controls', '"co op" -"u s" -naïve']
+    terms = ['"the market"', '"export controls"', '"a chips"', "chips", "export", "market*", '"co op"', "the"]
+    for _ in range(60):
+        picked = rng.sample(terms, rng.randint(2, 4))
+        queries.append(picked[0] + "".join(rng.choice([" ", " OR ", " -"]) + term for term in picked[1:]))
+    fts = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q"
+    checked = 0
+    with store.engine.connect() as connection:
+        for query in queries:
+            try:
+                tree = parse(query)
+            except BadInput:
+                continue
+            if not has_phrase(tree):
+                continue
+            checked += 1
+            combined = set(connection.scalars(select(Snapshot.id).where(Matches(tree))))
+            assert combined == set(connection.scalars(text(fts), {"q": render_fts5(tree)})), query
+    store.close()
+    assert checked >= 50
