@@ -1,12 +1,13 @@
 """The full-text index over every version's title and body, and the SQL that asks it.
 
-SQLite: an FTS5 table with external content (`snapshot_fts`, the text stays in `snapshot`) kept
-in step by triggers, and since migration 0006 a contentless FTS5 table of each field's adjacent
-word pairs in order (`snapshot_pairs`, filled by triggers through the SQL function
-`archive_word_pairs`, which archive.db registers on every connection): FTS5 answers a phrase from
-its words' position lists, and for common words ("up the for") those span the whole archive; the
-phrase of their pairs ("up_the the_for") holds exactly the same versions and reads lists a
-hundredth the size. Single words still come from `snapshot_fts` (sqlite_ids combines the two). PostgreSQL: a stored generated tsvector column `snapshot.search_document`
+SQLite: an FTS5 table (`snapshot_fts`) kept in step by triggers, over each version's title and
+body words and, since migration 0006, each field's adjacent word pairs in order (columns
+`title_pairs`, `body_pairs`; the SQL function `archive_word_pairs`, which archive.db registers on
+every connection, computes them; the view `snapshot_fts_source` is the external content): FTS5
+answers a phrase from its words' position lists, and for common words ("up the for") those span
+the whole archive; the phrase of their pairs holds exactly the same versions and reads lists a
+hundredth the size (search_syntax.render_fts5 asks words of the word columns, phrases of the pair
+columns, in one MATCH). PostgreSQL: a stored generated tsvector column `snapshot.search_document`
 with a GIN index. Both are created by migration 0003 and maintained by the database itself, so
 that the store (which only inserts snapshots) needs to know nothing about search.
 
@@ -28,21 +29,18 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Callable
+from typing import Any
 
-from sqlalchemy import (Boolean, ColumnElement, CompoundSelect, Select, String, bindparam, cast, column, except_, func,
-                        intersect, literal_column, select, table, union)
+from sqlalchemy import (Boolean, ColumnElement, Select, String, bindparam, cast, column, func, literal_column, select,
+                        table)
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from archive.errors import ArchiveError
-from archive.search_syntax import (And, Node, Not, Or, Term, has_phrase, pairs_decide, phrases_only, render_fts5,
-                                   render_fts5_pairs, render_tsquery, render_word_pairs)
+from archive.search_syntax import Node, Not, Term, pairs_decide, render_fts5, render_tsquery, render_word_pairs
 
 FTS_TABLE = "snapshot_fts"
-#: SQLite: an FTS5 table of each version's adjacent word pairs, in order, per field (migration 0006).
-PAIRS_TABLE = "snapshot_pairs"
 TSVECTOR_COLUMN = "search_document"
 GIN_INDEX = "ix_snapshot_search_document"
 #: PostgreSQL: (published_at DESC NULLS LAST, article_id DESC, fetched_at), the order results come in
@@ -54,7 +52,7 @@ WORD_PAIRS_INDEX = "ix_snapshot_word_pairs"
 def outside_models(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
     """Alembic `include_name` hook: False for the index objects above, which the models do not describe."""
     if type_ == "table":
-        return not (name or "").startswith((FTS_TABLE, PAIRS_TABLE))
+        return not (name or "").startswith(FTS_TABLE)
     if type_ in ("column", "index") and parent_names.get("table_name") == "snapshot":
         return name not in (TSVECTOR_COLUMN, GIN_INDEX, NEWEST_FIRST_INDEX, WORD_PAIRS_INDEX)
     return True
@@ -79,54 +77,11 @@ class Matches(ColumnElement[bool]):
         self.query, self.strategy = query, strategy
 
 
-def _fts5_ids(name: str, expression: str) -> Select[Any]:
-    fts = table(name, column("rowid"), column(name))
-    return select(fts.c.rowid).where(fts.c[name].op("MATCH")(bindparam("fts_query", expression, type_=String,
-                                                                        unique=True)))
-
-
-def _combined(combine: Callable[..., CompoundSelect], selects: list[Select[Any]]) -> Select[Any]:
-    """One select of the rowids in all / any of these (SQLite takes no parenthesised compound, so nested
-    ones are wrapped as subqueries)."""
-    if len(selects) == 1:
-        return selects[0]
-    compound = combine(*selects).subquery()
-    return select(compound.c.rowid)
-
-
 def sqlite_ids(query: Node) -> Select[Any]:
-    """The rowids of the versions matching the query: single words from the word index, phrases from
-    the pair index (which answers them from pairs far rarer than their words: "up the for" read
-    the whole position lists of "the" and "for"), combined with INTERSECT / UNION / EXCEPT."""
-    if not has_phrase(query):
-        return _fts5_ids(FTS_TABLE, render_fts5(query))
-    if phrases_only(query):
-        return _fts5_ids(PAIRS_TABLE, render_fts5_pairs(query))
-    assert isinstance(query, (And, Or)), query  # a Term is one or the other, a NOT stands in an AND
-    items = [item for item in query.items if not isinstance(item, Not)]
-    negated = [item.item for item in query.items if isinstance(item, Not)]
-    words = [item for item in items if not has_phrase(item)]
-    phrases = [item for item in items if phrases_only(item)]
-    mixed = [item for item in items if has_phrase(item) and not phrases_only(item)]
-    if isinstance(query, Or):
-        groups = ([_fts5_ids(FTS_TABLE, render_fts5(Or(tuple(words))))] if words else []) + \
-                 ([_fts5_ids(PAIRS_TABLE, render_fts5_pairs(Or(tuple(phrases))))] if phrases else [])
-        return _combined(union, groups + [sqlite_ids(item) for item in mixed])
-    # An AND: each index answers its own words (and the negations it can, beside a positive term of its own).
-    negated_words = [item for item in negated if not has_phrase(item)]
-    negated_phrases = [item for item in negated if phrases_only(item)]
-    groups, excluded = [], [item for item in negated if has_phrase(item) and not phrases_only(item)]
-    for positive, negative, name, render in ((words, negated_words, FTS_TABLE, render_fts5),
-                                             (phrases, negated_phrases, PAIRS_TABLE, render_fts5_pairs)):
-        if positive:
-            groups.append(_fts5_ids(name, render(And(tuple(positive) + tuple(Not(n) for n in negative)))))
-        else:
-            excluded += negative
-    kept = _combined(intersect, groups + [sqlite_ids(item) for item in mixed])
-    if not excluded:
-        return kept
-    compound = except_(kept, _combined(union, [sqlite_ids(item) for item in excluded])).subquery()
-    return select(compound.c.rowid)
+    """The rowids of the versions matching the query, from FTS5 (words and pairs: render_fts5)."""
+    fts = table(FTS_TABLE, column("rowid"), column(FTS_TABLE))
+    return select(fts.c.rowid).where(
+        fts.c[FTS_TABLE].op("MATCH")(bindparam("fts_query", render_fts5(query), type_=String, unique=True)))
 
 
 @compiles(Matches, "sqlite")

@@ -282,10 +282,26 @@ def positive_terms(node: Node) -> Iterator[Term]:
 
 
 # -- rendering ------------------------------------------------------------------------------------
+#: SQLite's index (migration 0006) keeps each field's words in `title` and `body`, and their adjacent
+#: pairs in `title_pairs` and `body_pairs`, joined by this private-use character: FTS5's unicode61
+#: keeps it inside a token (category Co) and no word holds it (words are letters and digits).
+FTS5_PAIR_JOIN = "\ue000"
+_FTS5_WORDS, _FTS5_PAIRS = "{title body}", "{title_pairs body_pairs}"
+
+
 def render_fts5(node: Node) -> str:
-    """An FTS5 MATCH expression: every phrase double-quoted (tokens hold no quotes), explicit parentheses."""
+    """An FTS5 MATCH expression: every phrase double-quoted (tokens hold no quotes), explicit parentheses.
+
+    A word is asked of the word columns; a phrase of n words, of the pair columns as the phrase of
+    its n-1 pairs ("up the for" -> "up+the the+for"), which holds exactly the same versions (FTS5
+    keeps a phrase within one column, so it never runs from the title into the body) and reads
+    lists far shorter than the words' when the words are common.
+    """
     if isinstance(node, Term):
-        return '"' + " ".join(node.tokens) + '"' + (" *" if node.prefix else "")
+        if len(node.tokens) == 1:
+            return f'{_FTS5_WORDS} : "{node.tokens[0]}"' + (" *" if node.prefix else "")
+        pairs = [a + FTS5_PAIR_JOIN + b for a, b in zip(node.tokens, node.tokens[1:])]
+        return f'{_FTS5_PAIRS} : "' + " ".join(pairs) + '"' + (" *" if node.prefix else "")
     if isinstance(node, Or):
         return "(" + " OR ".join(render_fts5(item) for item in node.items) + ")"
     if isinstance(node, And):
@@ -343,47 +359,10 @@ def _pairs_of(term: Term) -> str | None:
 
 
 def word_pairs(text: str | None) -> str:
-    """A field's adjacent word pairs in order, space-separated ("Export controls bite" ->
-    "export_controls controls_bite"): what SQLite's pair index (migration 0006) holds for it."""
+    """A field's adjacent word pairs in order, space-separated ("Export controls bite" -> "export+controls
+    controls+bite", + being FTS5_PAIR_JOIN): what SQLite's index holds in its pair columns (migration 0006)."""
     tokens = tokens_of(text or "")
-    return " ".join([a + PAIR_SEPARATOR + b for a, b in zip(tokens, tokens[1:])])
-
-
-def has_phrase(node: Node) -> bool:
-    """Whether the query holds a phrase of two or more words (anywhere, negated or not)."""
-    if isinstance(node, Term):
-        return len(node.tokens) > 1
-    if isinstance(node, Not):
-        return has_phrase(node.item)
-    return any(has_phrase(item) for item in node.items)
-
-
-def phrases_only(node: Node) -> bool:
-    """Whether every word of the query is in a phrase of two or more: the pair index alone answers it."""
-    if isinstance(node, Term):
-        return len(node.tokens) > 1
-    if isinstance(node, Not):
-        return phrases_only(node.item)
-    return all(phrases_only(item) for item in node.items)
-
-
-def render_fts5_pairs(node: Node) -> str:
-    """The FTS5 MATCH expression that asks SQLite's pair index what render_fts5 asks the word index,
-    for a query of phrases only (see phrases_only): a phrase of n words is a phrase of its n-1
-    pairs, adjacent in the same field ("up the for" -> "up_the the_for"), exactly when the words are."""
-    if isinstance(node, Term):
-        assert len(node.tokens) > 1, node
-        return render_fts5(Term(tuple(a + PAIR_SEPARATOR + b for a, b in zip(node.tokens, node.tokens[1:])),
-                                node.prefix))
-    if isinstance(node, Or):
-        return "(" + " OR ".join(render_fts5_pairs(item) for item in node.items) + ")"
-    if isinstance(node, And):
-        text = "(" + " AND ".join(render_fts5_pairs(item) for item in node.items if not isinstance(item, Not)) + ")"
-        for item in node.items:
-            if isinstance(item, Not):
-                text = f"({text} NOT {render_fts5_pairs(item.item)})"
-        return text
-    raise AssertionError(f"unchecked NOT reached the renderer: {node!r}")
+    return " ".join([a + FTS5_PAIR_JOIN + b for a, b in zip(tokens, tokens[1:])])
 
 
 def render_word_pairs(node: Node) -> str | None:

@@ -61,7 +61,9 @@ def test_malformed_queries_are_one_clear_line(query: str, message: str) -> None:
 
 def test_rendering_quotes_every_term_and_keeps_user_text_out() -> None:
     tree = parse('(nvidia OR amd*) "data center" -intel')
-    assert render_fts5(tree) == '((("nvidia" OR "amd" *) AND "data center") NOT "intel")'
+    # Words from the word columns, a phrase from the pair columns as the phrase of its pairs (0006).
+    assert render_fts5(tree) == ('((({title body} : "nvidia" OR {title body} : "amd" *) AND '
+                                 '{title_pairs body_pairs} : "data\ue000center") NOT {title body} : "intel")')
     assert render_tsquery(tree) == ("(('nvidia' | 'amd':*) & ('data':A <-> 'center':A | 'data':B <-> 'center':B)"
                                     " & !'intel')")
     # Whatever the user types, only letters, digits, quotes, spaces and operators reach the database.
@@ -75,7 +77,7 @@ def test_row_check_agrees_with_fts5() -> None:
     import random
     import sqlite3
 
-    from archive.search_syntax import document, matches
+    from archive.search_syntax import document, matches, word_pairs
 
     rng = random.Random(5)
     words = ["chips", "chip", "Chipmakers", "export", "controls", "the", "market", "Zürich", "BRK.B", "3.5%",
@@ -84,10 +86,11 @@ def test_row_check_agrees_with_fts5() -> None:
     docs = [(" ".join(rng.choices(words, k=3)),
              "".join(rng.choice(words) + rng.choice(glue) for _ in range(rng.randint(3, 25))))
             for _ in range(300)]
-    connection = sqlite3.connect(":memory:")
-    connection.execute("CREATE VIRTUAL TABLE fts USING fts5(title, body, tokenize='unicode61 remove_diacritics 0')")
-    connection.executemany("INSERT INTO fts(rowid, title, body) VALUES (?, ?, ?)",
-                           [(i, t, b) for i, (t, b) in enumerate(docs)])
+    connection = sqlite3.connect(":memory:")  # the index as migration 0006 makes it: words and their pairs
+    connection.execute("CREATE VIRTUAL TABLE fts USING fts5(title, body, title_pairs, body_pairs, "
+                       "tokenize='unicode61 remove_diacritics 0')")
+    connection.executemany("INSERT INTO fts(rowid, title, body, title_pairs, body_pairs) VALUES (?, ?, ?, ?, ?)",
+                           [(i, t, b, word_pairs(t), word_pairs(b)) for i, (t, b) in enumerate(docs)])
     queries = ['"export controls"', "chip*", "chips NOT market", "zürich OR école", '"brk b"', "u s", "co op",
                "snake", '"the market"*', "(chips OR chip) -export", "naïve", "mark*", '"controls the"', "a",
                '"a a"', '"chips chips"', '"the the market"', '"a chip"*']  # repeats: a match may start inside a failed one
