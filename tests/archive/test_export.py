@@ -6,6 +6,7 @@ import builtins
 import csv
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -106,3 +107,37 @@ def test_streamed_records_equal_the_orm_form(store: ArchiveStore) -> None:
         assert streamed == expected and [list(r) for r in streamed] == [list(r) for r in expected]
         assert [r["body"] for r in export_rows(store.engine, filters, all_versions=every, with_body=False)] == \
             [None] * len(expected)
+
+
+def test_times_are_written_as_local_time_writes_them() -> None:
+    """export_rows formats the driver's times itself (naive UTC from SQLite, aware from PostgreSQL):
+    the same text as local_time, for offsets either side of UTC, half hours, microseconds, dates."""
+    import random
+    from datetime import datetime, timedelta, timezone
+
+    from archive.export import _iso, local_time
+
+    rng = random.Random(3)
+    for _ in range(3000):
+        naive = datetime(2020, 1, 1) + timedelta(seconds=rng.randrange(10**8),
+                                                 microseconds=rng.choice([0, rng.randrange(10**6)]))
+        offset = rng.choice([None, 0, -300, 330, 345, -570, 840, -720, rng.randrange(-900, 900)])
+        precision = rng.choice([None, "date", "datetime"])
+        expected = local_time(naive.replace(tzinfo=timezone.utc), offset, precision)
+        assert _iso(naive, offset, precision) == expected
+        elsewhere = naive.replace(tzinfo=timezone.utc).astimezone(timezone(timedelta(hours=rng.randrange(-12, 13))))
+        assert _iso(elsewhere, offset, precision) == expected
+    assert _iso(None) is None
+
+
+def test_jsonl_lines_written_in_chunks_arrive_whole(tmp_path: Path) -> None:
+    """Lines are gathered into writes of a megabyte: every line arrives, in order, to a file or a text stream."""
+    rows = [{"n": n, "body": "x" * 5000 + str(n)} for n in range(700)]  # 3.5 MB: several chunks
+    target = tmp_path / "out.jsonl"
+    with target.open("w", encoding="utf-8") as out:
+        out.write("")  # text written before the lines is flushed first
+        assert write_jsonl(iter(rows), out) == 700
+    assert [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()] == rows
+    stream = io.StringIO()
+    assert write_jsonl(iter(rows), stream) == 700
+    assert [json.loads(line)["n"] for line in stream.getvalue().splitlines()] == list(range(700))
