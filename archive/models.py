@@ -99,7 +99,12 @@ class Snapshot(Base):
     __table_args__ = (UniqueConstraint("article_id", "version"),
                       Index("ix_snapshot_published_at_fetched_at", "published_at", "fetched_at"),
                       Index("ix_snapshot_publisher_edits", "article_id", "version", "fetched_at",
-                            sqlite_where=text("origin = 'fetch'"), postgresql_where=text("origin = 'fetch'")))
+                            sqlite_where=text("origin = 'fetch'"), postgresql_where=text("origin = 'fetch'")),
+                      # Versions fetched before the time they say they were published (a wrong date, a
+                      # scheduled post): the few that --as-of must read beyond its instant (archive.query).
+                      Index("ix_snapshot_fetched_before_published", "fetched_at",
+                            sqlite_where=text("published_at > fetched_at"),
+                            postgresql_where=text("published_at > fetched_at")))
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), index=True)
     version: Mapped[int]

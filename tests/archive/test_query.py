@@ -198,6 +198,31 @@ def test_as_of_goes_by_fetch_time_when_captures_arrive_out_of_order(store: Archi
     assert version_as_of("2025-01-01") == []
 
 
+@pytest.mark.parametrize("window", [300, 1])
+def test_as_of_finds_versions_fetched_before_their_stated_publication(
+        store: ArchiveStore, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch, window: int) -> None:
+    """A post fetched before the time it says it was published (scheduled, or a wrong date) is read
+    as of any instant after its fetch, newest by its stated time; and undated versions come last."""
+    from archive.store import Capture
+    monkeypatch.setattr("archive.query.PROBE_WINDOW", window)
+    early = research.page("https://news.example.com/markets/scheduled-chips.html", "Chips preview",
+                          "A scheduled preview of chips earnings.", "2025-03-01T12:00:00")
+    store.save(early, Capture(url=early.url, fetched_at=research.utc("2025-01-26T00:00:00")))
+    undated = research.replace(research.page("https://news.example.com/markets/undated-chips.html", "Chips note",
+                                             "An undated note on chips.", "2025-01-01T00:00:00"), published=None)
+    store.save(undated, Capture(url=undated.url, fetched_at=research.utc("2025-01-26T00:00:00")))
+    names = {**{v: k for k, v in ids.items()}}
+    def as_of(when: str, **kwargs: object) -> list[str]:
+        return [names.get(a.id, a.canonical_url.rsplit("/", 1)[1]) for _, a in
+                search(store.engine, Filters(as_of=parse_bound(when), **kwargs), limit=50)]  # type: ignore[arg-type]
+    assert as_of("2025-01-27") == ["scheduled-chips.html", "german", "amd", "nvda", "intel", "undated-chips.html"]
+    assert as_of("2025-01-27", text="chips") == ["scheduled-chips.html", "german", "nvda", "intel",
+                                                  "undated-chips.html"]
+    assert as_of("2025-01-25T12:00Z") == ["german", "amd", "nvda", "intel"]     # before the two were fetched
+    page = search(store.engine, Filters(as_of=parse_bound("2025-01-27")), limit=2, offset=4)
+    assert [a.canonical_url.rsplit("/", 1)[1] for _, a in page] == ["intel-foundry-options.html", "undated-chips.html"]
+
+
 def test_plan_follows_how_many_versions_match(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
     """SQLite counts exactly (PostgreSQL estimates, which small tables make arbitrary)."""
     from archive.search_plan import Plan, choose
