@@ -9,6 +9,7 @@ so two writers can never both compute the same next version.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from pathlib import Path
@@ -24,6 +25,8 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from archive.errors import ArchiveError, BadInput
 from archive.search_syntax import word_pairs
+
+log = logging.getLogger(__name__)
 
 DEFAULT_DB_URL = "sqlite:///archive.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -112,9 +115,15 @@ def alembic_config(engine: Engine) -> Config:
 
 def at_head(engine: Engine) -> bool:
     """Whether the schema is already the newest: then opening the archive writes nothing."""
+    current, heads = _revisions(engine)
+    return current == heads
+
+
+def _revisions(engine: Engine) -> tuple[set[str], set[str]]:
+    """The schema's revision(s) now (none for an empty database) and the newest."""
     heads = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
     with engine.connect() as connection:
-        return set(MigrationContext.configure(connection).get_current_heads()) == heads
+        return set(MigrationContext.configure(connection).get_current_heads()), heads
 
 
 def upgrade(engine: Engine) -> None:
@@ -125,8 +134,12 @@ def upgrade(engine: Engine) -> None:
     leaves the previous schema, not half of the next.
     """
     try:
-        if at_head(engine):
+        current, heads = _revisions(engine)
+        if current == heads:
             return
+        if current:  # an existing archive: say so, a rebuilt index reads every version (minutes at 300,000)
+            log.warning("upgrading the archive's schema from %s to %s; on a large archive this takes minutes",
+                        ",".join(sorted(current)), ",".join(sorted(heads)))
         with _MIGRATING:
             command.upgrade(alembic_config(engine.execution_options(archive_migrate=True, **WRITE_OPTIONS)), "head")
     except ArchiveError:

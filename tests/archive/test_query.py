@@ -150,15 +150,17 @@ def test_index_follows_deletes(store: ArchiveStore, ids: dict[str, int]) -> None
     assert found(store, ids, text='"neuen exportkontrollen"') == []  # the pair index forgets it too
 
 
-def test_migration_backfills_an_existing_archive(db_url: str) -> None:
+def test_migration_backfills_an_existing_archive(db_url: str, caplog: pytest.LogCaptureFixture) -> None:
     """An archive from before migration 0003 is searchable once migrated (and 0003 goes back cleanly)."""
     engine = make_engine(db_url)
     upgrade(engine)
+    assert "upgrading" not in caplog.text  # a new archive is created quietly
     research.fill(ArchiveStore(engine))
     command.downgrade(alembic_config(engine), "0002")   # the archive as it was before full-text search
     names = set(inspect(engine).get_table_names())
     assert not {n for n in names if n.startswith("snapshot_fts")}
     upgrade(engine)
+    assert "upgrading the archive's schema from 0002 to " in caplog.text  # a long rebuild is announced
     assert [a.canonical_url for _, a in search(engine, Filters(text='"export controls"'))] == \
         [research.NVDA_V2.url]
     assert len(search(engine, Filters(text="chips"))) == 3
