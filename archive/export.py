@@ -95,10 +95,17 @@ _TIME_COLUMNS = ("fetched_at", "published_at", "updated_at")
 def _columns(with_body: bool) -> list[Any]:
     columns = [Article.id, Article.canonical_url, Article.site, type_coerce(Article.first_seen_at, DateTime()),
                Article.duplicate_of_id]
-    columns += [cast(getattr(Snapshot, name), Text).label(name) if name in _JSON_COLUMNS else
-                type_coerce(getattr(Snapshot, name), DateTime()).label(name) if name in _TIME_COLUMNS else
-                getattr(Snapshot, name) for name in _SNAPSHOT_COLUMNS]
+    columns += [_snapshot_column(name) for name in _SNAPSHOT_COLUMNS]
     return columns + [Snapshot.body if with_body else null().label("body")]
+
+
+def _snapshot_column(name: str) -> Any:
+    column = getattr(Snapshot, name)
+    if name in _JSON_COLUMNS:
+        return cast(column, Text).label(name)
+    if name in _TIME_COLUMNS:
+        return type_coerce(column, DateTime()).label(name)
+    return column
 
 
 _UTC_SUFFIX = "+00:00"

@@ -335,7 +335,6 @@ class ArchiveStore:
             return SaveResult("reextracted", article.id, current.version, True, tuple(current.changed_fields))
         return self._retrying(write)
 
-
     def _article_for(self, session: Session, page: Extracted, seen_at: datetime) -> Article:
         """The article for this canonical URL, inserted if new (safe against a concurrent insert)."""
         url = canonical_url(page.canonical_url)
