@@ -221,6 +221,10 @@ def test_as_of_finds_versions_fetched_before_their_stated_publication(
     assert as_of("2025-01-27", text="chips") == ["scheduled-chips.html", "german", "nvda", "intel",
                                                   "undated-chips.html"]
     assert as_of("2025-01-25T12:00Z") == ["german", "amd", "nvda", "intel"]     # before the two were fetched
+    # With dates: the parts they rule out are not read, the answers are the same.
+    assert as_of("2025-01-27", since=parse_bound("2025-01-01"), until=parse_bound("2025-12-31", end=True)) == \
+        ["scheduled-chips.html", "german", "amd", "nvda"]
+    assert as_of("2025-01-27", until=parse_bound("2025-01-26")) == ["german", "amd", "nvda", "intel"]
     page = search(store.engine, Filters(as_of=parse_bound("2025-01-27")), limit=2, offset=4)
     assert [a.canonical_url.rsplit("/", 1)[1] for _, a in page] == ["intel-foundry-options.html", "undated-chips.html"]
 
