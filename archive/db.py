@@ -113,12 +113,6 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def at_head(engine: Engine) -> bool:
-    """Whether the schema is already the newest: then opening the archive writes nothing."""
-    current, heads = _revisions(engine)
-    return current == heads
-
-
 def _revisions(engine: Engine) -> tuple[set[str], set[str]]:
     """The schema's revision(s) now (none for an empty database) and the newest."""
     heads = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
@@ -135,7 +129,7 @@ def upgrade(engine: Engine) -> None:
     """
     try:
         current, heads = _revisions(engine)
-        if current == heads:
+        if current == heads:  # already the newest: opening the archive writes nothing
             return
         if current:  # an existing archive: say so, a rebuilt index reads every version (minutes at 300,000)
             log.warning("upgrading the archive's schema from %s to %s; on a large archive this takes minutes",

@@ -33,14 +33,26 @@ CSV_COLUMNS = ("article_id", "version", "url", "canonical_url", "site", "site_na
 CSV_LIST_SEPARATOR = "; "
 
 
-def local_time(value: datetime | None, offset_min: int | None, precision: str | None) -> str | None:
-    """The stored UTC time shown with the publisher's own offset; a bare date when no time was given."""
+def local_time(value: datetime | None, offset_min: int | None = None, precision: str | None = None) -> str | None:
+    """The stored UTC time shown with the publisher's own offset; the UTC date alone when no time was given.
+
+    `value` is aware (the models') or naive UTC (as SQLite's driver reads it for export_rows,
+    which skips the models' conversion: with astimezone per field, a fifth of an export's time).
+    """
     if value is None:
         return None
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
     if precision == "date":
         return value.date().isoformat()
-    zone = timezone(timedelta(minutes=offset_min)) if offset_min is not None else timezone.utc
-    return value.astimezone(zone).isoformat()
+    if not offset_min:
+        return value.isoformat() + _UTC_SUFFIX
+    sign = "-" if offset_min < 0 else "+"
+    hours, minutes = divmod(abs(offset_min), 60)
+    return (value + timedelta(minutes=offset_min)).isoformat() + f"{sign}{hours:02d}:{minutes:02d}"
+
+
+_UTC_SUFFIX = "+00:00"
 
 
 def row(snapshot: Any, article: Any) -> dict[str, Any]:
@@ -87,7 +99,7 @@ _SNAPSHOT_COLUMNS = ("version", "url", "site_name", "fetched_at", "title", "auth
 _JSON_COLUMNS = ("authors", "tickers", "changed_fields")
 
 
-#: Read as the driver gives them (naive UTC on SQLite) and written by _iso: the models' aware-UTC
+#: Read as the driver gives them (naive UTC on SQLite) and written by local_time: the models' aware-UTC
 #: conversion and astimezone were a fifth of an export's time.
 _TIME_COLUMNS = ("fetched_at", "published_at", "updated_at")
 
@@ -106,25 +118,6 @@ def _snapshot_column(name: str) -> Any:
     if name in _TIME_COLUMNS:
         return type_coerce(column, DateTime()).label(name)
     return column
-
-
-_UTC_SUFFIX = "+00:00"
-
-
-def _iso(value: datetime | None, offset_min: int | None = None, precision: str | None = None) -> str | None:
-    """local_time for a time as the driver reads it (naive UTC on SQLite, aware on PostgreSQL), the
-    same text: the UTC date alone for a date, else the time at the publisher's offset, with it."""
-    if value is None:
-        return None
-    if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
-    if precision == "date":
-        return value.date().isoformat()
-    if not offset_min:
-        return value.isoformat() + _UTC_SUFFIX
-    sign = "-" if offset_min < 0 else "+"
-    hours, minutes = divmod(abs(offset_min), 60)
-    return (value + timedelta(minutes=offset_min)).isoformat() + f"{sign}{hours:02d}:{minutes:02d}"
 
 
 def export_rows(engine: Engine, filters: Filters, *, all_versions: bool = False, with_body: bool = True,
@@ -152,14 +145,14 @@ def export_rows(engine: Engine, filters: Filters, *, all_versions: bool = False,
                 "canonical_url": canonical_url,
                 "site": site,
                 "site_name": site_name,
-                "fetched_at": _iso(fetched_at),
-                "first_seen_at": _iso(first_seen_at),
+                "fetched_at": local_time(fetched_at),
+                "first_seen_at": local_time(first_seen_at),
                 "title": title,
                 "authors": loads(authors),
                 "ai_generated": ai_generated,
-                "published_at": _iso(published_at, published_offset_min, published_precision),
+                "published_at": local_time(published_at, published_offset_min, published_precision),
                 "published_precision": published_precision,
-                "updated_at": _iso(updated_at, updated_offset_min, updated_precision),
+                "updated_at": local_time(updated_at, updated_offset_min, updated_precision),
                 "tickers": loads(tickers),
                 "language": language,
                 "description": description,

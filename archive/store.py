@@ -338,9 +338,9 @@ class ArchiveStore:
     def _article_for(self, session: Session, page: Extracted, seen_at: datetime) -> Article:
         """The article for this canonical URL, inserted if new (safe against a concurrent insert)."""
         url = canonical_url(page.canonical_url)
-        upsert = (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(Article)
-        session.execute(upsert.values(canonical_url=url, site=site_of(url), first_seen_at=seen_at,
-                                      last_fetched_at=seen_at, latest_version=0)
+        session.execute(_upsert(session, Article)
+                        .values(canonical_url=url, site=site_of(url), first_seen_at=seen_at, last_fetched_at=seen_at,
+                                latest_version=0)
                         .on_conflict_do_nothing(index_elements=["canonical_url"]))
         article = session.scalars(select(Article).where(Article.canonical_url == url)
                                   .with_for_update()).one()
@@ -393,9 +393,9 @@ class ArchiveStore:
 
     def _keep_raw(self, session: Session, sha: str, capture: Capture) -> None:
         assert capture.raw is not None
-        upsert = (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(RawPage)
-        session.execute(upsert.values(sha256=sha, size=len(capture.raw), content_type=capture.content_type,
-                                      zstd=self._compressor.compress(capture.raw))
+        session.execute(_upsert(session, RawPage)
+                        .values(sha256=sha, size=len(capture.raw), content_type=capture.content_type,
+                                zstd=self._compressor.compress(capture.raw))
                         .on_conflict_do_nothing(index_elements=["sha256"]))
 
     def raw(self, sha256: str) -> bytes | None:
@@ -470,6 +470,11 @@ def _snapshot(page: Extracted, fields: dict[str, Any], digest: str, changed: tup
         site_name=page.site_name, language=page.language, description=page.description,
         tickers=[t.as_dict() for t in page.tickers], body=fields["body"], word_count=page.word_count,
         paywalled=page.paywalled, extractor_version=page.extractor_version)
+
+
+def _upsert(session: Session, model: Any) -> Any:
+    """An INSERT that can say ON CONFLICT DO NOTHING, in the session's dialect."""
+    return (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(model)
 
 
 def _decompressed(blob: RawPage) -> bytes:

@@ -109,13 +109,14 @@ def test_streamed_records_equal_the_orm_form(store: ArchiveStore) -> None:
             [None] * len(expected)
 
 
-def test_times_are_written_as_local_time_writes_them() -> None:
-    """export_rows formats the driver's times itself (naive UTC from SQLite, aware from PostgreSQL):
-    the same text as local_time, for offsets either side of UTC, half hours, microseconds, dates."""
+def test_local_time_reads_naive_utc_and_aware_times_alike() -> None:
+    """export_rows hands local_time the driver's times (naive UTC from SQLite, aware in any zone from
+    PostgreSQL): the same text as the time at the publisher's offset, for offsets either side of
+    UTC, half hours, microseconds, and the UTC date alone for a date."""
     import random
     from datetime import datetime, timedelta, timezone
 
-    from archive.export import _iso, local_time
+    from archive.export import local_time
 
     rng = random.Random(3)
     for _ in range(3000):
@@ -123,11 +124,13 @@ def test_times_are_written_as_local_time_writes_them() -> None:
                                                  microseconds=rng.choice([0, rng.randrange(10**6)]))
         offset = rng.choice([None, 0, -300, 330, 345, -570, 840, -720, rng.randrange(-900, 900)])
         precision = rng.choice([None, "date", "datetime"])
-        expected = local_time(naive.replace(tzinfo=timezone.utc), offset, precision)
-        assert _iso(naive, offset, precision) == expected
-        elsewhere = naive.replace(tzinfo=timezone.utc).astimezone(timezone(timedelta(hours=rng.randrange(-12, 13))))
-        assert _iso(elsewhere, offset, precision) == expected
-    assert _iso(None) is None
+        utc = naive.replace(tzinfo=timezone.utc)
+        expected = utc.date().isoformat() if precision == "date" else \
+            utc.astimezone(timezone(timedelta(minutes=offset or 0))).isoformat()
+        assert local_time(naive, offset, precision) == expected
+        elsewhere = utc.astimezone(timezone(timedelta(hours=rng.randrange(-12, 13))))
+        assert local_time(elsewhere, offset, precision) == expected
+    assert local_time(None) is None
 
 
 def test_jsonl_lines_written_in_chunks_arrive_whole(tmp_path: Path) -> None:
