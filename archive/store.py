@@ -12,11 +12,12 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Any, Callable, Collection, TypeVar
 
 import zstandard
-from sqlalchemy import Engine, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Insert, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -26,8 +27,14 @@ from archive.db import make_engine, upgrade, writer
 from archive.errors import ArchiveError, ExtractionError, NotFound
 from archive.extract.declared import carry_declared
 from archive.extract.model import Extracted
-from archive.models import Article, Crawl, Fetch, MinhashBand, RawPage, Snapshot, SnapshotTicker
+from archive.models import Article, Base, Crawl, Fetch, MinhashBand, RawPage, Snapshot, SnapshotTicker
 from archive.urls import canonical_url, site_of
+
+# The write path works on the tables through Core statements, built once: the ORM's unit of work
+# (an autoflush before each query, an UPDATE of the article per flush) cost more than the inserts
+# themselves, about 4 ms of the crawl's 10 ms per stored page.
+ARTICLE, FETCH, SNAPSHOT = Article.__table__, Fetch.__table__, Snapshot.__table__
+TICKER, BAND, RAW = SnapshotTicker.__table__, MinhashBand.__table__, RawPage.__table__
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -198,17 +205,17 @@ class ArchiveStore:
     def error_write(self, capture: Capture, error: str) -> Write:
         """A failed fetch or a page that could not be extracted; nothing else is touched."""
         def write(session: Session) -> SaveResult:
-            self._add_fetch(session, capture, outcome="error", error=error[:2000])
+            self._add_fetch(session.connection(), capture, outcome="error", error=error[:2000])
             return SaveResult("error")
         return write
 
     def same_raw_write(self, capture: Capture, previous: Fetch) -> Write:
         """A fetch whose bytes equal the previous fetch's: seen unchanged, no extraction."""
         def write(session: Session) -> SaveResult:
-            self._add_fetch(session, capture, outcome="same_raw", article_id=previous.article_id, store_raw=False)
+            connection = session.connection()
+            self._add_fetch(connection, capture, outcome="same_raw", article_id=previous.article_id, store_raw=False)
             if previous.article_id is not None:
-                session.execute(update(Article).where(Article.id == previous.article_id)
-                                .values(last_fetched_at=capture.fetched_at))
+                connection.execute(_SEEN_AT, {"article_id": previous.article_id, "at": capture.fetched_at})
             # Counted as what the page is: an unchanged article, or a listing seen again.
             return SaveResult("same_raw" if previous.article_id is not None else "not_article",
                               article_id=previous.article_id)
@@ -221,10 +228,10 @@ class ArchiveStore:
         are kept on the fetch, so that the next refetch can ask "only if changed" again.
         """
         def write(session: Session) -> SaveResult:
-            self._add_fetch(session, capture, outcome="not_modified", article_id=article_id, store_raw=False)
+            connection = session.connection()
+            self._add_fetch(connection, capture, outcome="not_modified", article_id=article_id, store_raw=False)
             if article_id is not None:
-                session.execute(update(Article).where(Article.id == article_id)
-                                .values(last_fetched_at=capture.fetched_at))
+                connection.execute(_SEEN_AT, {"article_id": article_id, "at": capture.fetched_at})
             return SaveResult("not_modified", article_id=article_id)
         return write
 
@@ -251,10 +258,11 @@ class ArchiveStore:
         return self._retrying(self.page_write(page, capture))
 
     def _save(self, session: Session, page: Extracted, capture: Capture) -> SaveResult:
+        connection = session.connection()
         if not page.is_article:
-            self._add_fetch(session, capture, outcome="not_article")
+            self._add_fetch(connection, capture, outcome="not_article")
             return SaveResult("not_article")
-        article = self._article_for(session, page, capture.fetched_at)
+        article = self._article_for(connection, page, capture.fetched_at)
         latest = session.scalars(select(Snapshot).where(  # none yet for an article just inserted
             Snapshot.article_id == article.id, Snapshot.version == article.latest_version)).first() \
             if article.latest_version else None
@@ -264,35 +272,38 @@ class ArchiveStore:
         digest = content_sha256(fields)
         if latest is not None and latest.content_sha256 != digest:
             latest = self._attribute(session, article, latest, page.extractor_version)
-        if latest is not None and latest.content_sha256 == digest:
-            self._add_fetch(session, capture, outcome="unchanged", article_id=article.id)
-            article.last_fetched_at = max(article.last_fetched_at, capture.fetched_at)
-            return SaveResult("unchanged", article.id, latest.version, False, (), article.duplicate_of_id)
-        fetch = self._add_fetch(session, capture, outcome="new" if latest is None else "changed",
-                                article_id=article.id)
-        snapshot = self._add_version(session, article, latest, page, fields, capture.fetched_at, fetch)
         article.last_fetched_at = max(article.last_fetched_at, capture.fetched_at)
+        if latest is not None and latest.content_sha256 == digest:
+            self._add_fetch(connection, capture, outcome="unchanged", article_id=article.id)
+            article.write(connection)
+            return SaveResult("unchanged", article.id, latest.version, False, (), article.duplicate_of_id)
+        fetch_id = self._add_fetch(connection, capture, outcome="new" if latest is None else "changed",
+                                   article_id=article.id)
+        version = self._add_version(connection, article, latest, page, fields, capture.fetched_at, fetch_id,
+                                    raw_sha256=capture.raw_sha256)
         if latest is None:
-            self._link_duplicate(session, article, page)
-        return SaveResult("new" if latest is None else "changed", article.id, snapshot.version, True,
-                          tuple(snapshot.changed_fields), article.duplicate_of_id)
+            self._link_duplicate(connection, article, page)
+        article.write(connection)
+        return SaveResult("new" if latest is None else "changed", article.id, version["version"], True,
+                          tuple(version["changed_fields"]), article.duplicate_of_id)
 
-    def _add_version(self, session: Session, article: Article, latest: Snapshot | None, page: Extracted,
-                     fields: dict[str, Any], fetched_at: datetime, fetch: Fetch | None, origin: str = "fetch",
-                     raw_sha256: str | None = None) -> Snapshot:
-        """Append version n+1 (`fields` = content_fields(page)) with what differs from `latest`."""
+    def _add_version(self, connection: Connection, article: "_ArticleRow", latest: Snapshot | None,
+                     page: Extracted, fields: dict[str, Any], fetched_at: datetime, fetch_id: int | None,
+                     origin: str = "fetch", raw_sha256: str | None = None) -> dict[str, Any]:
+        """Append version n+1 (`fields` = content_fields(page)) with what differs from `latest`;
+        returns the row written, with its id. The article's row is written by the caller."""
         changed = () if latest is None else tuple(
             name for name, value in snapshot_fields(latest).items() if fields[name] != value)
-        snapshot = _snapshot(page, fields, content_sha256(fields), changed, article.id,
-                             article.latest_version + 1, fetched_at, fetch, origin, raw_sha256)
-        session.add(snapshot)
-        session.flush()
-        if fields["tickers"]:  # plain rows, not ORM objects: nothing reads them back in this session
-            session.execute(insert(SnapshotTicker), [{"snapshot_id": snapshot.id, "symbol": s} for s in fields["tickers"]])
-        article.latest_version = snapshot.version
-        return snapshot
+        row = _snapshot(page, fields, content_sha256(fields), changed, article.id,
+                        article.latest_version + 1, fetched_at, fetch_id, origin, raw_sha256)
+        row["id"] = connection.execute(_INSERT_SNAPSHOT, row).scalar_one()
+        if fields["tickers"]:
+            connection.execute(insert(TICKER), [{"snapshot_id": row["id"], "symbol": s} for s in fields["tickers"]])
+        article.latest_version = row["version"]
+        return row
 
-    def _attribute(self, session: Session, article: Article, latest: Snapshot, extractor_version: str) -> Snapshot:
+    def _attribute(self, session: Session, article: "_ArticleRow", latest: Snapshot,
+                   extractor_version: str) -> Snapshot:
         """Separate what the extractor changed from what the publisher changed.
 
         When the latest version came from an older extractor, its raw page is read again with
@@ -314,8 +325,9 @@ class ArchiveStore:
         fields = content_fields(again)
         if content_sha256(fields) == latest.content_sha256:
             return latest
-        return self._add_version(session, article, latest, again, fields, latest.fetched_at, None, "reextract",
-                                 latest.raw_sha256)
+        row = self._add_version(session.connection(), article, latest, again, fields, latest.fetched_at, None,
+                                "reextract", latest.raw_sha256)
+        return session.get_one(Snapshot, row["id"])
 
     def reextract_article(self, article_id: int) -> SaveResult:
         """Read the latest version's raw page again with the current extractor (`archive reextract`).
@@ -324,29 +336,28 @@ class ArchiveStore:
         the publisher's history (origin "fetch") is never touched.
         """
         def write(session: Session) -> SaveResult:
-            article = session.get(Article, article_id, with_for_update=True)
-            if article is None:
+            found = session.connection().execute(_ARTICLE_BY_ID, {"id": article_id}).first()
+            if found is None:
                 raise NotFound(f"no article {article_id} in the archive")
+            article = _ArticleRow(*found)
             latest = session.scalars(select(Snapshot).where(
                 Snapshot.article_id == article.id, Snapshot.version == article.latest_version)).one()
             current = self._attribute(session, article, latest, "")
             if current is latest:
                 return SaveResult("unchanged", article.id, latest.version)
+            article.write(session.connection())
             return SaveResult("reextracted", article.id, current.version, True, tuple(current.changed_fields))
         return self._retrying(write)
 
-    def _article_for(self, session: Session, page: Extracted, seen_at: datetime) -> Article:
+    def _article_for(self, connection: Connection, page: Extracted, seen_at: datetime) -> "_ArticleRow":
         """The article for this canonical URL, inserted if new (safe against a concurrent insert)."""
         url = canonical_url(page.canonical_url)
-        session.execute(_upsert(session, Article)
-                        .values(canonical_url=url, site=site_of(url), first_seen_at=seen_at, last_fetched_at=seen_at,
-                                latest_version=0)
-                        .on_conflict_do_nothing(index_elements=["canonical_url"]))
-        article = session.scalars(select(Article).where(Article.canonical_url == url)
-                                  .with_for_update()).one()
-        return article
+        connection.execute(_insert_or_skip(connection.dialect.name, ARTICLE.name, "canonical_url"),
+                           {"canonical_url": url, "site": site_of(url), "first_seen_at": seen_at,
+                            "last_fetched_at": seen_at, "latest_version": 0})
+        return _ArticleRow(*connection.execute(_ARTICLE_BY_URL, {"url": url}).one())
 
-    def _link_duplicate(self, session: Session, article: Article, page: Extracted) -> None:
+    def _link_duplicate(self, connection: Connection, article: "_ArticleRow", page: Extracted) -> None:
         """Fingerprint a new article's body and link it with its near-duplicates, if any.
 
         The original is the one published first (first seen when the times tie): a copy found
@@ -356,47 +367,39 @@ class ArchiveStore:
         if sig is None:
             return
         bands = fingerprint.band_hashes(sig)
-        candidates = session.scalars(_NEAR_DUPLICATES, {"article_id": article.id, **{
+        candidates = connection.execute(_NEAR_DUPLICATES, {"article_id": article.id, **{
             f"hash{i}": h for i, h in enumerate(bands)}}).all()
-        for other in candidates:
-            if other.minhash and fingerprint.similarity(sig, fingerprint.from_bytes(other.minhash)) >= fingerprint.THRESHOLD:
-                original = session.get(Article, other.duplicate_of_id) if other.duplicate_of_id else other
-                assert original is not None
-                if _published_before(page.published_at, self._published(session, original)):
-                    session.execute(update(Article).where(Article.duplicate_of_id == original.id)
-                                    .values(duplicate_of_id=article.id))
-                    original.duplicate_of_id = article.id
+        for other_id, other_minhash, other_original in candidates:
+            if other_minhash and fingerprint.similarity(sig, fingerprint.from_bytes(other_minhash)) >= fingerprint.THRESHOLD:
+                original = other_original or other_id
+                published = connection.execute(_PUBLISHED, {"id": original}).scalar()
+                if _published_before(page.published_at, published):
+                    connection.execute(update(ARTICLE).where(or_(ARTICLE.c.duplicate_of_id == original,
+                                                                 ARTICLE.c.id == original))
+                                       .values(duplicate_of_id=article.id))
                 else:
-                    article.duplicate_of_id = original.id
+                    article.duplicate_of_id = original
                 break
         article.minhash = fingerprint.to_bytes(sig)
-        session.execute(insert(MinhashBand), [{"article_id": article.id, "band": i, "hash": h}
-                                              for i, h in enumerate(bands)])
+        connection.execute(insert(BAND), [{"article_id": article.id, "band": i, "hash": h} for i, h in enumerate(bands)])
 
-    @staticmethod
-    def _published(session: Session, article: Article) -> datetime | None:
-        return session.scalar(select(Snapshot.published_at).where(
-            Snapshot.article_id == article.id, Snapshot.version == article.latest_version))
-
-    def _add_fetch(self, session: Session, capture: Capture, *, outcome: str, article_id: int | None = None,
-                   error: str | None = None, store_raw: bool = True) -> Fetch:
+    def _add_fetch(self, connection: Connection, capture: Capture, *, outcome: str, article_id: int | None = None,
+                   error: str | None = None, store_raw: bool = True) -> int:
+        """Record one fetch (and keep its raw page, once per distinct body); returns the fetch's id."""
         sha = capture.raw_sha256
         if sha is not None and store_raw:
-            self._keep_raw(session, sha, capture)
-        fetch = Fetch(crawl_id=capture.crawl_id, url=capture.url, fetched_at=capture.fetched_at,
-                      status=capture.status, etag=capture.etag, last_modified=capture.last_modified,
-                      raw_sha256=sha, article_id=article_id, outcome=outcome, error=error,
-                      headers=[list(pair) for pair in capture.headers] if capture.headers else None)
-        session.add(fetch)
-        session.flush()
-        return fetch
+            self._keep_raw(connection, sha, capture)
+        return connection.execute(_INSERT_FETCH, {
+            "crawl_id": capture.crawl_id, "url": capture.url, "fetched_at": capture.fetched_at,
+            "status": capture.status, "etag": capture.etag, "last_modified": capture.last_modified,
+            "raw_sha256": sha, "article_id": article_id, "outcome": outcome, "error": error,
+            "headers": [list(pair) for pair in capture.headers] if capture.headers else None}).scalar_one()
 
-    def _keep_raw(self, session: Session, sha: str, capture: Capture) -> None:
+    def _keep_raw(self, connection: Connection, sha: str, capture: Capture) -> None:
         assert capture.raw is not None
-        session.execute(_upsert(session, RawPage)
-                        .values(sha256=sha, size=len(capture.raw), content_type=capture.content_type,
-                                zstd=self._compressor.compress(capture.raw))
-                        .on_conflict_do_nothing(index_elements=["sha256"]))
+        connection.execute(_insert_or_skip(connection.dialect.name, RAW.name, "sha256"),
+                           {"sha256": sha, "size": len(capture.raw), "content_type": capture.content_type,
+                            "zstd": self._compressor.compress(capture.raw)})
 
     def raw(self, sha256: str) -> bytes | None:
         """The bytes of a stored page, decompressed."""
@@ -435,10 +438,38 @@ def _published_before(new: datetime | None, existing: datetime | None) -> bool:
 #: Articles sharing a band hash with the new one (band i's hash bound as :hash{i}): built once,
 #: since building sixteen (band, hash) conditions for every new article cost more than running them.
 _NEAR_DUPLICATES = (
-    select(Article).join(MinhashBand, MinhashBand.article_id == Article.id)
-    .where(Article.id != bindparam("article_id"), or_(*(
-        and_(MinhashBand.band == i, MinhashBand.hash == bindparam(f"hash{i}")) for i in range(fingerprint.BANDS))))
-    .distinct().order_by(Article.id))
+    select(ARTICLE.c.id, ARTICLE.c.minhash, ARTICLE.c.duplicate_of_id).join(BAND, BAND.c.article_id == ARTICLE.c.id)
+    .where(ARTICLE.c.id != bindparam("article_id"), or_(*(
+        and_(BAND.c.band == i, BAND.c.hash == bindparam(f"hash{i}")) for i in range(fingerprint.BANDS))))
+    .distinct().order_by(ARTICLE.c.id))
+#: The publication time of an article's latest version (bound as :id).
+_PUBLISHED = select(SNAPSHOT.c.published_at).join(ARTICLE, and_(
+    ARTICLE.c.id == SNAPSHOT.c.article_id, ARTICLE.c.latest_version == SNAPSHOT.c.version)).where(
+    ARTICLE.c.id == bindparam("id"))
+_ARTICLE_ROW = select(ARTICLE.c.id, ARTICLE.c.latest_version, ARTICLE.c.last_fetched_at, ARTICLE.c.duplicate_of_id)
+_ARTICLE_BY_URL = _ARTICLE_ROW.where(ARTICLE.c.canonical_url == bindparam("url")).with_for_update()
+_ARTICLE_BY_ID = _ARTICLE_ROW.where(ARTICLE.c.id == bindparam("id")).with_for_update()
+_SEEN_AT = update(ARTICLE).where(ARTICLE.c.id == bindparam("article_id")).values(last_fetched_at=bindparam("at"))
+_INSERT_FETCH = insert(FETCH).returning(FETCH.c.id)
+_INSERT_SNAPSHOT = insert(SNAPSHOT).returning(SNAPSHOT.c.id)
+
+
+@dataclass
+class _ArticleRow:
+    """An article's row as one write reads and changes it, written back once at the end (`write`)."""
+
+    id: int
+    latest_version: int
+    last_fetched_at: datetime
+    duplicate_of_id: int | None
+    minhash: bytes | None = None  # set when the write fingerprinted the body
+
+    def write(self, connection: Connection) -> None:
+        values: dict[str, Any] = {"latest_version": self.latest_version, "last_fetched_at": self.last_fetched_at,
+                                  "duplicate_of_id": self.duplicate_of_id}
+        if self.minhash is not None:
+            values["minhash"] = self.minhash
+        connection.execute(update(ARTICLE).where(ARTICLE.c.id == self.id).values(**values))
 
 
 def _waited_for_lock(exc: Exception) -> bool:
@@ -454,14 +485,15 @@ def _retryable(exc: Exception) -> bool:
 
 
 def _snapshot(page: Extracted, fields: dict[str, Any], digest: str, changed: tuple[str, ...], article_id: int,
-              version: int, fetched_at: datetime, fetch: Fetch | None, origin: str,
-              raw_sha256: str | None) -> Snapshot:
+              version: int, fetched_at: datetime, fetch_id: int | None, origin: str,
+              raw_sha256: str | None) -> dict[str, Any]:
+    """The snapshot row of a version (without its id)."""
     def offset(value: datetime | None) -> int | None:
         delta = value.utcoffset() if value else None
         return int(delta.total_seconds() // 60) if delta is not None else None
-    return Snapshot(
-        article_id=article_id, version=version, fetched_at=fetched_at, fetch_id=fetch.id if fetch else None,
-        raw_sha256=fetch.raw_sha256 if fetch else raw_sha256, url=page.url, origin=origin, content_sha256=digest, changed_fields=list(changed),
+    return dict(
+        article_id=article_id, version=version, fetched_at=fetched_at, fetch_id=fetch_id,
+        raw_sha256=raw_sha256, url=page.url, origin=origin, content_sha256=digest, changed_fields=list(changed),
         title=fields["title"], authors=fields["authors"], ai_generated=page.ai_generated,
         published_at=page.published_at, published_offset_min=offset(page.published_at),
         published_precision=page.published.precision if page.published else None,
@@ -472,9 +504,11 @@ def _snapshot(page: Extracted, fields: dict[str, Any], digest: str, changed: tup
         paywalled=page.paywalled, extractor_version=page.extractor_version)
 
 
-def _upsert(session: Session, model: Any) -> Any:
-    """An INSERT that can say ON CONFLICT DO NOTHING, in the session's dialect."""
-    return (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(model)
+@lru_cache(maxsize=None)
+def _insert_or_skip(dialect: str, table: str, key: str) -> Insert:
+    """INSERT ... ON CONFLICT (key) DO NOTHING, in the dialect's words, built once per table."""
+    insert_of = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert_of(Base.metadata.tables[table]).on_conflict_do_nothing(index_elements=[key])
 
 
 def _decompressed(blob: RawPage) -> bytes:
