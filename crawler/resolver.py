@@ -12,6 +12,7 @@ import logging
 from typing import Any, Sequence
 
 from twisted.internet.interfaces import IAddress, IHostnameResolver, IHostResolution, IResolutionReceiver
+from scrapy.resolver import CachingHostnameResolver
 from zope.interface import implementer, provider
 
 from crawler.addresses import is_public
@@ -51,12 +52,17 @@ class _PublicOnly:
         self.receiver.resolutionComplete()
 
 
-def install(reactor: Any, allow_private: bool) -> GuardedResolver:
-    """Wrap the reactor's resolver once per process; later calls only change `allow_private`."""
+def install(reactor: Any, allow_private: bool, cache_size: int = 10_000) -> GuardedResolver:
+    """Wrap the reactor's resolver once per process; later calls only change `allow_private`.
+
+    Under the guard, Scrapy's caching resolver: `scrapy crawl` installs it on its own, but a crawl
+    run through a CrawlerRunner (ours) does not, and every connection then paid a getaddrinfo in
+    the reactor's thread pool. Cached answers still pass the guard on each use.
+    """
     current = reactor.nameResolver
     if isinstance(current, GuardedResolver):
         current.allow_private = allow_private
         return current
-    guarded = GuardedResolver(current, allow_private)
+    guarded = GuardedResolver(CachingHostnameResolver(reactor, cache_size), allow_private)
     reactor.installNameResolver(guarded)
     return guarded

@@ -241,5 +241,14 @@ def _looks_truncated(data: bytes, text: str) -> bool:
     return not text.rstrip().endswith(">")
 
 
+#: Every element an HtmlElement, chosen in C: lxml.html's own lookup (FormElement for <form>,
+#: InputElement for <input>, ...) is Python code called for each element proxy lxml creates,
+#: 300,000 times for a hundred pages, 6 % of extraction; nothing here uses the form classes.
+_ELEMENTS = etree.ElementDefaultClassLookup(element=lxml_html.HtmlElement, comment=lxml_html.HtmlComment,
+                                            pi=lxml_html.HtmlProcessingInstruction, entity=lxml_html.HtmlEntity)
+
+
 def _parser() -> lxml_html.HTMLParser:
-    return lxml_html.HTMLParser(encoding="utf-8", remove_comments=True, huge_tree=False)
+    parser = lxml_html.HTMLParser(encoding="utf-8", remove_comments=True, huge_tree=False)
+    parser.set_element_class_lookup(_ELEMENTS)
+    return parser

@@ -17,7 +17,7 @@ from twisted.internet.address import IPv4Address, IPv6Address
 
 from crawler.addresses import is_public
 from crawler.middlewares import PrivateAddressGuard, RefusedRequest
-from crawler.resolver import GuardedResolver
+from crawler.resolver import GuardedResolver, install
 from tests import chaos
 from tests.faultserver import FaultServer
 from tests.pages import article, listing
@@ -159,6 +159,49 @@ def test_resolver_drops_private_answers_at_connect_time() -> None:
     guarded.allow_private, receiver = True, Receiver()
     guarded.resolveHostName(receiver, "rebind.example", 80)
     assert receiver.addresses == ["93.184.216.34", "127.0.0.1", "fe80::1"]
+
+
+def test_lookups_are_cached_under_the_guard() -> None:
+    """One getaddrinfo per host for the whole crawl, and a cached private answer is still refused."""
+    class Counting:
+        calls = 0
+
+        def resolveHostName(self, receiver: Any, host: str, port: int = 0, *args: Any) -> Any:  # noqa: N802
+            Counting.calls += 1
+            receiver.resolutionBegan(None)
+            receiver.addressResolved(IPv4Address("TCP", "93.184.216.34", port))
+            receiver.addressResolved(IPv4Address("TCP", "10.1.2.3", port))
+            receiver.resolutionComplete()
+            return receiver
+
+    class Reactor:
+        def __init__(self) -> None:
+            self.nameResolver = Counting()
+
+        def installNameResolver(self, resolver: Any) -> None:  # noqa: N802
+            self.nameResolver = resolver
+
+    class Receiver:
+        def __init__(self) -> None:
+            self.addresses: list[tuple[str, int]] = []
+
+        def resolutionBegan(self, resolution: Any) -> None:  # noqa: N802
+            pass
+
+        def addressResolved(self, address: Any) -> None:  # noqa: N802
+            self.addresses.append((address.host, address.port))
+
+        def resolutionComplete(self) -> None:  # noqa: N802
+            pass
+
+    reactor = Reactor()
+    guarded = install(reactor, allow_private=False)
+    assert reactor.nameResolver is guarded and install(reactor, allow_private=False) is guarded
+    first, second = Receiver(), Receiver()
+    guarded.resolveHostName(first, "cached-once.example", 80)
+    guarded.resolveHostName(second, "cached-once.example", 8080)
+    assert Counting.calls == 1
+    assert first.addresses == [("93.184.216.34", 80)] and second.addresses == [("93.184.216.34", 8080)]
 
 
 # -- end to end: the real command, the real reactor --------------------------------------------------
