@@ -79,7 +79,11 @@ def run_crawls(jobs: Sequence[CrawlJob], log_level: str = "WARNING") -> list[dic
             if job.before:
                 job.before()
             resolver.install(reactor, job.allow_private)
-            runner = AsyncCrawlerRunner(job.scrapy_settings())
+            settings = job.scrapy_settings()
+            # Scrapy installs its root log handler again from each crawler's settings: the level
+            # asked for here must be in them too, or the project's WARNING silences --verbose.
+            settings.set("LOG_LEVEL", log_level, priority="cmdline")
+            runner = AsyncCrawlerRunner(settings)
             runners.append(runner)
             crawler = runner.create_crawler(job.spider)
             await runner.crawl(crawler, **job.arguments())

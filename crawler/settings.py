@@ -59,6 +59,9 @@ SPIDER_MIDDLEWARES = {"crawler.conditional.SkipFresh": 800}
 # replaced by one that keeps each site's delay from the sources file as a floor.
 EXTENSIONS: dict[str, int | None] = {"scrapy.extensions.throttle.AutoThrottle": None,
                                      "crawler.throttle.SiteThrottle": 0}
+# Scrapy 2.19 starts, for every crawl, an HTTP server on localhost that runs any Python code sent
+# with its token (written to a file): a way into a scheduled archive crawl that nobody here uses.
+REMOTE_CONTROL_ENABLED = False
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 300,
     "pipelines.store.StorePipeline": 800,

@@ -99,3 +99,16 @@ def test_crawl_edit_recrawl_export(site: tuple[Path, object], tmp_path: Path) ->
 
     found = run_cli("search", "chipmakers", "--db", db, "--json").stdout.splitlines()
     assert [json.loads(line)["title"] for line in found] == ["Chipmakers rally on demand"]
+
+
+def test_verbose_logs_scrapy_progress_and_no_remote_control(site: tuple[Path, object], tmp_path: Path) -> None:
+    """-v shows Scrapy's own log (the project's WARNING level used to win over it); Scrapy's
+    remote-control server, which runs code sent to it, is never started."""
+    root, server = site
+    (root / "index.html").write_text(article("Chipmakers rally on demand", extra=TICKER_LINE))
+    quiet = run_cli("crawl", server.url, "--db", f"sqlite:///{tmp_path / 'q.db'}")  # type: ignore[attr-defined]
+    verbose = run_cli("crawl", server.url, "--db", f"sqlite:///{tmp_path / 'v.db'}", "-v")  # type: ignore[attr-defined]
+    assert "[scrapy.core.engine] INFO: Spider opened" in verbose.stderr
+    assert "INFO" not in quiet.stderr
+    assert "scrapy.extensions.remote_control" not in verbose.stderr
+    assert "Remote control" not in verbose.stderr
