@@ -12,12 +12,12 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from datetime import datetime, timezone
 from typing import Any, Callable, Collection, TypeVar
 
 import zstandard
-from sqlalchemy import Connection, Engine, Insert, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Insert, Row, Select, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -63,7 +63,7 @@ class Capture:
     headers: tuple[tuple[str, str], ...] | None = None  # response headers as served (for WARC export)
     crawl_id: int | None = None
 
-    @property
+    @cached_property  # asked for by the fetch and by its version: a 140 KB page is hashed once
     def raw_sha256(self) -> str | None:
         return hashlib.sha256(self.raw).hexdigest() if self.raw is not None else None
 
@@ -76,6 +76,14 @@ class Validators:
     etag: str | None
     last_modified: str | None
     fetched_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SeenFetch:
+    """An earlier fetch that served the same bytes (ArchiveStore.seen_raw)."""
+
+    id: int
+    article_id: int | None
 
 
 @dataclass(frozen=True)
@@ -160,30 +168,26 @@ class ArchiveStore:
             update(Crawl).where(Crawl.id == crawl_id).values(finished_at=_now(), stats=stats)))
 
     # -- the crawler's shortcut ------------------------------------------------------------
-    def seen_raw(self, url: str, raw_sha256: str) -> Fetch | None:
+    def seen_raw(self, url: str, raw_sha256: str) -> "SeenFetch | None":
         """The last successful fetch of `url` when it served exactly these bytes: skip extraction."""
-        try:
-            with Session(self.engine) as session:
-                last = session.scalars(
-                    select(Fetch).where(Fetch.url == url, Fetch.outcome != "error", Fetch.raw_sha256.is_not(None))
-                    .order_by(Fetch.id.desc()).limit(1)).first()
-        except SQLAlchemyError as exc:
-            raise ArchiveError(f"database read failed: {getattr(exc, 'orig', exc)}") from exc
-        return last if last is not None and last.raw_sha256 == raw_sha256 else None
+        last = self._read(_LAST_RAW, url)
+        return SeenFetch(last.id, last.article_id) if last is not None and last.raw_sha256 == raw_sha256 else None
 
     def validators(self, url: str) -> Validators | None:
         """ETag, Last-Modified and time of the last successful fetch of `url`, when it was an
         article's: what a refetch sends as If-None-Match / If-Modified-Since (None: not an article)."""
-        try:
-            with Session(self.engine) as session:
-                row = session.execute(
-                    select(Fetch.article_id, Fetch.etag, Fetch.last_modified, Fetch.fetched_at)
-                    .where(Fetch.url == url, Fetch.outcome != "error").order_by(Fetch.id.desc()).limit(1)).first()
-        except SQLAlchemyError as exc:
-            raise ArchiveError(f"database read failed: {getattr(exc, 'orig', exc)}") from exc
+        row = self._read(_LAST_VALIDATORS, url)
         if row is None or row.article_id is None:
             return None
         return Validators(row.article_id, row.etag, row.last_modified, row.fetched_at)
+
+    def _read(self, statement: Select[Any], url: str) -> Row[Any] | None:
+        """One row of a lookup by URL (the crawler asks one or two per page: Core, no ORM objects)."""
+        try:
+            with self.engine.connect() as connection:
+                return connection.execute(statement, {"url": url}).first()
+        except SQLAlchemyError as exc:
+            raise ArchiveError(f"database read failed: {getattr(exc, 'orig', exc)}") from exc
 
     def fetched_since(self, urls: Collection[str], since: datetime) -> set[str]:
         """Those of `urls` whose last successful fetch was an article's, at `since` or later: one
@@ -209,7 +213,7 @@ class ArchiveStore:
             return SaveResult("error")
         return write
 
-    def same_raw_write(self, capture: Capture, previous: Fetch) -> Write:
+    def same_raw_write(self, capture: Capture, previous: "SeenFetch | Fetch") -> Write:
         """A fetch whose bytes equal the previous fetch's: seen unchanged, no extraction."""
         def write(session: Session) -> SaveResult:
             connection = session.connection()
@@ -246,7 +250,7 @@ class ArchiveStore:
     def save_error(self, capture: Capture, error: str) -> SaveResult:
         return self._retrying(self.error_write(capture, error))
 
-    def save_same_raw(self, capture: Capture, previous: Fetch) -> SaveResult:
+    def save_same_raw(self, capture: Capture, previous: "SeenFetch | Fetch") -> SaveResult:
         return self._retrying(self.same_raw_write(capture, previous))
 
     def save_not_modified(self, capture: Capture, article_id: int | None) -> SaveResult:
@@ -451,6 +455,12 @@ _ARTICLE_BY_URL = _ARTICLE_ROW.where(ARTICLE.c.canonical_url == bindparam("url")
 _ARTICLE_BY_ID = _ARTICLE_ROW.where(ARTICLE.c.id == bindparam("id")).with_for_update()
 _SEEN_AT = update(ARTICLE).where(ARTICLE.c.id == bindparam("article_id")).values(last_fetched_at=bindparam("at"))
 _INSERT_FETCH = insert(FETCH).returning(FETCH.c.id)
+#: The last successful fetch of a URL (bound as :url) that kept its bytes / that any validators came from.
+_LAST_RAW = select(FETCH.c.id, FETCH.c.article_id, FETCH.c.raw_sha256).where(
+    FETCH.c.url == bindparam("url"), FETCH.c.outcome != "error", FETCH.c.raw_sha256.is_not(None)) \
+    .order_by(FETCH.c.id.desc()).limit(1)
+_LAST_VALIDATORS = select(FETCH.c.article_id, FETCH.c.etag, FETCH.c.last_modified, FETCH.c.fetched_at).where(
+    FETCH.c.url == bindparam("url"), FETCH.c.outcome != "error").order_by(FETCH.c.id.desc()).limit(1)
 _INSERT_SNAPSHOT = insert(SNAPSHOT).returning(SNAPSHOT.c.id)
 
 
