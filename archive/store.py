@@ -302,7 +302,7 @@ class ArchiveStore:
                         article.latest_version + 1, fetched_at, fetch_id, origin, raw_sha256)
         row["id"] = connection.execute(_INSERT_SNAPSHOT, row).scalar_one()
         if fields["tickers"]:
-            connection.execute(insert(TICKER), [{"snapshot_id": row["id"], "symbol": s} for s in fields["tickers"]])
+            connection.execute(_INSERT_TICKERS, [{"snapshot_id": row["id"], "symbol": s} for s in fields["tickers"]])
         article.latest_version = row["version"]
         return row
 
@@ -385,7 +385,7 @@ class ArchiveStore:
                     article.duplicate_of_id = original
                 break
         article.minhash = fingerprint.to_bytes(sig)
-        connection.execute(insert(BAND), [{"article_id": article.id, "band": i, "hash": h} for i, h in enumerate(bands)])
+        connection.execute(_INSERT_BANDS, [{"article_id": article.id, "band": i, "hash": h} for i, h in enumerate(bands)])
 
     def _add_fetch(self, connection: Connection, capture: Capture, *, outcome: str, article_id: int | None = None,
                    error: str | None = None, store_raw: bool = True) -> int:
@@ -462,6 +462,11 @@ _LAST_RAW = select(FETCH.c.id, FETCH.c.article_id, FETCH.c.raw_sha256).where(
 _LAST_VALIDATORS = select(FETCH.c.article_id, FETCH.c.etag, FETCH.c.last_modified, FETCH.c.fetched_at).where(
     FETCH.c.url == bindparam("url"), FETCH.c.outcome != "error").order_by(FETCH.c.id.desc()).limit(1)
 _INSERT_SNAPSHOT = insert(SNAPSHOT).returning(SNAPSHOT.c.id)
+_INSERT_TICKERS, _INSERT_BANDS = insert(TICKER), insert(BAND)
+_UPDATE_ARTICLE = update(ARTICLE).where(ARTICLE.c.id == bindparam("article_id")).values(
+    latest_version=bindparam("latest_version"), last_fetched_at=bindparam("last_fetched_at"),
+    duplicate_of_id=bindparam("duplicate_of_id"))
+_UPDATE_ARTICLE_AND_MINHASH = _UPDATE_ARTICLE.values(minhash=bindparam("minhash"))
 
 
 @dataclass
@@ -475,11 +480,12 @@ class _ArticleRow:
     minhash: bytes | None = None  # set when the write fingerprinted the body
 
     def write(self, connection: Connection) -> None:
-        values: dict[str, Any] = {"latest_version": self.latest_version, "last_fetched_at": self.last_fetched_at,
-                                  "duplicate_of_id": self.duplicate_of_id}
-        if self.minhash is not None:
-            values["minhash"] = self.minhash
-        connection.execute(update(ARTICLE).where(ARTICLE.c.id == self.id).values(**values))
+        values = {"article_id": self.id, "latest_version": self.latest_version,
+                  "last_fetched_at": self.last_fetched_at, "duplicate_of_id": self.duplicate_of_id}
+        if self.minhash is None:
+            connection.execute(_UPDATE_ARTICLE, values)
+        else:
+            connection.execute(_UPDATE_ARTICLE_AND_MINHASH, {**values, "minhash": self.minhash})
 
 
 def _waited_for_lock(exc: Exception) -> bool:
