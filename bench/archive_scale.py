@@ -433,6 +433,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--sqlite-path", help="where the SQLite archive goes (default: a temporary folder)")
     parser.add_argument("--reuse", action="store_true", help="measure archives already built by an earlier run")
+    parser.add_argument("--build-only", action="store_true", help="build the archives and stop (measure later with --reuse)")
     parser.add_argument("--with-raw", action="store_true", help="store a generated raw HTML page per fetch")
     parser.add_argument("--queries", type=int, default=200, help="queries per measurement")
     parser.add_argument("--export-worker", nargs=2, metavar=("URL", "OUT"), help=argparse.SUPPRESS)
@@ -467,8 +468,13 @@ def main(argv: list[str] | None = None) -> None:
             build_note = f"{seconds:,.0f} s ({3 * args.articles / seconds:,.0f} saves/s)"
         else:
             build_note = "(reused)"
+        if args.build_only:
+            log(f"{name}: built in {build_note}")
+            continue
         log(f"{name}: measuring ...")
         results[name] = {"build through the store": build_note, **measure(url, args.queries, log)}
+    if args.build_only:
+        return
     print(f"\n{args.articles:,} articles x 3 versions; {os.cpu_count()} CPUs; "
           f"SQLite {__import__('sqlite3').sqlite_version}\n")
     print(table(results))
