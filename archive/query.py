@@ -18,6 +18,7 @@ from sqlalchemy import (Boolean, ColumnElement, Engine, Select, Text, and_, cast
                         select, text)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
@@ -97,9 +98,14 @@ def _author_condition(name: str) -> ColumnElement[bool]:
     return func.lower(cast(Snapshot.authors, Text)).like(_like(encoded.lower()), escape="\\")
 
 
+#: Other versions of the same article, in correlated subqueries. Made once: SQLAlchemy builds an
+#: alias's copy of every snapshot column on its first use, 1.5 ms a search when made per statement.
+_LATER, _NEWER = aliased(Snapshot, name="later"), aliased(Snapshot, name="newer")
+
+
 def publisher_edited(as_of: datetime | None) -> ColumnElement[bool]:
     """The article has a version after the first that the publisher served (not a re-extraction)."""
-    later = aliased(Snapshot)
+    later = _LATER
     # 'fetch' written out, not bound: so the databases see that the partial index
     # ix_snapshot_publisher_edits answers it (SQLite never matches a parameter to its WHERE).
     condition = exists().where(later.article_id == Snapshot.article_id, later.version > literal_column("1"),
@@ -116,7 +122,8 @@ class _Driving(ColumnElement[bool]):
     """
 
     type = Boolean()
-    inherit_cache = False
+    inherit_cache = True  # cached by its subquery (_traverse_internals), whose parameters are bound anew
+    _traverse_internals = [("ids", InternalTraversal.dp_clauseelement)]
     _is_implicitly_boolean = True
 
     def __init__(self, ids: Select[Any]) -> None:
@@ -136,7 +143,8 @@ def _driving_postgresql(element: _Driving, compiler: SQLCompiler, **kw: Any) -> 
 class _Unindexed(ColumnElement[Any]):
     """A column SQLite must not use an index for (a unary plus there; the column itself elsewhere)."""
 
-    inherit_cache = False
+    inherit_cache = True  # cached by its column: an --as-of search's statements compiled once, not per search
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
 
     def __init__(self, column: Any) -> None:
         self.column, self.type = column, column.type
@@ -200,7 +208,7 @@ def current_versions(stmt: Select[Any], filters: Filters, *, all_versions: bool 
         return stmt
     # Latest by fetch time, not by version number: a capture imported late (an older WARC) is a
     # higher version with an earlier fetch time. Equal times (a re-extraction): the higher version.
-    newer = aliased(Snapshot)
+    newer = _NEWER
     return stmt.where(~exists().where(
         newer.article_id == Snapshot.article_id, newer.fetched_at <= filters.as_of,
         or_(newer.fetched_at > Snapshot.fetched_at,
