@@ -36,6 +36,8 @@ from sqlalchemy import (Boolean, ColumnElement, Select, String, bindparam, cast,
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from archive.errors import ArchiveError
 from archive.search_syntax import Node, Not, Term, pairs_decide, render_fts5, render_tsquery, render_word_pairs
@@ -69,26 +71,41 @@ class Matches(ColumnElement[bool]):
     """`snapshot` rows whose title or body match a parsed query: compiled per dialect, bound parameters only."""
 
     type = Boolean()
-    inherit_cache = False  # the rendered query differs per dialect; compile each statement afresh
     _is_implicitly_boolean = True  # a predicate already: never "... = 1" on SQLite
+    # Cached like any statement: the SQL depends only on `shape`, and the query itself travels in
+    # bound parameters made here, which SQLAlchemy binds anew on each execution (compiling a
+    # search's statement afresh each time cost 1.5 to 3 ms).
+    inherit_cache = True
+    _traverse_internals = [("shape", InternalTraversal.dp_string), ("fts5", InternalTraversal.dp_clauseelement),
+                           ("tsquery", InternalTraversal.dp_clauseelement),
+                           ("pairs", InternalTraversal.dp_clauseelement)]
 
     def __init__(self, query: Node, strategy: str = "drive") -> None:
         assert strategy in STRATEGIES
         self.query, self.strategy = query, strategy
+        self.fts5 = bindparam("fts_query", render_fts5(query), type_=String, unique=True)  # SQLite
+        self.tsquery = bindparam("fts_query", render_tsquery(query), type_=String, unique=True)  # PostgreSQL
+        pairs = render_word_pairs(query)
+        self.pairs = bindparam("pairs_query", pairs, type_=String, unique=True) if pairs is not None else None
+        self.decided_by_pairs = pairs is not None and pairs_decide(query)
+        self.shape = f"{strategy} {'pairs' if pairs is not None else '-'} {int(self.decided_by_pairs)}"
 
 
 def sqlite_ids(query: Node) -> Select[Any]:
     """The rowids of the versions matching the query, from FTS5 (words and pairs: render_fts5)."""
+    return _fts5_ids(bindparam("fts_query", render_fts5(query), type_=String, unique=True))
+
+
+def _fts5_ids(fts_query: BindParameter[str]) -> Select[Any]:
     fts = table(FTS_TABLE, column("rowid"), column(FTS_TABLE))
-    return select(fts.c.rowid).where(
-        fts.c[FTS_TABLE].op("MATCH")(bindparam("fts_query", render_fts5(query), type_=String, unique=True)))
+    return select(fts.c.rowid).where(fts.c[FTS_TABLE].op("MATCH")(fts_query))
 
 
 @compiles(Matches, "sqlite")
 def _matches_sqlite(element: Matches, compiler: SQLCompiler, **kw: Any) -> str:
     # "+snapshot.id" (a unary plus) keeps SQLite from using the list to drive the query.
     snapshot_id = literal_column("+snapshot.id" if element.strategy == "filter" else "snapshot.id")
-    return compiler.process(snapshot_id.in_(sqlite_ids(element.query)), **kw)
+    return compiler.process(snapshot_id.in_(_fts5_ids(element.fts5)), **kw)
 
 
 def match_count(connection: Any, query: Node, cap: int) -> int:
@@ -111,7 +128,8 @@ def pair_count(connection: Any, query: Node) -> float:
     if pairs is None or connection.dialect.name != "postgresql":
         return math.inf
     snapshot = table("snapshot", column("id"), column("title"), column("body"))
-    return _estimate(connection, select(snapshot.c.id).where(_pairs_condition(snapshot, pairs)))
+    return _estimate(connection, select(snapshot.c.id).where(
+        _pairs_condition(snapshot, bindparam("pairs_query", pairs, type_=String, unique=True))))
 
 
 def _estimate(connection: Any, stmt: Any) -> int:
@@ -121,10 +139,10 @@ def _estimate(connection: Any, stmt: Any) -> int:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
-def _pairs_condition(snapshot: Any, pairs: str) -> ColumnElement[bool]:
+def _pairs_condition(snapshot: Any, pairs: BindParameter[str]) -> ColumnElement[bool]:
     """The pair index's own expression (so that the planner uses it) against a tsquery given as is."""
     return func.archive_word_pairs(snapshot.c.title, snapshot.c.body, type_=TSVECTOR).bool_op("@@")(
-        cast(bindparam("pairs_query", pairs, type_=String, unique=True), TSQUERY))
+        cast(pairs, TSQUERY))
 
 
 def decided_by_index(query: Node) -> bool:
@@ -139,23 +157,21 @@ def decided_by_index(query: Node) -> bool:
 
 @compiles(Matches, "postgresql")
 def _matches_postgresql(element: Matches, compiler: SQLCompiler, **kw: Any) -> str:
-    query = func.to_tsquery(literal_column("'simple'::regconfig"),
-                            bindparam("fts_query", render_tsquery(element.query), type_=String, unique=True))
+    query = func.to_tsquery(literal_column("'simple'::regconfig"), element.tsquery)
     if element.strategy == "filter":  # checked row by row as the newest-first index is read
         return compiler.process(literal_column(f"snapshot.{TSVECTOR_COLUMN}").bool_op("@@")(query), **kw)
     # "drive": collect the few matches from the GIN index first. Left to itself, the planner may
     # read the newest-first index hoping to meet matches soon, and read it all for a rare word.
     hits = table("snapshot", column("id"), column(TSVECTOR_COLUMN)).alias("fts_hits")
     inner = compiler.process(select(hits.c.id).where(hits.c[TSVECTOR_COLUMN].bool_op("@@")(query)), **kw)
-    pairs = render_word_pairs(element.query)
-    if pairs is not None:
+    if element.pairs is not None:
         # A phrase's pairs are rarer than its words: the pair index finds its candidates, and
         # search_document checks those alone (in one bitmap scan with both indexes, PostgreSQL
         # would recheck the pairs too, recomputing them from each row's text), unless the pairs
         # are the answer (two-word phrases).
         narrowed = table("snapshot", column("id"), column("title"), column("body")).alias("pair_hits")
-        candidates = compiler.process(select(narrowed.c.id).where(_pairs_condition(narrowed, pairs)), **kw)
-        if pairs_decide(element.query):
+        candidates = compiler.process(select(narrowed.c.id).where(_pairs_condition(narrowed, element.pairs)), **kw)
+        if element.decided_by_pairs:
             return f"snapshot.id = ANY(ARRAY({candidates}))"
         inner += f" AND fts_hits.id = ANY(ARRAY({candidates}))"
     return f"snapshot.id = ANY(ARRAY({inner}))"
