@@ -5,6 +5,7 @@ Usage:
     python bench/archive_scale.py --articles 20000        # smaller
     python bench/archive_scale.py --postgres postgresql://postgres@127.0.0.1/bench   # also PostgreSQL
     python bench/archive_scale.py --no-sqlite --postgres URL --reuse                 # measure again
+    python bench/archive_scale.py --sqlite-path /data/a.db --build-only              # build now, measure later
 
 Articles are generated, not crawled: archive.extract.model.Extracted values built directly (a
 Zipf vocabulary of finance words and pseudo-words, bodies of 300-1,500 words in paragraphs,
@@ -25,7 +26,8 @@ Measured on each database:
 Targets: search and filters p95 < 50 ms; export > 20,000 lines/s in < 200 MB.
 
 A PostgreSQL database given with --postgres is used as is: it must be empty (or, with --reuse,
-hold a previous run's archive of the same size).
+hold a previous run's archive of the same size). Before measuring it is VACUUMed and ANALYZEd
+(as autovacuum would have done to an archive in use), and its memory settings are logged.
 """
 
 from __future__ import annotations
@@ -336,8 +338,12 @@ def measure(url: str, queries: int, log: Callable[[str], None]) -> dict[str, str
     engine = make_engine(url)
     upgrade(engine)
     if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
-            connection.execute(text("ANALYZE"))
+        # VACUUM as autovacuum would have by now on an archive in use (a freshly built one is not
+        # yet marked all-visible), ANALYZE for the planner's statistics.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+            log("  " + ", ".join(f"{name} {connection.scalar(text('SHOW ' + name))}"
+                                 for name in ("shared_buffers", "effective_cache_size", "work_mem")))
     else:
         with engine.begin() as connection:
             connection.execute(text("PRAGMA optimize"))
