@@ -79,15 +79,17 @@ COMBINED = [  # (text, tickers, expected)
 ]
 
 
-@pytest.mark.parametrize("drive_limit, window", [(0, 300), (0, 1), (0, 2), (2, 300), (3, 1), (4, 300), (4, 1),
-                                                 (10_000, 300)])
+@pytest.mark.parametrize("drive_limit, window, dense", [(0, 300, 5), (0, 1, 5), (0, 2, 5), (2, 300, 5), (3, 1, 5),
+                                                        (4, 300, 5), (4, 1, 5), (10_000, 300, 5), (0, 2, 1),
+                                                        (3, 1, 1)])
 def test_every_plan_gives_the_same_answers(store: ArchiveStore, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch,
-                                           drive_limit: int, window: int) -> None:
+                                           drive_limit: int, window: int, dense: int) -> None:
     """The plan depends on how many versions match (archive.search_plan); forced here onto each
     (text or tickers driving, or a newest-first scan whose window holds everything or is too
-    small and gives way), the answers do not change."""
+    small and gives way, with few or, `dense`, several matches in it), the answers do not change."""
     monkeypatch.setattr("archive.search_plan.DRIVE_LIMIT", drive_limit)
     monkeypatch.setattr("archive.query.PROBE_WINDOW", window)
+    monkeypatch.setattr("archive.query.DENSE_WINDOW", dense)
     for query, expected in FULL_TEXT:
         assert found(store, ids, text=query) == expected, query
     for query, tickers, expected in COMBINED:
