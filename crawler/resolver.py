@@ -57,7 +57,8 @@ def install(reactor: Any, allow_private: bool, cache_size: int = 10_000) -> Guar
 
     Under the guard, Scrapy's caching resolver: `scrapy crawl` installs it on its own, but a crawl
     run through a CrawlerRunner (ours) does not, and every connection then paid a getaddrinfo in
-    the reactor's thread pool. Cached answers still pass the guard on each use.
+    the reactor's thread pool. Cached answers still pass the guard on each use; they live as
+    long as the process, one crawl (`archive schedule` starts each run as a new process).
     """
     current = reactor.nameResolver
     if isinstance(current, GuardedResolver):
