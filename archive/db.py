@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,8 @@ WRITE_OPTIONS: dict[str, Any] = {"archive_write": True}
 _MIGRATION_LOCK = "SELECT pg_advisory_xact_lock(1634890600)"
 #: Alembic keeps its migration context in a module global: one migration per process at a time.
 _MIGRATING = threading.Lock()
+#: Tries of a migration refused because another process held the new file (see upgrade).
+_MIGRATION_ATTEMPTS = 5
 
 
 def normalise_url(url: str) -> str:
@@ -127,19 +130,28 @@ def upgrade(engine: Engine) -> None:
     processes opening a new archive at once migrate it once, and a migration killed half way
     leaves the previous schema, not half of the next.
     """
-    try:
-        current, heads = _revisions(engine)
-        if current == heads:  # already the newest: opening the archive writes nothing
+    for attempt in range(1, _MIGRATION_ATTEMPTS + 1):
+        try:
+            current, heads = _revisions(engine)
+            if current == heads:  # already the newest: opening the archive writes nothing
+                return
+            if current:  # an existing archive: say so, a rebuilt index reads every version (minutes at 300,000)
+                log.warning("upgrading the archive's schema from %s to %s; on a large archive this takes minutes",
+                            ",".join(sorted(current)), ",".join(sorted(heads)))
+            with _MIGRATING:
+                command.upgrade(alembic_config(engine.execution_options(archive_migrate=True, **WRITE_OPTIONS)),
+                                "head")
             return
-        if current:  # an existing archive: say so, a rebuilt index reads every version (minutes at 300,000)
-            log.warning("upgrading the archive's schema from %s to %s; on a large archive this takes minutes",
-                        ",".join(sorted(current)), ",".join(sorted(heads)))
-        with _MIGRATING:
-            command.upgrade(alembic_config(engine.execution_options(archive_migrate=True, **WRITE_OPTIONS)), "head")
-    except ArchiveError:
-        raise
-    except Exception as exc:
-        raise ArchiveError(f"cannot migrate the archive at {engine.url.render_as_string()}: {exc}") from exc
+        except ArchiveError:
+            raise
+        except Exception as exc:
+            # A new SQLite file opened by two processes at once: while one switches it to WAL and
+            # creates the schema, the other can be refused at once ("locked", no busy wait).
+            # Once the first is done there is nothing left to do: look again.
+            if attempt < _MIGRATION_ATTEMPTS and "database is locked" in str(exc):
+                time.sleep(0.5 * attempt)
+                continue
+            raise ArchiveError(f"cannot migrate the archive at {engine.url.render_as_string()}: {exc}") from exc
 
 
 def env_db_url() -> str:

@@ -342,7 +342,7 @@ def measure(url: str, queries: int, log: Callable[[str], None]) -> dict[str, str
         # yet marked all-visible), ANALYZE for the planner's statistics.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE"))
-            log("  " + ", ".join(f"{name} {connection.scalar(text('SHOW ' + name))}"
+            log("  " + ", ".join(f"{name} {connection.scalar(select(func.current_setting(name)))}"
                                  for name in ("shared_buffers", "effective_cache_size", "work_mem")))
     else:
         with engine.begin() as connection:
