@@ -82,7 +82,7 @@ class Matches(ColumnElement[bool]):
 
     def __init__(self, query: Node, strategy: str = "drive") -> None:
         assert strategy in STRATEGIES
-        self.query, self.strategy = query, strategy
+        self.strategy = strategy  # the query itself is not kept: compiling from it would defeat the cache
         self.fts5 = bindparam("fts_query", render_fts5(query), type_=String, unique=True)  # SQLite
         self.tsquery = bindparam("fts_query", render_tsquery(query), type_=String, unique=True)  # PostgreSQL
         pairs = render_word_pairs(query)
