@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Collection, TypeVar
 
 import zstandard
-from sqlalchemy import Connection, Engine, Insert, Row, Select, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Insert, Row, Select, Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -27,7 +27,7 @@ from archive.db import make_engine, upgrade, writer
 from archive.errors import ArchiveError, ExtractionError, NotFound
 from archive.extract.declared import carry_declared
 from archive.extract.model import Extracted
-from archive.models import Article, Base, Crawl, Fetch, MinhashBand, RawPage, Snapshot, SnapshotTicker
+from archive.models import Article, Crawl, Fetch, MinhashBand, RawPage, Snapshot, SnapshotTicker
 from archive.urls import canonical_url, site_of
 
 # The write path works on the tables through Core statements, built once: the ORM's unit of work
@@ -356,7 +356,7 @@ class ArchiveStore:
     def _article_for(self, connection: Connection, page: Extracted, seen_at: datetime) -> "_ArticleRow":
         """The article for this canonical URL, inserted if new (safe against a concurrent insert)."""
         url = canonical_url(page.canonical_url)
-        connection.execute(_insert_or_skip(connection.dialect.name, ARTICLE.name, "canonical_url"),
+        connection.execute(_insert_or_skip(connection.dialect.name, ARTICLE, "canonical_url"),
                            {"canonical_url": url, "site": site_of(url), "first_seen_at": seen_at,
                             "last_fetched_at": seen_at, "latest_version": 0})
         return _ArticleRow(*connection.execute(_ARTICLE_BY_URL, {"url": url}).one())
@@ -401,7 +401,7 @@ class ArchiveStore:
 
     def _keep_raw(self, connection: Connection, sha: str, capture: Capture) -> None:
         assert capture.raw is not None
-        connection.execute(_insert_or_skip(connection.dialect.name, RAW.name, "sha256"),
+        connection.execute(_insert_or_skip(connection.dialect.name, RAW, "sha256"),
                            {"sha256": sha, "size": len(capture.raw), "content_type": capture.content_type,
                             "zstd": self._compressor.compress(capture.raw)})
 
@@ -521,10 +521,10 @@ def _snapshot(page: Extracted, fields: dict[str, Any], digest: str, changed: tup
 
 
 @lru_cache(maxsize=None)
-def _insert_or_skip(dialect: str, table: str, key: str) -> Insert:
+def _insert_or_skip(dialect: str, table: Table, key: str) -> Insert:
     """INSERT ... ON CONFLICT (key) DO NOTHING, in the dialect's words, built once per table."""
     insert_of = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert_of(Base.metadata.tables[table]).on_conflict_do_nothing(index_elements=[key])
+    return insert_of(table).on_conflict_do_nothing(index_elements=[key])
 
 
 def _decompressed(blob: RawPage) -> bytes:
