@@ -15,7 +15,7 @@ from archive.extract.dates import find_dates
 from archive.extract.kind import classify, is_paywalled
 from archive.extract.model import EXTRACTOR_VERSION, Dated, Extracted, Ticker
 from archive.extract.page import Page, load_page
-from archive.extract.regions import LEAD_BYLINE, article_root, byline_texts, memo, paragraph_chars
+from archive.extract.regions import LEAD_BYLINE, article_root, byline_texts, drop_navigation, memo, paragraph_chars
 from archive.extract.tickers import find_tickers
 from archive.extract.titles import find_site_name, find_title
 from archive.symbols import SymbolUniverse, load_universe
@@ -47,6 +47,7 @@ def extract(html: bytes | str, url: str, universe: SymbolUniverse | None = None,
 
 
 def _extract(page: Page, universe: SymbolUniverse) -> Extracted:
+    drop_navigation(page)
     root = article_root(page)
     document = trafilatura_document(page, paragraph_chars(page, root))
     body_element = page.tree.find("body")
