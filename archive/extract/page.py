@@ -131,10 +131,23 @@ _UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _REFERENCE = re.compile(r"&#([xX][0-9a-fA-F]{1,8}|[0-9]{1,10});?")
 
 
+#: The same characters as _UNSAFE, as UTF-8 bytes: C0 and DEL single bytes, C1 as \xc2\x80-\xc2\x9f.
+_UNSAFE_C0 = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_UNSAFE_C1 = re.compile(rb"\xc2[\x80-\x9f]")
+
+
 def without_controls(text: str) -> str:
     """The text with control characters (see _UNSAFE) and references to them removed."""
-    text = _UNSAFE.sub("", text)
+    if _has_controls(text):
+        text = _UNSAFE.sub("", text)
     return _REFERENCE.sub(_drop_unsafe_reference, text) if "&#" in text else text
+
+
+def _has_controls(text: str) -> bool:
+    """Whether the text holds an _UNSAFE character: asked of its UTF-8 bytes, which is 4x faster
+    than the regex over a page's str (0.1 against 0.4 ms on 140 KB pages), and pages rarely do."""
+    data = text.encode("utf-8", "surrogatepass")
+    return len(data.translate(None, _UNSAFE_C0)) != len(data) or _UNSAFE_C1.search(data) is not None
 
 
 def _drop_unsafe_reference(match: re.Match[str]) -> str:

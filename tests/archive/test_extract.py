@@ -166,3 +166,15 @@ def test_leading_text_is_the_start_of_the_whole_text() -> None:
                                                   for n in range(300)) + "</div>")
     for limit in (1, 7, 100, 1000, 5000):
         assert leading_text(root, limit) == text_of(root)[:limit]
+
+
+def test_every_control_character_is_removed_raw_or_referenced() -> None:
+    """The fast byte-level check must agree with the character class on every code point near it."""
+    from archive.extract.page import without_controls
+
+    for code in [*range(0x00, 0x200), 0x2028, 0xFEFF, 0x1F600]:
+        char = chr(code)
+        unsafe = code < 0x20 and char not in "\t\n\r" or 0x7F <= code <= 0x9F
+        assert without_controls(f"a{char}b") == ("ab" if unsafe else f"a{char}b"), hex(code)
+    # references: to C0 controls dropped; &#128;-&#159; read as windows-1252 (&#x9b; is a quote)
+    assert without_controls("x&#27;y&#x9b;z&#150;&#129;") == "xy\u203az\u2013"
