@@ -47,8 +47,8 @@ QUOTE_PATH = re.compile(r"/(?:quote|quotes|symbol|symbols|stock|stocks|ticker|eq
 WIDGET_HEADING = re.compile(r"^(?:related (?:stocks|tickers|securities)|stocks? mentioned|tickers? mentioned|"
                             r"in this (?:article|story)|companies in this (?:article|story)|securities in this article|"
                             r"tickers? in this (?:article|story)|mentioned in this article)\b", re.IGNORECASE)
-WIDGET_CLASS = re.compile(r"related-stocks|stocks-mentioned|ticker-list|article-tickers|mentioned-stocks",
-                          re.IGNORECASE)
+_WIDGET_CLASS_WORDS = ("related-stocks", "stocks-mentioned", "ticker-list", "article-tickers", "mentioned-stocks")
+WIDGET_CLASS = re.compile("|".join(_WIDGET_CLASS_WORDS), re.IGNORECASE)
 
 Hits = dict[str, list[tuple[str | None, str]]]
 
@@ -170,7 +170,9 @@ def _widgets(page: Page) -> Iterable[HtmlElement]:
                     heading = heading.getparent()
                 if (parent := heading.getparent()) is not None and not _inside_chrome(parent, allow_self=True):
                     yield parent
-    if any(WIDGET_CLASS.search(value) for value in _PLAIN_CLASSES(page.tree)):
+    # all class values at once: a regex per value cost as much as reading them (0.4 ms a page)
+    classes = "\n".join(_PLAIN_CLASSES(page.tree)).lower()
+    if any(word in classes for word in _WIDGET_CLASS_WORDS):
         for element in page.tree.xpath("//*[@class]"):
             if WIDGET_CLASS.search(element.get("class", "")) and not _inside_chrome(element, allow_self=True):
                 yield element
