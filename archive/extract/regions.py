@@ -80,8 +80,14 @@ _MODIFIER = re.compile(r"^(?:with|without|has|no|one|two|three|is|show|hide|layo
 
 
 def _label(element: HtmlElement) -> str:
-    tokens = f"{element.get('class', '')} {element.get('id', '')}".split()
-    return " ".join(token for token in tokens if not _MODIFIER.match(token))
+    """The element's class and id words, layout modifiers left out ("" for most elements)."""
+    classes, ident = element.get("class"), element.get("id")
+    if not classes and not ident:
+        return ""
+    text = f"{classes or ''} {ident or ''}"
+    if "-" not in text and "_" not in text:  # no word can be a modifier
+        return " ".join(text.split())
+    return " ".join(token for token in text.split() if not _MODIFIER.match(token))
 
 
 #: Elements whose classes describe the page layout ("one-sidebar", "has-newsletter"), not their role.
@@ -128,9 +134,10 @@ def is_chrome(element: HtmlElement, limit: int | None = None) -> bool:
     A class word alone does not make chrome of an element holding `limit` characters of text or
     more: page wrappers carry layout classes ("one-sidebar", "with-navbar") around the article.
     """
-    if element.tag in CHROME_TAGS:
+    tag = element.tag
+    if tag in CHROME_TAGS:
         return True
-    if element.tag in STRUCTURAL:
+    if tag in STRUCTURAL or not (element.get("class") or element.get("id")):  # no words: not chrome
         return False
     return _remembered((element, limit), lambda: bool(CHROME.search(_label(element))) and (
         limit is None or text_length(element) < limit))
