@@ -91,6 +91,19 @@ TRAFILATURA = textwrap.dedent('''
         bare_extraction(path.read_text(), url="http://127.0.0.1/" + path.name, with_metadata=True)
 ''')
 
+#: The site's server, in its own process: Python's static file server with a listen backlog for 16
+#: connections at once (python -m http.server's backlog of 5 had the kernel drop connections of
+#: each burst, each then stalled a second before its SYN was retried; see LoopbackServer).
+SERVER = textwrap.dedent('''
+    import functools, sys
+    from http.server import SimpleHTTPRequestHandler
+    from archive.demo.server import LoopbackServer
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+    LoopbackServer(("127.0.0.1", int(sys.argv[1])), functools.partial(Quiet, directory=sys.argv[2])).serve_forever()
+''')
+
 MEASURE = textwrap.dedent('''
     import resource, subprocess, sys, time, json
     start = time.perf_counter()
@@ -128,8 +141,8 @@ def main() -> None:
         print(f"building {args.pages} pages in {site} ...", file=sys.stderr)
         build_site(site, args.pages)
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
-                               "--directory", str(site)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen([sys.executable, "-c", SERVER, str(port), str(site)], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.0)
     url = f"http://127.0.0.1:{port}/"
     try:
