@@ -144,3 +144,36 @@ def test_jsonl_lines_written_in_chunks_arrive_whole(tmp_path: Path) -> None:
     stream = io.StringIO()
     assert write_jsonl(iter(rows), stream) == 700
     assert [json.loads(line)["n"] for line in stream.getvalue().splitlines()] == list(range(700))
+
+
+def test_read_ahead_keeps_order_raises_what_the_reader_raised_and_stops_when_closed() -> None:
+    """PostgreSQL exports read the next batch in a thread while the current one is written."""
+    import threading
+
+    from archive.export import read_ahead
+
+    assert list(read_ahead(iter(range(10_007)), batch=100)) == list(range(10_007))
+    assert list(read_ahead(iter([]), batch=100)) == []
+
+    def failing() -> Any:
+        yield from range(250)
+        raise RuntimeError("connection lost")
+    seen: list[int] = []
+    with pytest.raises(RuntimeError, match="connection lost"):
+        for item in read_ahead(failing(), batch=100):
+            seen.append(item)
+    assert seen == list(range(200))  # the whole batches read before the failure, then the error
+
+    pulled: list[int] = []
+
+    def endless() -> Any:
+        number = 0
+        while True:
+            pulled.append(number)
+            yield number
+            number += 1
+    rows = read_ahead(endless(), batch=10, depth=2)
+    assert [next(rows) for _ in range(5)] == [0, 1, 2, 3, 4]
+    rows.close()  # an export stopped early: the reader thread must end, not read on for ever
+    assert not any(t.name == "export-read-ahead" for t in threading.enumerate())
+    assert len(pulled) <= 10 * 4  # it read at most the queued batches and the one in hand
