@@ -178,3 +178,15 @@ def test_every_control_character_is_removed_raw_or_referenced() -> None:
         assert without_controls(f"a{char}b") == ("ab" if unsafe else f"a{char}b"), hex(code)
     # references: to C0 controls dropped; &#128;-&#159; read as windows-1252 (&#x9b; is a quote)
     assert without_controls("x&#27;y&#x9b;z&#150;&#129;") == "xy\u203az\u2013"
+
+
+def test_navigation_inside_the_article_is_not_read_for_any_field() -> None:
+    """A <nav> of other stories inside the article: its time element is another story's date and its
+    quote links are not the article's tickers (navigation is dropped before any field is read)."""
+    page = article(time_text="Jan 28, 2025", extra=(
+        '<nav class="more-stories"><a href="/older">An older story, '
+        '<time datetime="2020-03-01T09:00:00Z">Mar 1, 2020</time></a> <a href="/quote/TSLA">TSLA</a></nav>'))
+    result = extract(page, "https://example.com/a/1")
+    assert result.published is not None and result.published.value.date().isoformat() == "2025-01-28"
+    assert "TSLA" not in {t.symbol for t in result.tickers}
+    assert "older story" not in result.body
