@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Sequence
+from typing import Any, Collection, Iterable, Iterator, Sequence
 
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Engine, Row, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from archive.errors import BadInput
@@ -21,6 +21,10 @@ from archive.models import Article, Fetch, Snapshot
 
 DEFAULT_SCHEDULE: tuple[timedelta, ...] = (timedelta(hours=1), timedelta(hours=6), timedelta(hours=24),
                                             timedelta(days=3), timedelta(days=7))
+#: `--refresh-after due` (ARCHIVE_REFRESH_AFTER = "due"), the default: a crawl that finds a link to a
+#: known article asks for it again only when its recrawl is due (not_due); a duration instead: when
+#: its last fetch is older than that.
+REFRESH_DUE = "due"
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -74,30 +78,68 @@ def due_articles(engine: Engine, now: datetime | None = None,
     """Articles whose next checkpoint has passed, most overdue first."""
     now = now or datetime.now(timezone.utc)
     horizon = now - schedule[-1] - timedelta(days=1)
+    stmt, latest, last_change = _checkpoints()
+    stmt = stmt.where(Article.last_fetched_at < now,
+                      or_(Article.first_seen_at >= horizon, latest.c.published_at >= horizon,
+                          last_change.c.changed_at >= horizon))
+    if sites:
+        stmt = stmt.where(Article.site.in_([s.lower().removeprefix("www.") for s in sites]))
+    due: list[tuple[int, str, datetime]] = []
+    with Session(engine) as session:
+        for article_id, url, anchor, last_fetched, _ in _anchored(session.execute(stmt)):
+            when = next_due(anchor, last_fetched, schedule)
+            if when is not None and when <= now:
+                due.append((article_id, url, when))
+        validators = _validators(session, [article_id for article_id, _, _ in due])
+    return [Due(article_id, url, when, *validators.get(article_id, (None, None)))
+            for article_id, url, when in sorted(due, key=lambda item: item[2])]
+
+
+def not_due(engine: Engine, urls: Collection[str], now: datetime | None = None,
+            schedule: Sequence[timedelta] = DEFAULT_SCHEDULE) -> set[str]:
+    """Those of `urls` whose last successful fetch was an article's that is not due: its next
+    checkpoint is still ahead, or its schedule is over. A crawl that finds links to them need not
+    ask for them again (the recrawl schedule decides when it does); one query for a page's links.
+    An article last seen, published and changed before due_articles' horizon is over, as there."""
+    if not urls:
+        return set()
+    now = now or datetime.now(timezone.utc)
+    horizon = now - schedule[-1] - timedelta(days=1)
+    latest_fetch = (select(func.max(Fetch.id)).where(Fetch.url.in_(list(urls)), Fetch.outcome != "error")
+                    .group_by(Fetch.url).scalar_subquery())
+    known = (select(Fetch.url, Fetch.article_id)
+             .where(Fetch.id.in_(latest_fetch), Fetch.article_id.is_not(None)).subquery())
+    stmt, _, _ = _checkpoints(url=known.c.url)
+    stmt = stmt.join(known, known.c.article_id == Article.id)
+    with Session(engine) as session:
+        return {url for _, url, anchor, last_fetched, latest in _anchored(session.execute(stmt))
+                if latest < horizon or (when := next_due(anchor, last_fetched, schedule)) is None or when > now}
+
+
+def _checkpoints(url: Any = None) -> tuple[Select[Any], Any, Any]:
+    """Per article, what its next checkpoint is computed from: first seen, last fetched, the
+    latest version's publication time, the time its content last changed (and a URL: the latest
+    version's unless `url` names another column). Also returns the two subqueries, to filter on."""
     latest = (select(Snapshot.article_id, Snapshot.published_at, Snapshot.url)
               .join(Article, and_(Article.id == Snapshot.article_id, Snapshot.version == Article.latest_version))
               .subquery())
     last_change = (select(Snapshot.article_id, func.max(Snapshot.fetched_at).label("changed_at"))
                    .where(Snapshot.version > 1, Snapshot.origin == "fetch")
                    .group_by(Snapshot.article_id).subquery())
-    stmt = (select(Article, latest.c.published_at, latest.c.url, last_change.c.changed_at)
+    stmt = (select(Article.id, latest.c.url if url is None else url, Article.first_seen_at, Article.last_fetched_at,
+                   latest.c.published_at, last_change.c.changed_at)
             .join(latest, latest.c.article_id == Article.id)
-            .outerjoin(last_change, last_change.c.article_id == Article.id)
-            .where(Article.last_fetched_at < now,
-                   or_(Article.first_seen_at >= horizon, latest.c.published_at >= horizon,
-                       last_change.c.changed_at >= horizon)))
-    if sites:
-        stmt = stmt.where(Article.site.in_([s.lower().removeprefix("www.") for s in sites]))
-    due: list[tuple[Article, str, datetime]] = []
-    with Session(engine) as session:
-        for article, published, url, changed_at in session.execute(stmt):
-            anchor = max(d for d in (published, article.first_seen_at if published is None else None, changed_at) if d)
-            when = next_due(anchor, article.last_fetched_at, schedule)
-            if when is not None and when <= now:
-                due.append((article, url, when))
-        validators = _validators(session, [a.id for a, _, _ in due])
-    return [Due(a.id, url, when, *validators.get(a.id, (None, None)))
-            for a, url, when in sorted(due, key=lambda item: item[2])]
+            .outerjoin(last_change, last_change.c.article_id == Article.id))
+    return stmt, latest, last_change
+
+
+def _anchored(rows: Iterable[Row[Any]]) -> Iterator[tuple[int, str, datetime, datetime, datetime]]:
+    """(article id, URL, anchor, last fetched, latest of first seen, published and changed): the
+    schedule counts from the anchor, the publication time (the first sighting when there is
+    none), or a later change of content; the last is what due_articles' horizon is tested on."""
+    for article_id, url, first_seen, last_fetched, published, changed_at in rows:
+        anchor = max(d for d in (published, first_seen if published is None else None, changed_at) if d)
+        yield article_id, url, anchor, last_fetched, max(d for d in (first_seen, published, changed_at) if d)
 
 
 def _validators(session: Session, article_ids: list[int]) -> dict[int, tuple[str | None, str | None]]:

@@ -13,8 +13,8 @@ import logging
 import time
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from datetime import datetime, timezone
-from typing import Any, Callable, Collection, TypeVar
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Collection, Sequence, TypeVar
 
 import zstandard
 from sqlalchemy import Connection, Engine, Insert, Row, Select, Table, and_, bindparam, func, insert, or_, select, update
@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from archive import fingerprint
+from archive import fingerprint, recrawl
 from archive.db import make_engine, upgrade, writer
 from archive.errors import ArchiveError, ExtractionError, NotFound
 from archive.extract.declared import carry_declared
@@ -200,6 +200,14 @@ class ArchiveStore:
             with Session(self.engine) as session:
                 return set(session.scalars(select(Fetch.url).where(
                     Fetch.id.in_(latest), Fetch.article_id.is_not(None), Fetch.fetched_at >= since)))
+        except SQLAlchemyError as exc:
+            raise ArchiveError(f"database read failed: {getattr(exc, 'orig', exc)}") from exc
+
+    def not_due(self, urls: Collection[str], schedule: Sequence[timedelta]) -> set[str]:
+        """Those of `urls` that are known articles not due for a revisit by `schedule`
+        (archive.recrawl.not_due): what a crawl that finds links to them need not request."""
+        try:
+            return recrawl.not_due(self.engine, urls, schedule=schedule)
         except SQLAlchemyError as exc:
             raise ArchiveError(f"database read failed: {getattr(exc, 'orig', exc)}") from exc
 

@@ -10,18 +10,21 @@ A server that sends no validators gets plain requests; the raw-hash shortcut
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
-from typing import Any, AsyncIterator, Self
+from typing import Any, AsyncIterator, Self, Sequence
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
+from scrapy.settings import Settings
 from scrapy.statscollectors import StatsCollector
 
 from archive.errors import ArchiveError
+from archive.recrawl import DEFAULT_SCHEDULE, REFRESH_DUE
 from archive.store import ArchiveStore, Validators
 
 log = logging.getLogger(__name__)
@@ -31,6 +34,18 @@ log = logging.getLogger(__name__)
 VALIDATORS = "archive_validators"
 
 
+def refresh_after(settings: Settings) -> float | None:
+    """ARCHIVE_REFRESH_AFTER in seconds, or None for REFRESH_DUE ("when its recrawl is due")."""
+    value = settings.get("ARCHIVE_REFRESH_AFTER", REFRESH_DUE)
+    return None if value == REFRESH_DUE else float(value)
+
+
+def recrawl_schedule(settings: Settings) -> tuple[timedelta, ...]:
+    """ARCHIVE_RECRAWL_SCHEDULE (ages in seconds) as the recrawl module's schedule."""
+    ages = settings.getlist("ARCHIVE_RECRAWL_SCHEDULE")
+    return tuple(timedelta(seconds=float(age)) for age in ages) if ages else DEFAULT_SCHEDULE
+
+
 class FreshEnough(IgnoreRequest):
     """A known article fetched less than ARCHIVE_REFRESH_AFTER ago: not requested again (it is
     revisited when its recrawl is due). Counted as archive/skipped_fresh, not stored."""
@@ -38,21 +53,23 @@ class FreshEnough(IgnoreRequest):
 
 class _ArchiveLookups:
     """What both middlewares below hold: the archive, the crawl's stats, the ARCHIVE_REFRESH_AFTER
-    window, and one thread for their database lookups (off the reactor), closed with the spider."""
+    window (None: "when due by `schedule`"), and one thread for their database lookups (off the
+    reactor), closed with the spider."""
 
     thread_name = "archive-lookups"
 
-    def __init__(self, store: ArchiveStore, stats: StatsCollector | None, refresh_after: float = 0.0) -> None:
-        self.store, self.stats = store, stats
-        self.refresh_after = timedelta(seconds=refresh_after)
+    def __init__(self, store: ArchiveStore, stats: StatsCollector | None, refresh_after: float | None = 0.0,
+                 schedule: Sequence[timedelta] = DEFAULT_SCHEDULE) -> None:
+        self.store, self.stats, self.schedule = store, stats, tuple(schedule)
+        self.refresh_after = None if refresh_after is None else timedelta(seconds=refresh_after)
         self.lookups = ThreadPoolExecutor(max_workers=1, thread_name_prefix=self.thread_name)
 
     @classmethod
     def _opened(cls, crawler: Crawler) -> Self:
         """The middleware on the crawl's archive (its own from_crawler has decided it is wanted)."""
         settings = crawler.settings
-        middleware = cls(ArchiveStore.open(settings["ARCHIVE_DB_URL"]), crawler.stats,
-                         settings.getfloat("ARCHIVE_REFRESH_AFTER", 0.0))
+        middleware = cls(ArchiveStore.open(settings["ARCHIVE_DB_URL"]), crawler.stats, refresh_after(settings),
+                         recrawl_schedule(settings))
         crawler.signals.connect(middleware.close, signal=signals.spider_closed)
         return middleware
 
@@ -63,7 +80,8 @@ class _ArchiveLookups:
 
 class ConditionalGet(_ArchiveLookups):
     """Downloader middleware; reads ARCHIVE_DB_URL, ARCHIVE_CONDITIONAL_GET (on by default) and
-    ARCHIVE_REFRESH_AFTER (seconds; 0: every known article found is asked for again)."""
+    ARCHIVE_REFRESH_AFTER. A window in seconds applies to every request (0: a known article is
+    always asked for again); REFRESH_DUE is SkipFresh's alone: a start URL is always requested."""
 
     thread_name = "validators"
 
@@ -106,9 +124,10 @@ LOOKUP_BATCH = 500
 
 
 class SkipFresh(_ArchiveLookups):
-    """Spider middleware: with ARCHIVE_REFRESH_AFTER set, the links of a page to known articles
-    fetched less than that long ago are dropped before Scrapy schedules them, one query per page
-    (per 500 links).
+    """Spider middleware: the links of a page to known articles that need no new request are
+    dropped before Scrapy schedules them, one query per page (per 500 links). Which need none:
+    by default (ARCHIVE_REFRESH_AFTER = REFRESH_DUE) those not due for a revisit by the recrawl
+    schedule, ARCHIVE_RECRAWL_SCHEDULE; with a window in seconds, those fetched within it.
 
     ConditionalGet makes the same decision too, but one request at a time as each is about to be
     downloaded: on a second crawl of an unchanged site that was a lookup, a dropped request and
@@ -121,9 +140,10 @@ class SkipFresh(_ArchiveLookups):
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "SkipFresh":
         settings = crawler.settings
-        if settings.getfloat("ARCHIVE_REFRESH_AFTER", 0.0) <= 0 or not settings.get("ARCHIVE_DB_URL") or \
+        window = refresh_after(settings)
+        if window is not None and window <= 0 or not settings.get("ARCHIVE_DB_URL") or \
                 not settings.getbool("ARCHIVE_CONDITIONAL_GET", True):
-            raise NotConfigured("no --refresh-after")
+            raise NotConfigured  # every known article is asked for again: nothing to drop
         return cls._opened(crawler)
 
     async def process_spider_output(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -141,13 +161,16 @@ class SkipFresh(_ArchiveLookups):
             yield request
 
     async def _not_fresh(self, response: Response, requests: list[Request]) -> list[Request]:
-        """The requests to keep: all but those for articles fetched within the window."""
+        """The requests to keep: all but those for articles not due (or fetched within the window)."""
         if not requests:
             return []
-        since = datetime.now(timezone.utc) - self.refresh_after
+        urls = {request.url for request in requests}
+        if self.refresh_after is None:
+            lookup = functools.partial(self.store.not_due, urls, self.schedule)
+        else:
+            lookup = functools.partial(self.store.fetched_since, urls, datetime.now(timezone.utc) - self.refresh_after)
         try:
-            fresh = await asyncio.get_running_loop().run_in_executor(
-                self.lookups, self.store.fetched_since, {request.url for request in requests}, since)
+            fresh = await asyncio.get_running_loop().run_in_executor(self.lookups, lookup)
         except ArchiveError as exc:  # cannot tell: ConditionalGet decides for each request
             log.warning("could not look up the links of %s: %s", response.url, exc)
             return requests

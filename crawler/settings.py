@@ -6,6 +6,8 @@ Environment variables enter here (and through the CLI's click options), nowhere 
 
 import os
 
+from archive import recrawl
+
 BOT_NAME = "commentary-archive"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
@@ -95,9 +97,13 @@ ARCHIVE_WRITE_RETRY_DELAY = 1.0
 ARCHIVE_WRITE_FAILURES_MAX = 5
 # Refetches of known articles send If-None-Match / If-Modified-Since from their last fetch.
 ARCHIVE_CONDITIONAL_GET = True
-# A known article fetched less than this many seconds ago is not requested again when a crawl
-# finds a link to it (due recrawls always are): `archive crawl --refresh-after 1h`. 0: always.
-ARCHIVE_REFRESH_AFTER = 0.0
+# When a crawl finds a link to a known article, it asks for it again only when its recrawl is due
+# by ARCHIVE_RECRAWL_SCHEDULE ("due", `archive crawl`'s default), or (a number of seconds) when its
+# last fetch is older than that (`--refresh-after 1h`); 0: always, conditionally. Start URLs and
+# due recrawls are always requested.
+ARCHIVE_REFRESH_AFTER: str | float = "due"
+# Ages (seconds) at which an article is revisited, counted from its publication (archive.recrawl).
+ARCHIVE_RECRAWL_SCHEDULE = [age.total_seconds() for age in recrawl.DEFAULT_SCHEDULE]
 # A progress line on stderr every ARCHIVE_PROGRESS_INTERVAL seconds (the CLI turns it on for terminals).
 ARCHIVE_PROGRESS = False
 ARCHIVE_PROGRESS_INTERVAL = 5.0

@@ -15,7 +15,7 @@ from archive.cli.base import cli, db_option, open_engine, private_option
 from archive.cli.frontier import frontier_options, run_worker
 from archive.db import make_engine
 from archive.query import counts, parse_bound
-from archive.recrawl import DEFAULT_SCHEDULE, format_schedule, parse_schedule, parse_span
+from archive.recrawl import DEFAULT_SCHEDULE, REFRESH_DUE, format_schedule, parse_schedule, parse_span
 from archive.table import render
 
 
@@ -69,9 +69,10 @@ def schedule_option(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--due", is_flag=True, help="Also revisit the sources' articles that are due (see archive recrawl).")
 @schedule_option
 @click.option("--depth", type=click.IntRange(min=0), default=0, help="Follow links this deep (0: no limit).")
-@click.option("--refresh-after", "refresh_after", default="0s", show_default=True,
-              help="Do not request again a known article fetched less than this long ago (e.g. 1h): "
-                   "the recrawl schedule revisits it. 0s: ask again (conditionally) for every one found.")
+@click.option("--refresh-after", "refresh_after", default="due", show_default=True,
+              help="When to request again a known article the crawl finds a link to: 'due', when its "
+                   "recrawl is due by --schedule; a duration (e.g. 1h), when its last fetch is older; "
+                   "0s: every one found, conditionally.")
 @crawl_options
 @frontier_options
 def crawl(urls: tuple[str, ...], sources_path: Path | None, only: tuple[str, ...], since: str | None, due: bool,
@@ -101,8 +102,7 @@ def crawl(urls: tuple[str, ...], sources_path: Path | None, only: tuple[str, ...
         if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
             raise click.BadParameter(f"not an http(s) URL: {url}", param_hint="URLS")
     open_engine(db_url).dispose()  # fail fast on a bad database, before any fetching
-    settings = {**politeness(timeout, concurrency, throttle),
-                "ARCHIVE_REFRESH_AFTER": parse_span(refresh_after).total_seconds()}
+    settings = {**politeness(timeout, concurrency, throttle), **refresh_settings(refresh_after, schedule_text)}
     if frontier_url:  # one worker of a crawl shared through Redis (archive/cli/frontier.py)
         run_worker(frontier_url, frontier_name, frontier_idle, db_url, urls, sources_path=sources_path, only=only,
                    since=parse_bound(since), due=due, schedule=parse_schedule(schedule_text), max_pages=max_pages,
@@ -224,6 +224,14 @@ def not_stored(all_stats: list[dict[str, Any]]) -> tuple[int, str | None]:
     return lost, errors[-1] if errors else None
 
 
+def refresh_settings(refresh_after: str, schedule_text: str) -> dict[str, Any]:
+    """--refresh-after and --schedule as the crawler's settings (a one-line BadInput when wrong)."""
+    after: str | float = REFRESH_DUE if refresh_after.strip().lower() == REFRESH_DUE \
+        else parse_span(refresh_after).total_seconds()
+    return {"ARCHIVE_REFRESH_AFTER": after,
+            "ARCHIVE_RECRAWL_SCHEDULE": [age.total_seconds() for age in parse_schedule(schedule_text)]}
+
+
 def crawl_summary(all_stats: list[dict[str, Any]]) -> str:
     """One row per crawl: what it fetched and what it kept, errors by kind."""
     rows = []
@@ -238,7 +246,8 @@ def crawl_summary(all_stats: list[dict[str, Any]]) -> str:
     disallowed = sum(int(stats.get("archive/robots_disallowed", 0)) for stats in all_stats)
     fresh = sum(int(stats.get("archive/skipped_fresh", 0)) for stats in all_stats)
     return (table + (f"\n{disallowed} link(s) disallowed by robots.txt were not fetched" if disallowed else "")
-            + (f"\n{fresh} known article(s) fetched within --refresh-after were not requested" if fresh else ""))
+            + (f"\n{fresh} link(s) to known articles not due for a revisit were not followed (--refresh-after)"
+               if fresh else ""))
 
 
 def archive_summary(numbers: dict[str, int]) -> str:

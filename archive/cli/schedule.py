@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterator
 import click
 
 from archive.cli.base import cli, db_option, private_option
+from archive.cli.crawl import refresh_settings
 from archive.errors import BadInput
 from archive.recrawl import DEFAULT_SCHEDULE, format_schedule, parse_span
 
@@ -95,8 +96,9 @@ class Runner:
 @click.option("--no-due", is_flag=True, help="Discovery only: do not revisit due articles.")
 @click.option("--schedule", "schedule_text", default=format_schedule(DEFAULT_SCHEDULE), show_default=True,
               help="The recrawl schedule passed to each run (see archive recrawl).")
-@click.option("--refresh-after", "refresh_after", default="0s", show_default=True,
-              help="Passed to each run: known articles fetched less than this long ago are not requested.")
+@click.option("--refresh-after", "refresh_after", default="due", show_default=True,
+              help="Passed to each run (see archive crawl): a known article found again is requested "
+                   "when its recrawl is due ('due'), or when its last fetch is older than a duration.")
 @click.option("--max-pages", type=click.IntRange(min=0), default=0, help="Per run (0: no limit).")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
               help="Seconds to wait for a page.")
@@ -125,7 +127,7 @@ def schedule(sources_path: Path, only: tuple[str, ...], every: str | None, cron:
         raise BadInput("--every must be at least 1s")
     if cron is not None:
         check_cron(cron)
-    parse_span(refresh_after)
+    refresh_settings(refresh_after, schedule_text)  # a bad value fails here, not at every run
     load_sources(sources_path, only)  # a bad file fails here, in one line, not at every run
     command = [sys.executable, "-m", "archive", "crawl", "--sources", str(sources_path), "--db", db_url,
                "--max-pages", str(max_pages), "--timeout", str(timeout), "--schedule", schedule_text,

@@ -41,8 +41,10 @@ def run_demo(db_url: str, port: int, export_path: Path, echo: Callable[[str], No
 
         progress = sys.stderr.isatty()
         jobs = [CrawlJob([server.url], db_url, allow_private=True, throttle=False, progress=progress),
+                # The publisher's edits come seconds later here, not hours: the second crawl asks
+                # for every known article again (conditionally) instead of waiting until it is due.
                 CrawlJob([server.url], db_url, allow_private=True, throttle=False, progress=progress,
-                         before=revise)]
+                         before=revise, settings={"ARCHIVE_REFRESH_AFTER": 0})]
         stats = run_crawls(jobs)
     echo("\n" + crawl_summary(stats))
     echo("\nThe archive now holds:\n" + archive_summary(counts(engine)))

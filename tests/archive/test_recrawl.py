@@ -8,7 +8,7 @@ import pytest
 
 from archive.errors import BadInput
 from archive.extract import extract
-from archive.recrawl import DEFAULT_SCHEDULE, due_articles, next_due, parse_schedule, parse_span
+from archive.recrawl import DEFAULT_SCHEDULE, due_articles, next_due, not_due, parse_schedule, parse_span
 from archive.store import ArchiveStore, Capture
 from tests.pages import LOREM, article
 
@@ -52,3 +52,23 @@ def test_an_edited_article_is_watched_again_from_the_edit(store: ArchiveStore) -
     save(store, url, edited_at, article(time_text="Jan 29, 2025 12:00 am ET", paragraphs=LOREM + ["Update."]))
     # without the edit, the next visit would be at 3 d; after it, 1 h after the edit
     assert [d.due_at for d in due_articles(store.engine, now=edited_at + 2 * H)] == [edited_at + H]
+
+
+def test_not_due_names_the_known_articles_a_crawl_need_not_request(store: ArchiveStore) -> None:
+    """What --refresh-after due drops: known articles whose next checkpoint is ahead or whose
+    schedule is over; never a due one, an unknown URL, or a URL whose last fetch was a listing."""
+    published = "Jan 29, 2025 12:00 am ET"
+    base = "https://news.example.com/"
+    save(store, base + "checked.html", PUBLISHED + 2 * H, article("Checked after the 1 h mark", time_text=published))
+    save(store, base + "due.html", PUBLISHED + 0.5 * H, article("Checked before the 1 h mark", time_text=published))
+    save(store, base + "over.html", PUBLISHED - 30 * 24 * H, article("A month old", time_text="Dec 30, 2024 12:00 am ET"))
+    save(store, base + "listing.html", PUBLISHED, article("Was an article", time_text=published))
+    store.save(extract("<html><body><ul><li><a href='/a'>A</a></li></ul></body></html>", base + "listing.html"),
+               Capture(url=base + "listing.html", fetched_at=PUBLISHED + H, raw=b"listing"))
+    urls = [base + name for name in ("checked.html", "due.html", "over.html", "listing.html", "unknown.html")]
+    now = PUBLISHED + 3 * H
+    assert not_due(store.engine, urls, now=now) == {base + "checked.html", base + "over.html"}
+    due = {d.url for d in due_articles(store.engine, now=now)}  # the same rule as the recrawl's
+    assert base + "due.html" in due and not due & not_due(store.engine, urls, now=now)
+    assert not_due(store.engine, urls, now=PUBLISHED + 7 * H) == {base + "over.html"}  # the 6 h mark passed
+    assert not_due(store.engine, [], now=now) == set()

@@ -67,7 +67,14 @@ def test_crawl_edit_recrawl_export(site: tuple[Path, object], tmp_path: Path) ->
 
     (root / "markets" / "a2.html").write_text(article("Banks lag as yields fall",
                                                       paragraphs=LOREM[::-1] + ["Update: shares recovered later."]))
-    second = run_cli("crawl", server.url, "--db", db)  # type: ignore[attr-defined]
+    # Moments later no article is due for a revisit: by default none is requested again...
+    asked = len(server.requests)  # type: ignore[attr-defined]
+    unchanged = run_cli("crawl", server.url, "--db", db)  # type: ignore[attr-defined]
+    assert unchanged.stdout.splitlines()[2].split()[2:4] == ["0", "0"]
+    assert "link(s) to known articles not due for a revisit were not followed" in unchanged.stdout
+    assert not [p for p in server.requests[asked:] if p.startswith("/markets/a")]  # type: ignore[attr-defined]
+    # ...unless asked: --refresh-after 0s asks again for every one, and finds the edit.
+    second = run_cli("crawl", server.url, "--db", db, "--refresh-after", "0s")  # type: ignore[attr-defined]
     summary = second.stdout.splitlines()[2].split()
     assert summary[2:4] == ["0", "1"]  # no new article, one new version
     versions = dict(db_rows(db_path, "select canonical_url, latest_version from article"))

@@ -1,4 +1,5 @@
-"""SkipFresh: with --refresh-after, links to articles fetched moments ago are dropped before scheduling."""
+"""SkipFresh: links to known articles that need no new request are dropped before scheduling:
+those not due by the recrawl schedule (the default), or those fetched within --refresh-after."""
 
 from __future__ import annotations
 
@@ -30,8 +31,8 @@ def keep(store: ArchiveStore, url: str, html: str, fetched_at: datetime) -> None
     store.save(extract(html, url), Capture(url=url, fetched_at=fetched_at, status=200, raw=html.encode()))
 
 
-def survivors(store: ArchiveStore, requests: list[Request], stats: Stats) -> list[Any]:
-    middleware = SkipFresh(store, stats, refresh_after=3600)
+def survivors(store: ArchiveStore, requests: list[Request], stats: Stats, refresh_after: float | None = 3600) -> list[Any]:
+    middleware = SkipFresh(store, stats, refresh_after=refresh_after)
 
     async def output() -> AsyncIterator[Any]:
         for entry in requests:
@@ -83,3 +84,15 @@ def test_thousands_of_links_are_looked_up_in_batches(store: ArchiveStore, monkey
     kept = survivors(store, links, stats)
     assert len(kept) == 1200 and FRESH not in {r.url for r in kept}
     assert batches == [500, 500, 201] and stats["archive/skipped_fresh"] == 1
+
+
+def test_by_default_only_articles_not_due_are_dropped(store: ArchiveStore) -> None:
+    """refresh_after None (--refresh-after due): the recrawl schedule decides, not the last fetch alone."""
+    published = NOW - timedelta(hours=2)
+    stamp = published.strftime("%b %d, %Y %I:%M %p") + " UTC"
+    checked, due = FRESH, STALE
+    keep(store, checked, article(title="Checked after its 1 h mark", time_text=stamp), NOW - timedelta(minutes=30))
+    keep(store, due, article(title="Checked before its 1 h mark", time_text=stamp), published + timedelta(minutes=20))
+    stats = Stats()
+    kept = survivors(store, [Request(checked), Request(due), Request(UNKNOWN)], stats, refresh_after=None)
+    assert [r.url for r in kept] == [due, UNKNOWN] and stats["archive/skipped_fresh"] == 1
