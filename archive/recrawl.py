@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Collection, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from sqlalchemy import Engine, Row, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -95,38 +95,37 @@ def due_articles(engine: Engine, now: datetime | None = None,
             for article_id, url, when in sorted(due, key=lambda item: item[2])]
 
 
-def not_due(engine: Engine, urls: Collection[str], now: datetime | None = None,
+def not_due(engine: Engine, articles: Mapping[str, int], now: datetime | None = None,
             schedule: Sequence[timedelta] = DEFAULT_SCHEDULE) -> set[str]:
-    """Those of `urls` whose last successful fetch was an article's that is not due: its next
+    """Those of the URLs of `articles` (URL -> article id) whose article is not due: its next
     checkpoint is still ahead, or its schedule is over. A crawl that finds links to them need not
     ask for them again (the recrawl schedule decides when it does); one query for a page's links.
     An article last seen, published and changed before due_articles' horizon is over, as there."""
-    if not urls:
+    if not articles:
         return set()
     now = now or datetime.now(timezone.utc)
     horizon = now - schedule[-1] - timedelta(days=1)
-    latest_fetch = (select(func.max(Fetch.id)).where(Fetch.url.in_(list(urls)), Fetch.outcome != "error")
-                    .group_by(Fetch.url).scalar_subquery())
-    known = (select(Fetch.url, Fetch.article_id)
-             .where(Fetch.id.in_(latest_fetch), Fetch.article_id.is_not(None)).subquery())
-    stmt, _, _ = _checkpoints(url=known.c.url)
-    stmt = stmt.join(known, known.c.article_id == Article.id)
+    stmt, _, _ = _checkpoints()
+    not_due_ids = set()
     with Session(engine) as session:
-        return {url for _, url, anchor, last_fetched, latest in _anchored(session.execute(stmt))
-                if latest < horizon or (when := next_due(anchor, last_fetched, schedule)) is None or when > now}
+        for article_id, _, anchor, last_fetched, latest in _anchored(
+                session.execute(stmt.where(Article.id.in_(set(articles.values()))))):
+            if latest < horizon or (when := next_due(anchor, last_fetched, schedule)) is None or when > now:
+                not_due_ids.add(article_id)
+    return {url for url, article_id in articles.items() if article_id in not_due_ids}
 
 
-def _checkpoints(url: Any = None) -> tuple[Select[Any], Any, Any]:
+def _checkpoints() -> tuple[Select[Any], Any, Any]:
     """Per article, what its next checkpoint is computed from: first seen, last fetched, the
-    latest version's publication time, the time its content last changed (and a URL: the latest
-    version's unless `url` names another column). Also returns the two subqueries, to filter on."""
+    latest version's publication time and URL, the time its content last changed. Also returns
+    the two subqueries, to filter on."""
     latest = (select(Snapshot.article_id, Snapshot.published_at, Snapshot.url)
               .join(Article, and_(Article.id == Snapshot.article_id, Snapshot.version == Article.latest_version))
               .subquery())
     last_change = (select(Snapshot.article_id, func.max(Snapshot.fetched_at).label("changed_at"))
                    .where(Snapshot.version > 1, Snapshot.origin == "fetch")
                    .group_by(Snapshot.article_id).subquery())
-    stmt = (select(Article.id, latest.c.url if url is None else url, Article.first_seen_at, Article.last_fetched_at,
+    stmt = (select(Article.id, latest.c.url, Article.first_seen_at, Article.last_fetched_at,
                    latest.c.published_at, last_change.c.changed_at)
             .join(latest, latest.c.article_id == Article.id)
             .outerjoin(last_change, last_change.c.article_id == Article.id))

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Collection, Sequence, TypeVar
+from typing import Any, Callable, Collection, Mapping, Sequence, TypeVar
 
 import zstandard
 from sqlalchemy import Connection, Engine, Insert, Row, Select, Table, and_, bindparam, func, insert, or_, select, update
@@ -189,25 +189,28 @@ class ArchiveStore:
         except SQLAlchemyError as exc:
             raise ArchiveError(f"database read failed: {getattr(exc, 'orig', exc)}") from exc
 
-    def fetched_since(self, urls: Collection[str], since: datetime) -> set[str]:
-        """Those of `urls` whose last successful fetch was an article's, at `since` or later: one
-        query for a page's worth of links (what `validators` tells of one URL, for many)."""
+    def last_fetches(self, urls: Collection[str]) -> dict[str, Validators | None]:
+        """What `validators` tells of one URL, for a page's worth of links in one query: for each of
+        `urls` fetched successfully before, the validators of its last fetch when that was an
+        article's, None when it was not (a listing). URLs never fetched successfully are absent."""
         if not urls:
-            return set()
+            return {}
         latest = select(func.max(Fetch.id)).where(Fetch.url.in_(list(urls)), Fetch.outcome != "error") \
             .group_by(Fetch.url).scalar_subquery()
         try:
-            with Session(self.engine) as session:
-                return set(session.scalars(select(Fetch.url).where(
-                    Fetch.id.in_(latest), Fetch.article_id.is_not(None), Fetch.fetched_at >= since)))
+            with self.engine.connect() as connection:
+                rows = connection.execute(select(Fetch.url, Fetch.article_id, Fetch.etag, Fetch.last_modified,
+                                                 Fetch.fetched_at).where(Fetch.id.in_(latest))).all()
         except SQLAlchemyError as exc:
             raise ArchiveError(f"database read failed: {getattr(exc, 'orig', exc)}") from exc
+        return {url: Validators(article_id, etag, modified, at) if article_id is not None else None
+                for url, article_id, etag, modified, at in rows}
 
-    def not_due(self, urls: Collection[str], schedule: Sequence[timedelta]) -> set[str]:
-        """Those of `urls` that are known articles not due for a revisit by `schedule`
-        (archive.recrawl.not_due): what a crawl that finds links to them need not request."""
+    def not_due(self, articles: Mapping[str, int], schedule: Sequence[timedelta]) -> set[str]:
+        """Those of the URLs of `articles` (URL -> article id) whose article is not due for a revisit
+        by `schedule` (archive.recrawl.not_due): what a crawl that finds links to them need not request."""
         try:
-            return recrawl.not_due(self.engine, urls, schedule=schedule)
+            return recrawl.not_due(self.engine, articles, schedule=schedule)
         except SQLAlchemyError as exc:
             raise ArchiveError(f"database read failed: {getattr(exc, 'orig', exc)}") from exc
 

@@ -10,7 +10,6 @@ A server that sends no validators gets plain requests; the raw-hash shortcut
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -29,9 +28,13 @@ from archive.store import ArchiveStore, Validators
 
 log = logging.getLogger(__name__)
 
-#: Request meta key: the Validators to send, when the spider already knows them (due recrawls);
-#: False to never send any (feeds and sitemaps must always be read in full).
+#: Request meta key: the Validators to send, when already known (due recrawls, and links that
+#: SkipFresh looked up); False to send none (feeds and sitemaps must always be read in full;
+#: links SkipFresh found to be no known article's).
 VALIDATORS = "archive_validators"
+#: Request meta key: SkipFresh found no earlier successful fetch of this URL, so the raw-hash
+#: shortcut has nothing to compare with (pipelines.extract skips its lookup).
+FIRST_FETCH = "archive_first_fetch"
 
 
 def refresh_after(settings: Settings) -> float | None:
@@ -124,15 +127,18 @@ LOOKUP_BATCH = 500
 
 
 class SkipFresh(_ArchiveLookups):
-    """Spider middleware: the links of a page to known articles that need no new request are
-    dropped before Scrapy schedules them, one query per page (per 500 links). Which need none:
-    by default (ARCHIVE_REFRESH_AFTER = REFRESH_DUE) those not due for a revisit by the recrawl
-    schedule, ARCHIVE_RECRAWL_SCHEDULE; with a window in seconds, those fetched within it.
+    """Spider middleware: the links of a page are looked up in the archive together, one query
+    per page (per 500 links), before Scrapy schedules them. Links to known articles that need no
+    new request are dropped: by default (ARCHIVE_REFRESH_AFTER = REFRESH_DUE) those not due for a
+    revisit by the recrawl schedule, ARCHIVE_RECRAWL_SCHEDULE; with a window in seconds, those
+    fetched within it; with 0, none. The others carry what was found (VALIDATORS, FIRST_FETCH),
+    so that neither ConditionalGet nor the raw-hash shortcut asks the database about them again.
 
-    ConditionalGet makes the same decision too, but one request at a time as each is about to be
+    ConditionalGet could decide alone, but one request at a time as each is about to be
     downloaded: on a second crawl of an unchanged site that was a lookup, a dropped request and
-    an errback per link through the scheduler and every middleware, most of such a crawl's time.
-    Start requests and due recrawls (which carry their validators) are left to ConditionalGet.
+    an errback per link through the scheduler and every middleware, most of such a crawl's time;
+    on a first crawl, a query per page that finds nothing. Start requests and due recrawls
+    (which carry their validators) are left to ConditionalGet.
     """
 
     thread_name = "fresh-links"
@@ -140,10 +146,8 @@ class SkipFresh(_ArchiveLookups):
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "SkipFresh":
         settings = crawler.settings
-        window = refresh_after(settings)
-        if window is not None and window <= 0 or not settings.get("ARCHIVE_DB_URL") or \
-                not settings.getbool("ARCHIVE_CONDITIONAL_GET", True):
-            raise NotConfigured  # every known article is asked for again: nothing to drop
+        if not settings.get("ARCHIVE_DB_URL") or not settings.getbool("ARCHIVE_CONDITIONAL_GET", True):
+            raise NotConfigured  # no archive to ask, or every page is to be fetched in full
         return cls._opened(crawler)
 
     async def process_spider_output(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -161,19 +165,35 @@ class SkipFresh(_ArchiveLookups):
             yield request
 
     async def _not_fresh(self, response: Response, requests: list[Request]) -> list[Request]:
-        """The requests to keep: all but those for articles not due (or fetched within the window)."""
+        """The requests to keep, with what the archive knows of each: all but those for articles
+        not due (or fetched within the window)."""
         if not requests:
             return []
-        urls = {request.url for request in requests}
-        if self.refresh_after is None:
-            lookup = functools.partial(self.store.not_due, urls, self.schedule)
-        else:
-            lookup = functools.partial(self.store.fetched_since, urls, datetime.now(timezone.utc) - self.refresh_after)
         try:
-            fresh = await asyncio.get_running_loop().run_in_executor(self.lookups, lookup)
+            known, fresh = await asyncio.get_running_loop().run_in_executor(
+                self.lookups, self._look_up, {request.url for request in requests})
         except ArchiveError as exc:  # cannot tell: ConditionalGet decides for each request
             log.warning("could not look up the links of %s: %s", response.url, exc)
             return requests
         if fresh and self.stats is not None:
             self.stats.inc_value("archive/skipped_fresh", sum(request.url in fresh for request in requests))
-        return [request for request in requests if request.url not in fresh]
+        kept = []
+        for request in requests:
+            if request.url in fresh:
+                continue
+            if request.url in known:
+                request.meta[VALIDATORS] = known[request.url] or False  # None: not an article's URL
+            else:
+                request.meta[VALIDATORS], request.meta[FIRST_FETCH] = False, True
+            kept.append(request)
+        return kept
+
+    def _look_up(self, urls: set[str]) -> tuple[dict[str, Validators | None], set[str]]:
+        """(the last fetch of each URL fetched before, the URLs not to request): in the lookup thread."""
+        known = self.store.last_fetches(urls)
+        articles = {url: validators for url, validators in known.items() if validators is not None}
+        if self.refresh_after is None:
+            return known, self.store.not_due({url: v.article_id for url, v in articles.items()}, self.schedule)
+        since = datetime.now(timezone.utc) - self.refresh_after
+        return known, {url for url, v in articles.items()
+                       if self.refresh_after and v.fetched_at is not None and v.fetched_at >= since}

@@ -24,5 +24,6 @@ class PageItem:
     extracted: Any = None              # archive.extract.Extracted, set by ExtractPipeline
     same_raw: Any = None               # the previous Fetch when the bytes are unchanged
     #: From the spider: "article_id" (a known article's refetch), "article": False (the sources'
-    #: URL rules say this page is not an article: stored as not_article without extraction).
+    #: URL rules say this page is not an article: stored as not_article without extraction),
+    #: "first_fetch" (no earlier successful fetch of this URL: no raw-hash lookup).
     meta: dict[str, Any] = field(default_factory=dict)

@@ -62,13 +62,13 @@ class ExtractPipeline:
             item.extracted = NotAnArticle(item.url)
             self.stats.inc_value("extract/skipped_url_rule")
             return item
-        loop = asyncio.get_running_loop()
-        sha = hashlib.sha256(item.body).hexdigest()
-        try:
-            previous = await loop.run_in_executor(self.lookups, self.store.seen_raw, item.url, sha)
-        except ArchiveError:  # cannot tell: extract again, the store decides
-            log.warning("could not look up earlier fetches of %s", item.url, exc_info=True)
-            previous = None
+        previous = None
+        if not item.meta.get("first_fetch"):  # a page fetched before: are these the same bytes?
+            try:
+                previous = await asyncio.get_running_loop().run_in_executor(
+                    self.lookups, self.store.seen_raw, item.url, hashlib.sha256(item.body).hexdigest())
+            except ArchiveError:  # cannot tell: extract again, the store decides
+                log.warning("could not look up earlier fetches of %s", item.url, exc_info=True)
         if previous is not None:
             item.same_raw = previous
             self.stats.inc_value("extract/skipped_same_raw")

@@ -11,7 +11,7 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from archive.urls import site_of
-from crawler.conditional import FreshEnough
+from crawler.conditional import FIRST_FETCH, FreshEnough
 from crawler.failures import describe
 from crawler.items import PageItem
 from crawler.links import page_links
@@ -67,7 +67,10 @@ class SiteSpider(scrapy.Spider):
     def item_meta(self, response: Response) -> dict[str, Any]:
         """What the pipelines should know of this page beyond the response itself."""
         article_id = response.meta.get("article_id")
-        return {"article_id": article_id} if article_id is not None else {}
+        meta: dict[str, Any] = {"article_id": article_id} if article_id is not None else {}
+        if response.meta.get(FIRST_FETCH) and not response.meta.get("redirect_urls"):
+            meta["first_fetch"] = True  # the URL asked for is the URL fetched, and it is new
+        return meta
 
     def not_modified(self, response: Response) -> PageItem:
         """A 304 to a conditional refetch: the article is as it was. The validators sent back are

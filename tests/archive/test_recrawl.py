@@ -65,10 +65,14 @@ def test_not_due_names_the_known_articles_a_crawl_need_not_request(store: Archiv
     save(store, base + "listing.html", PUBLISHED, article("Was an article", time_text=published))
     store.save(extract("<html><body><ul><li><a href='/a'>A</a></li></ul></body></html>", base + "listing.html"),
                Capture(url=base + "listing.html", fetched_at=PUBLISHED + H, raw=b"listing"))
-    urls = [base + name for name in ("checked.html", "due.html", "over.html", "listing.html", "unknown.html")]
+    known = store.last_fetches([base + name for name in ("checked.html", "due.html", "over.html", "listing.html",
+                                                          "unknown.html")])
+    assert set(known) == {base + name for name in ("checked.html", "due.html", "over.html", "listing.html")}
+    assert known[base + "listing.html"] is None  # its last fetch was a listing's
+    articles = {url: v.article_id for url, v in known.items() if v is not None}
     now = PUBLISHED + 3 * H
-    assert not_due(store.engine, urls, now=now) == {base + "checked.html", base + "over.html"}
+    assert not_due(store.engine, articles, now=now) == {base + "checked.html", base + "over.html"}
     due = {d.url for d in due_articles(store.engine, now=now)}  # the same rule as the recrawl's
-    assert base + "due.html" in due and not due & not_due(store.engine, urls, now=now)
-    assert not_due(store.engine, urls, now=PUBLISHED + 7 * H) == {base + "over.html"}  # the 6 h mark passed
-    assert not_due(store.engine, [], now=now) == set()
+    assert base + "due.html" in due and not due & not_due(store.engine, articles, now=now)
+    assert not_due(store.engine, articles, now=PUBLISHED + 7 * H) == {base + "over.html"}  # the 6 h mark passed
+    assert not_due(store.engine, {}, now=now) == set()

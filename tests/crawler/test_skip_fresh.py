@@ -12,8 +12,8 @@ from scrapy import Request
 from scrapy.http import HtmlResponse
 
 from archive.extract import extract
-from archive.store import ArchiveStore, Capture
-from crawler.conditional import VALIDATORS, SkipFresh
+from archive.store import ArchiveStore, Capture, Validators
+from crawler.conditional import FIRST_FETCH, VALIDATORS, SkipFresh
 from tests.pages import article, listing
 
 NOW = datetime.now(timezone.utc)
@@ -60,6 +60,20 @@ def test_only_articles_fetched_within_the_window_are_dropped(store: ArchiveStore
         FRESH, FRESH, {"an": "item"}, STALE, LISTING, UNKNOWN]  # due and feed requests pass at once
     assert kept[0] is due and kept[1] is feed
     assert stats["archive/skipped_fresh"] == 1
+    # What was looked up travels with each link: no second lookup per request downstream.
+    stale, listed, unknown = kept[3:]
+    assert isinstance(stale.meta[VALIDATORS], Validators) and stale.meta[VALIDATORS].article_id is not None
+    assert FIRST_FETCH not in stale.meta and FIRST_FETCH not in listed.meta
+    assert listed.meta[VALIDATORS] is False  # a listing: fetched in full, as before
+    assert unknown.meta[VALIDATORS] is False and unknown.meta[FIRST_FETCH] is True
+
+
+def test_with_no_window_every_link_is_kept_and_still_looked_up_once(store: ArchiveStore) -> None:
+    """--refresh-after 0s: nothing dropped, but each link still carries what the one query found."""
+    keep(store, FRESH, article(title="Fresh story about chip demand"), NOW - timedelta(minutes=5))
+    kept = survivors(store, [Request(FRESH), Request(UNKNOWN)], Stats(), refresh_after=0)
+    assert [r.url for r in kept] == [FRESH, UNKNOWN]
+    assert isinstance(kept[0].meta[VALIDATORS], Validators) and kept[1].meta[FIRST_FETCH] is True
 
 
 def test_the_last_fetch_decides(store: ArchiveStore) -> None:
@@ -73,12 +87,12 @@ def test_thousands_of_links_are_looked_up_in_batches(store: ArchiveStore, monkey
     """A sitemap's worth of links from one response: batches, so no statement holds too many values."""
     keep(store, FRESH, article(title="Fresh story about chip demand"), NOW - timedelta(minutes=5))
     batches: list[int] = []
-    looked_up = store.fetched_since
+    looked_up = store.last_fetches
 
-    def counting(urls, since):  # type: ignore[no-untyped-def]
+    def counting(urls):  # type: ignore[no-untyped-def]
         batches.append(len(urls))
-        return looked_up(urls, since)
-    monkeypatch.setattr(store, "fetched_since", counting)
+        return looked_up(urls)
+    monkeypatch.setattr(store, "last_fetches", counting)
     links = [Request(f"https://news.example.com/news/{n}.html") for n in range(1200)] + [Request(FRESH)]
     stats = Stats()
     kept = survivors(store, links, stats)
