@@ -190,3 +190,34 @@ def test_navigation_inside_the_article_is_not_read_for_any_field() -> None:
     assert result.published is not None and result.published.value.date().isoformat() == "2025-01-28"
     assert "TSLA" not in {t.symbol for t in result.tickers}
     assert "older story" not in result.body
+
+
+def test_a_lead_paragraph_opening_with_by_is_prose_not_a_byline() -> None:
+    """"By comparison, ..." opens a sentence; only "By" and a capitalised name is a credit line."""
+    lead = "By comparison, memory makers lagged the rally as inventories at handset makers stayed high."
+    body = extract(article(paragraphs=[lead, *LOREM]), URL).body
+    assert body.startswith(lead)
+    assert "By Jane Doe" not in body
+
+
+def test_trafilatura_reads_the_article_region_alone_when_it_holds_the_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The chrome outside the article is not handed to trafilatura when the article region holds
+    nearly all the page's paragraph text; when it does not, trafilatura reads the whole page."""
+    from archive.extract import body as body_module
+
+    seen: list[bool] = []
+    real = body_module.bare_extraction
+
+    def spy(tree, **options):  # type: ignore[no-untyped-def]
+        seen.append(tree.find(".//header") is not None)
+        return real(tree, **options)
+
+    monkeypatch.setattr(body_module, "bare_extraction", spy)
+    page = article(paragraphs=LOREM * 2)  # past the region's minimum size
+    assert extract(page, URL).body.startswith("Chip stocks extended their rally")
+    assert seen == [False]  # one fast pass, on the region alone
+    seen.clear()
+    other = '<div id="more">' + "".join(f"<p>{p} Outside the article.</p>" for p in LOREM) + "</div>"
+    result = extract(page.replace("</main>", "</main>" + other), URL)
+    assert result.body.startswith("Chip stocks extended their rally")
+    assert seen and seen[0]  # the region held too little of the page's text: the whole page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import datetime, timezone
 
 import pytest
@@ -23,6 +24,8 @@ KNOWN_LEAD_MISSES = {"g3_yahoo.html"}
 KNOWN_END_MISSES = {"cf_investing1.html"}
 #: A company page with a news item on it, not an article page (the manifest calls it a company page).
 NOT_ARTICLES = {"cf_reuters1.html"}
+#: A paragraph this long is article prose, not a notice or a bullet.
+PROSE_CHARS = 200
 
 pytestmark = pytest.mark.skipif(not MANIFEST, reason="../shared/fixtures is absent")
 
@@ -53,10 +56,15 @@ def test_fixture_page(entry: dict) -> None:
 
 
 @pytest.mark.parametrize("entry", MANIFEST, ids=[e["file"] for e in MANIFEST])
-def test_fast_pass_keeps_the_full_cascades_body(entry: dict, monkeypatch: pytest.MonkeyPatch) -> None:
-    """trafilatura's fast pass is taken only where it finds what the full cascade finds: on
-    cf_reuters3 it keeps 372 of 4,019 characters, and the guard must send it to the full cascade."""
+def test_fast_passes_keep_the_prose_the_full_cascade_finds(entry: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """trafilatura's fast passes (on the article region alone, then on the page) are kept only
+    where they lose none of the article the full cascade finds. They may drop furniture it keeps
+    (Investing.com's ad-blocker notice, Bloomberg's summary bullets, Reuters' doubled dateline),
+    so the check is on each paragraph of real prose: nearly all its words are still there."""
     raw = (FIXTURES / entry["file"]).read_bytes()
-    guarded = extract(raw, entry["url"]).body
-    monkeypatch.setattr(body, "FAST_PASS_MIN_CHARS", 10**9)  # never keep the fast pass
-    assert extract(raw, entry["url"]).body == guarded
+    guarded = Counter(extract(raw, entry["url"]).body.split())
+    monkeypatch.setattr(body, "FAST_PASS_MIN_CHARS", 10**9)  # never keep a fast pass
+    full = extract(raw, entry["url"]).body
+    for paragraph in (p for p in full.split("\n\n") if len(p) >= PROSE_CHARS):
+        words = Counter(paragraph.split())
+        assert sum((words & guarded).values()) >= 0.9 * sum(words.values()), paragraph[:80]
