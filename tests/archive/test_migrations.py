@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
-from archive.db import make_engine, upgrade
+from archive.db import SCHEMA_HEAD, alembic_config, make_engine, upgrade
 from archive.models import Base
 from archive.search_index import outside_models
 
@@ -19,3 +20,20 @@ def test_migrations_match_models(db_url: str) -> None:
                                        Base.metadata)
     engine.dispose()
     assert differences == []
+
+
+def test_schema_head_is_the_newest_migration(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An archive at SCHEMA_HEAD is opened without asking alembic: it must name the newest script,
+    and an archive one migration behind must still be upgraded."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    assert set(ScriptDirectory.from_config(alembic_config(engine)).get_heads()) == {SCHEMA_HEAD}
+    upgrade(engine)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0006'")
+        connection.exec_driver_sql("DROP INDEX ix_snapshot_fetched_before_published")
+    upgrade(engine)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == SCHEMA_HEAD
+        assert connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE name = "
+                                          "'ix_snapshot_fetched_before_published'").scalar() is not None
+    engine.dispose()
