@@ -44,8 +44,10 @@ _DATELINE_ONLY = re.compile(r"^[|•·\s]*((?:[A-Z][A-Z.'’-]+[/ ]?){1,4})\s*$"
 
 
 #: trafilatura reads the article region alone when it holds at least this share of the page's
-#: paragraph text, and at least this many characters of it.
-REGION_SHARE = 0.8
+#: paragraph text, and at least this many characters of it. At 0.5 (most of the text) every
+#: fixture's body is the same as at 0.8, and on 500 benchmark pages only furniture differs
+#: (Investing.com's ad-blocker notice); Yahoo, IG and MSN pages (56-67 %) take half the time.
+REGION_SHARE = 0.5
 REGION_MIN_CHARS = 1000
 #: The fast pass is kept when it holds at least this share of the article's paragraph text...
 FAST_PASS_SHARE = 0.5

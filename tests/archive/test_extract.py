@@ -217,7 +217,7 @@ def test_trafilatura_reads_the_article_region_alone_when_it_holds_the_text(monke
     assert extract(page, URL).body.startswith("Chip stocks extended their rally")
     assert seen == [False]  # one fast pass, on the region alone
     seen.clear()
-    other = '<div id="more">' + "".join(f"<p>{p} Outside the article.</p>" for p in LOREM) + "</div>"
+    other = '<div id="more">' + "".join(f"<p>{p} Outside the article.</p>" for p in LOREM * 3) + "</div>"
     result = extract(page.replace("</main>", "</main>" + other), URL)
     assert result.body.startswith("Chip stocks extended their rally")
     assert seen and seen[0]  # the region held too little of the page's text: the whole page
