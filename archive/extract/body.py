@@ -69,8 +69,9 @@ def trafilatura_document(page: Page, region: HtmlElement, region_chars: int, pag
     full cascade runs.
 
     The fast pass reads only the article region (`region`, from regions.article_root) when that
-    holds nearly all of the page's paragraph text (`region_chars` of `page_chars`): trafilatura's
-    pruning walks every element it is given, and the rest of a page is chrome it would discard.
+    holds most of the page's paragraph text (`region_chars` of `page_chars`, see REGION_SHARE):
+    trafilatura's pruning walks every element it is given, and the rest of a page is chrome it
+    would discard. If that pass keeps too little, the whole page is read as before.
     """
     if region.tag not in ("html", "body") and region_chars >= max(REGION_MIN_CHARS, REGION_SHARE * page_chars):
         document = bare_extraction(_alone(region), url=page.url, fast=True, **_OPTIONS)
