@@ -174,3 +174,36 @@ def test_import_reads_the_charset_of_the_recorded_header(tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
     shown = json.loads(CliRunner().invoke(cli, ["show", "https://news.example.pl/a.html", "--db", db, "--json"]).output)
     assert shown["title"] == title
+
+
+@pytest.mark.skipif(not HERITRIX.exists(), reason="../shared/fixtures is absent")
+def test_real_posts_read_from_their_article_region_keep_all_their_prose(monkeypatch: pytest.MonkeyPatch) -> None:
+    """trafilatura reads a post's article region alone (archive/extract/body.py): on the ten real
+    posts of the Heritrix capture every paragraph of prose the whole-page read finds is kept, and
+    on most the site's donation and comment box after the post is left out (on the news
+    roundups the region is too small a share of the page, and the whole page is read)."""
+    from collections import Counter
+
+    from archive.extract import body
+
+    posts = {json.loads(line)["url"] for line in HERITRIX.with_name(
+        "archiveit-bitchmagazine-2013-04-11.posts.jsonl").read_text().splitlines()}
+    pages = {}
+    with HERITRIX.open("rb") as stream:
+        for record in ArchiveIterator(stream):
+            url = record.rec_headers.get_header("WARC-Target-URI")
+            if record.rec_type == "response" and url in posts:
+                pages[url] = record.content_stream().read()
+    assert len(pages) == len(posts) == 10
+    trimmed = 0
+    for url, raw in pages.items():
+        monkeypatch.setattr(body, "REGION_SHARE", 0.5)
+        region = extract(raw, url).body
+        monkeypatch.setattr(body, "REGION_SHARE", 10.0)  # never the region alone: the whole page
+        whole = extract(raw, url).body
+        trimmed += "501(c)3 nonprofit" in whole and "501(c)3 nonprofit" not in region
+        kept = Counter(region.split())
+        for paragraph in (p for p in whole.split("\n\n") if len(p) >= 200 and "501(c)3" not in p):
+            words = Counter(paragraph.split())
+            assert sum((words & kept).values()) >= 0.9 * sum(words.values()), (url, paragraph[:80])
+    assert trimmed >= 7
