@@ -49,9 +49,8 @@ def extract(html: bytes | str, url: str, universe: SymbolUniverse | None = None,
 def _extract(page: Page, universe: SymbolUniverse) -> Extracted:
     drop_navigation(page)
     root = article_root(page)
+    document = trafilatura_document(page, root, paragraph_chars(page, root))
     body_element = page.tree.find("body")
-    document = trafilatura_document(page, root, paragraph_chars(page, root),
-                                    paragraph_chars(page, body_element if body_element is not None else page.tree))
     bylines = list(byline_texts(root)) or list(byline_texts(body_element if body_element is not None else root))
     text = getattr(document, "text", None) or ""
     bylines += [line for line in text.splitlines()[:3] if LEAD_BYLINE.match(line) and line not in bylines]

@@ -17,6 +17,7 @@ from trafilatura import bare_extraction
 
 from archive.extract.dates import VISIBLE_DATE
 from archive.extract.page import Page
+from archive.extract.regions import paragraph_chars
 
 #: A credit line: "By" and a capitalised name ("By comparison, ..." opens a sentence, not a
 #: byline), or one of the wordings that always credit someone.
@@ -58,7 +59,7 @@ FAST_PASS_MIN_CHARS = 250
 _OPTIONS = {"with_metadata": False, "include_comments": False, "include_tables": True, "deduplicate": False}
 
 
-def trafilatura_document(page: Page, region: HtmlElement, region_chars: int, page_chars: int):  # type: ignore[no-untyped-def]
+def trafilatura_document(page: Page, region: HtmlElement, region_chars: int):  # type: ignore[no-untyped-def]
     """trafilatura's Document for the page: the body (metadata comes from our own field modules).
 
     Default (balanced) mode: on the fixtures it scores a higher body token F1 than favor_precision
@@ -71,11 +72,11 @@ def trafilatura_document(page: Page, region: HtmlElement, region_chars: int, pag
     full cascade runs.
 
     The fast pass reads only the article region (`region`, from regions.article_root) when that
-    holds most of the page's paragraph text (`region_chars` of `page_chars`, see REGION_SHARE):
+    holds most of the page's paragraph text (`region_chars` of the body's, see REGION_SHARE):
     trafilatura's pruning walks every element it is given, and the rest of a page is chrome it
     would discard. If that pass keeps too little, the whole page is read as before.
     """
-    if region.tag not in ("html", "body") and region_chars >= max(REGION_MIN_CHARS, REGION_SHARE * page_chars):
+    if _region_holds_the_page(page, region, region_chars):
         document = bare_extraction(_alone(region), url=page.url, fast=True, **_OPTIONS)
         if _enough(document, region_chars):
             return document
@@ -83,6 +84,15 @@ def trafilatura_document(page: Page, region: HtmlElement, region_chars: int, pag
     if _enough(document, region_chars):
         return document
     return bare_extraction(page.tree, url=page.url, **_OPTIONS)
+
+
+def _region_holds_the_page(page: Page, region: HtmlElement, region_chars: int) -> bool:
+    """Whether `region` is worth reading alone. The page's own paragraph text is measured only
+    when the answer depends on it (a walk of every <p> and its ancestors)."""
+    if region.tag in ("html", "body") or region_chars < REGION_MIN_CHARS:
+        return False
+    body = page.tree.find("body")
+    return region_chars >= REGION_SHARE * paragraph_chars(page, body if body is not None else page.tree)
 
 
 def _enough(document: Any, paragraph_chars: int) -> bool:
