@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -104,6 +105,22 @@ def fixture_page(name: str) -> bytes:
     if not path.exists():
         pytest.skip("../shared/fixtures is absent")
     return path.read_bytes()
+
+
+#: A paragraph this long is article prose, not a notice or a bullet.
+PROSE_CHARS = 200
+
+
+def missing_prose(full: str, kept: str) -> list[str]:
+    """The paragraphs of prose in body `full` that body `kept` lost: less than 90 % of their
+    words are in it (paragraph breaks and furniture around them may differ)."""
+    words_kept = Counter(kept.split())
+    missing = []
+    for paragraph in (p for p in full.split("\n\n") if len(p) >= PROSE_CHARS):
+        words = Counter(paragraph.split())
+        if sum((words & words_kept).values()) < 0.9 * sum(words.values()):
+            missing.append(paragraph)
+    return missing
 
 
 def _ping_redis(url: str) -> None:

@@ -202,7 +202,7 @@ def test_a_lead_paragraph_opening_with_by_is_prose_not_a_byline() -> None:
 
 def test_trafilatura_reads_the_article_region_alone_when_it_holds_the_text(monkeypatch: pytest.MonkeyPatch) -> None:
     """The chrome outside the article is not handed to trafilatura when the article region holds
-    nearly all the page's paragraph text; when it does not, trafilatura reads the whole page."""
+    most of the page's paragraph text; when it does not, trafilatura reads the whole page."""
     from archive.extract import body as body_module
 
     seen: list[bool] = []
