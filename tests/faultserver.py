@@ -34,10 +34,12 @@ class FaultServer:
 
     def __init__(self, pages: dict[str, bytes] | None = None, *, root: Path | None = None,
                  faults: dict[str, str] | None = None, chaos: float = 0.0, slow: float = 0.0,
-                 stall_seconds: float = 60.0, seed: int = 0) -> None:
+                 stall_seconds: float = 60.0, seed: int = 0, host: str = "127.0.0.1",
+                 redirects: dict[str, str] | None = None) -> None:
         self.pages: dict[str, bytes] = dict(pages or {})
         self.root = root
         self.faults: dict[str, str] = dict(faults or {})
+        self.redirects: dict[str, str] = dict(redirects or {})  # path -> Location, for the "redirect" fault
         self.chaos, self.slow, self.stall_seconds = chaos, slow, stall_seconds
         self.random = random.Random(seed)
         self.requests: list[str] = []
@@ -53,12 +55,13 @@ class FaultServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.httpd = LoopbackServer(("127.0.0.1", 0), Handler)
+        self.httpd = LoopbackServer((host, 0), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}/"
 
     def __enter__(self) -> "FaultServer":
         self.thread.start()
@@ -253,10 +256,11 @@ def _header_charset(server: FaultServer, request: BaseHTTPRequestHandler, path: 
     _send(request, 200, text.encode("iso-8859-2", "replace"), "text/html; charset=ISO-8859-2")
 
 
-def _redirect(target: Callable[[str, str], str]) -> Fault:
+def _redirect(target: Callable[[str, str], str] | None = None) -> Fault:
+    """A 302 to target(path, query), or to the server's `redirects[path]` when no target is given."""
     def fault(server: FaultServer, request: BaseHTTPRequestHandler, path: str) -> None:
         request.send_response(302)
-        request.send_header("Location", target(path, urlsplit(request.path).query))
+        request.send_header("Location", target(path, urlsplit(request.path).query) if target else server.redirects[path])
         request.send_header("Content-Length", "0")
         request.end_headers()
     return fault
@@ -294,4 +298,5 @@ FAULTS: dict[str, Fault] = {
     "redirect_self": _redirect(lambda path, query: path),
     "redirect_file": _redirect(lambda path, query: "file:///etc/passwd"),
     "redirect_metadata": _redirect(lambda path, query: "http://169.254.169.254/latest/meta-data/"),
+    "redirect": _redirect(),
 }

@@ -129,6 +129,53 @@ def test_public_addresses(address: str, public: bool) -> None:
     assert is_public(address) is public
 
 
+#: Each way IPv6 carries an IPv4 address, written around 169.254.169.254 (the metadata service),
+#: 127.0.0.1 and 10.0.0.1, and around 8.8.8.8 (public, so the form itself is not what is refused).
+#: Python's ipaddress calls the IPv4-compatible, IPv4-translated and local-use NAT64 forms global.
+EMBEDDED_FORMS = {
+    "IPv4-compatible": "::{}",
+    "IPv4-mapped": "::ffff:{}",
+    "IPv4-translated": "::ffff:0:{}",
+    "NAT64 well-known": "64:ff9b::{}",
+    "6to4": "2002:{hi}:{lo}::1",
+    "Teredo": "2001:0:4136:e378:8000:63bf:{xhi}:{xlo}",  # client address XOR-ed, server 65.54.227.120
+}
+
+
+def embed(form: str, ipv4: str) -> str:
+    import ipaddress
+    value = int(ipaddress.IPv4Address(ipv4))
+    hi, lo = value >> 16, value & 0xFFFF
+    return EMBEDDED_FORMS[form].format(ipv4, hi=f"{hi:x}", lo=f"{lo:x}", xhi=f"{hi ^ 0xFFFF:x}", xlo=f"{lo ^ 0xFFFF:x}")
+
+
+@pytest.mark.parametrize("form", list(EMBEDDED_FORMS))
+@pytest.mark.parametrize("inside", ["169.254.169.254", "127.0.0.1", "10.0.0.1", "100.64.0.1", "0.0.0.0"])
+def test_ipv4_inside_ipv6_is_judged_as_ipv4(form: str, inside: str) -> None:
+    assert is_public(embed(form, inside)) is False
+    assert refused(guard(), f"http://[{embed(form, inside)}]:8080/") is not None
+
+
+@pytest.mark.parametrize("form", list(EMBEDDED_FORMS))
+def test_a_public_ipv4_inside_ipv6_stays_public(form: str) -> None:
+    assert is_public(embed(form, "8.8.8.8")) is True
+
+
+@pytest.mark.parametrize("address", [
+    "::a9fe:a9fe",              # IPv4-compatible 169.254.169.254, the issue's example
+    "::ffff:0:7f00:1",          # IPv4-translated 127.0.0.1
+    "64:ff9b:1::a9fe:a9fe",     # local-use NAT64 (RFC 8215): a translator inside someone's network
+    "64:ff9b:1::808:808",       # ... whatever it carries
+    "fec0::1", "feff::1",       # site-local (deprecated, fec0::/10)
+    "4000::1", "5f00::1", "8000::1", "100::1",  # reserved, outside global unicast 2000::/3
+    "3fff::1", "2001:db8::1",   # documentation
+    "::", "::1", "ff02::1", "fe80::1%eth0",
+    "240.0.0.1", "255.255.255.255", "192.0.0.8", "192.0.2.1", "198.18.0.1", "192.88.99.1", "233.252.0.1",
+])
+def test_reserved_and_local_ranges_are_refused(address: str) -> None:
+    assert is_public(address) is False
+
+
 def test_resolver_drops_private_answers_at_connect_time() -> None:
     """DNS rebinding: a name that answered public to the guard and private to the connection."""
     class Fake:
@@ -230,6 +277,43 @@ def test_crawl_refuses_a_name_that_resolves_to_loopback(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert server.requests == []
     assert "resolves to 127.0.0.1" in refused_fetches(tmp_path / "a.db")[url]
+
+
+@pytest.mark.slow
+def test_crawl_refuses_ipv4_compatible_loopback(tmp_path: Path) -> None:
+    """The outside attack's form: `http://[::127.0.0.1]:PORT/` made real connect() calls."""
+    with FaultServer({"/": listing(["/a.html"]).encode()}) as server:
+        port = server.url.rsplit(":", 1)[1].strip("/")
+        url = f"http://[::127.0.0.1]:{port}/"
+        result = chaos.run("crawl", url, "--db", str(tmp_path / "a.db"))
+    assert server.requests == []
+    assert "private" in refused_fetches(tmp_path / "a.db")[url], result.stderr
+
+
+#: Spellings of loopback a hostile public page may redirect to (ipaddress, inet_aton and a name).
+LOOPBACK_SPELLINGS = ["127.0.0.1", "[::ffff:127.0.0.1]", "[::127.0.0.1]", "[::ffff:0:127.0.0.1]",
+                      "[2002:7f00:1::1]", "[64:ff9b::127.0.0.1]", "localhost", "2130706433", "0x7f.0.0.1", "127.1"]
+
+
+@pytest.mark.slow
+def test_a_public_page_redirecting_into_a_private_network_is_refused_end_to_end(tmp_path: Path) -> None:
+    """A site on 127.0.0.2 (the guard is told it is public) redirects to the metadata service and
+    to every spelling of loopback, where a second server listens: not one connection reaches it."""
+    with FaultServer({}) as target:
+        port = target.url.rsplit(":", 1)[1].strip("/")
+        hops = {f"/hop{i}.html": f"http://{host}:{port}/secret" for i, host in enumerate(LOOPBACK_SPELLINGS)}
+        pages = {"/": listing(["/metadata.html", *hops]).encode()}
+        with FaultServer(pages, host="127.0.0.2", faults={"/metadata.html": "redirect_metadata",
+                                                          **{path: "redirect" for path in hops}},
+                         redirects=hops) as site:
+            result = chaos.run("crawl", site.url, "--db", str(tmp_path / "a.db"), "--depth", "1",
+                               chaos=("--public", "127.0.0.2"))
+    assert result.returncode == 0, result.stderr
+    assert target.requests == []
+    assert {"/", "/metadata.html", *hops} <= set(site.requests)  # the site itself was crawled
+    refusals = refused_fetches(tmp_path / "a.db")  # the row is the redirecting page's; the reason names the target
+    assert set(refusals) == {site.url + path.lstrip("/") for path in ["/metadata.html", *hops]}, refusals
+    assert "169.254.169.254" in refusals[site.url + "metadata.html"]
 
 
 @pytest.mark.slow
