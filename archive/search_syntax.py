@@ -35,6 +35,9 @@ __all__ = ["Term", "And", "Or", "Not", "Node", "parse", "tokens_of", "render_fts
 _TOKEN = re.compile(r"[^\W_]+")
 _LEXEME = re.compile(r"""\s+|\(|\)|"[^"]*"?\*?|[^\s()"]+""")
 OPERATORS = ("AND", "OR", "NOT")
+#: How deep parentheses and NOTs may nest: far beyond any real query, and far below Python's
+#: recursion limit (500 nested parentheses raised RecursionError in the parser).
+MAX_DEPTH = 100
 
 
 def tokens_of(text: str) -> tuple[str, ...]:
@@ -128,6 +131,7 @@ class _Parser:
         self.query = query
         self.lexemes = _lex(query)
         self.pos = 0
+        self.depth = 0
 
     def fail(self, message: str, lexeme: _Lexeme | None = None) -> BadInput:
         where = f" (column {lexeme.at})" if lexeme else ""
@@ -171,18 +175,14 @@ class _Parser:
         lexeme = self.peek()
         if lexeme is None:
             raise self.fail(f"{after.text} needs a term after it" if after else "unexpected end", after)
-        if lexeme.kind == "NOT":
-            self.take()
-            return Not(self.unary(after=lexeme))
-        if lexeme.kind == "(":
-            self.take()
-            if (closing := self.peek()) is not None and closing.kind == ")":
-                raise self.fail("empty parentheses", lexeme)
-            node = self.or_()
-            if (closing := self.peek()) is None or closing.kind != ")":
-                raise self.fail("'(' is never closed", lexeme)
-            self.take()
-            return node
+        if lexeme.kind in ("NOT", "("):
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise self.fail(f"parentheses and NOTs nested more than {MAX_DEPTH} deep", lexeme)
+            try:
+                return self.nested(lexeme)
+            finally:
+                self.depth -= 1
         if lexeme.kind == "term":
             self.take()
             assert lexeme.term is not None
@@ -191,6 +191,19 @@ class _Parser:
             raise self.fail(f"{after.text} needs a term after it", after)
         raise self.fail("')' without a matching '('" if lexeme.kind == ")"
                         else f"{lexeme.text} needs a term before it", lexeme)
+
+    def nested(self, lexeme: _Lexeme) -> Node:
+        """NOT x, or a parenthesised group."""
+        self.take()
+        if lexeme.kind == "NOT":
+            return Not(self.unary(after=lexeme))
+        if (closing := self.peek()) is not None and closing.kind == ")":
+            raise self.fail("empty parentheses", lexeme)
+        node = self.or_()
+        if (closing := self.peek()) is None or closing.kind != ")":
+            raise self.fail("'(' is never closed", lexeme)
+        self.take()
+        return node
 
 
 def _simplify(node: Node) -> Node:
@@ -306,10 +319,10 @@ def render_fts5(node: Node) -> str:
         return "(" + " OR ".join(render_fts5(item) for item in node.items) + ")"
     if isinstance(node, And):
         positive = [render_fts5(item) for item in node.items if not isinstance(item, Not)]
+        negative = [render_fts5(item.item) for item in node.items if isinstance(item, Not)]
         text = "(" + " AND ".join(positive) + ")"
-        for item in node.items:
-            if isinstance(item, Not):
-                text = f"({text} NOT {render_fts5(item.item)})"  # FTS5's NOT is binary: a NOT b
+        if negative:  # FTS5's NOT is binary: a NOT (b OR c), flat (one NOT each nested: parser stack overflow)
+            text = f"({text} NOT {negative[0] if len(negative) == 1 else '(' + ' OR '.join(negative) + ')'})"
         return text
     raise AssertionError(f"unchecked NOT reached the renderer: {node!r}")
 

@@ -15,7 +15,7 @@ from archive.cli import cli
 from archive.export import CSV_COLUMNS
 from archive.store import ArchiveStore
 from tests import research
-from tests.conftest import SCHEMA
+from tests.conftest import SCHEMA, run_cli
 
 
 @pytest.fixture
@@ -115,3 +115,39 @@ def test_stats_text_and_json(filled: tuple[str, dict[str, int]]) -> None:
     assert "top tickers (articles, top 3)\n  AMD   2  ██████████████████████████████" in out
     code, out = run("stats", "--ticker", "NVDA", "--json", "--db", db)
     assert json.loads(out)["per_site"] == {"boerse.example.de": 1, "news.example.com": 1}
+
+
+HOSTILE_QUERIES = {
+    "500 nested parentheses": "(" * 500 + "chips" + ")" * 500,
+    "1,000 NOTs": "chips " + "NOT " * 1000 + "intel",
+    "1,000 nested negated groups": "chips " + "-(" * 1000 + "intel" + ")" * 1000,
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_QUERIES))
+def test_deeply_nested_queries_are_one_line_errors_on_both_databases(db_url: str, name: str) -> None:
+    """They raised RecursionError with a thousand-line traceback (exit 1, on SQLite and PostgreSQL)."""
+    store = ArchiveStore.open(db_url)
+    research.fill(store)
+    store.close()
+    for command in (("search", HOSTILE_QUERIES[name]), ("export", "--text", HOSTILE_QUERIES[name], "-o", "-")):
+        result = run_cli(*command, "--db", db_url, check=False)
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-500:]
+        assert result.stderr.startswith("Error: bad search query: parentheses and NOTs nested more than 100 deep (column ")
+        assert result.stderr.count("\n") == 1
+
+
+def test_thousands_of_flat_negations_and_alternatives_run_on_both_databases(db_url: str) -> None:
+    """Not nested, so allowed: FTS5 refused 3,000 NOTs ("parser stack overflow") while each
+    NOT was rendered inside the one before."""
+    store = ArchiveStore.open(db_url)
+    research.fill(store)
+    store.close()
+    negations = "amd " + " ".join(f"-w{i}" for i in range(3000))
+    alternatives = " OR ".join(["amd", *(f"w{i}" for i in range(3000))])
+    plain = run_cli("search", "amd", "--json", "--db", db_url).stdout
+    assert len(plain.splitlines()) == 2
+    for query in (negations, alternatives):
+        result = run_cli("search", query, "--json", "--db", db_url, check=False)
+        assert result.returncode == 0, result.stderr[-500:]
+        assert result.stdout == plain
