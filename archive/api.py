@@ -159,19 +159,20 @@ class Archive:
 
     def export(self, target: str | os.PathLike[str] | IO[Any], query: str | None = None, *,
                format: str | None = None, all_versions: bool = False, with_body: bool = False,
-               **filters: Any) -> int:
+               csv_raw: bool = False, **filters: Any) -> int:
         """Write matching versions to a path or an open file; returns how many were written.
 
         `format` is jsonl, csv or parquet (default: from the file name, else jsonl); CSV leaves
-        the body out unless `with_body`. A path is written whole or not at all (via a .part file).
+        the body out unless `with_body`, and puts "'" before cells that would start a spreadsheet
+        formula unless `csv_raw`. A path is written whole or not at all (via a .part file).
         """
         name = os.fspath(target) if isinstance(target, (str, os.PathLike)) else getattr(target, "name", "")
         fmt = exporting.format_for(str(name), format)
         rows = self.rows(query, all_versions=all_versions, with_body=exporting.body_needed(fmt, with_body), **filters)
         if not isinstance(target, (str, os.PathLike)):
-            return exporting.write(rows, target, fmt, with_body=with_body)
+            return exporting.write(rows, target, fmt, with_body=with_body, csv_raw=csv_raw)
         refuse_archive_as_target(self.engine, Path(target))
-        return write_file(Path(target), rows, fmt, with_body=with_body)
+        return write_file(Path(target), rows, fmt, with_body=with_body, csv_raw=csv_raw)
 
     def stats(self, *, top: int = 10, **filters: Any) -> Stats:
         """Counts per site, per month, top tickers and edited articles, under the same filters."""
@@ -189,7 +190,8 @@ def refuse_archive_as_target(engine: Engine, target: Path) -> None:
         raise BadInput(f"refusing to write the export over the archive itself: {target}")
 
 
-def write_file(target: Path, rows: Iterator[dict[str, Any]], fmt: str, *, with_body: bool = False) -> int:
+def write_file(target: Path, rows: Iterator[dict[str, Any]], fmt: str, *, with_body: bool = False,
+               csv_raw: bool = False) -> int:
     """Write an export to a file atomically: into FILE.part, renamed when complete."""
     if target.is_dir() or not target.parent.is_dir():
         raise BadInput(f"cannot write to {target}: not a file in an existing directory")
@@ -199,7 +201,7 @@ def write_file(target: Path, rows: Iterator[dict[str, Any]], fmt: str, *, with_b
             written = exporting.write_parquet(rows, str(partial))
         else:
             with partial.open("w", encoding="utf-8", newline="") as handle:
-                written = exporting.write(rows, handle, fmt, with_body=with_body)
+                written = exporting.write(rows, handle, fmt, with_body=with_body, csv_raw=csv_raw)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise

