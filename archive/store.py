@@ -62,6 +62,9 @@ class Capture:
     last_modified: str | None = None
     headers: tuple[tuple[str, str], ...] | None = None  # response headers as served (for WARC export)
     crawl_id: int | None = None
+    #: The URLs that redirected to this one, first asked first: a canonical claim naming one of
+    #: them comes from the canonical URL itself (`_identity`).
+    redirected_from: tuple[str, ...] = ()
 
     @cached_property  # asked for by the fetch and by its version: a 140 KB page is hashed once
     def raw_sha256(self) -> str | None:
@@ -281,7 +284,8 @@ class ArchiveStore:
         if not page.is_article:
             self._add_fetch(connection, capture, outcome="not_article")
             return SaveResult("not_article")
-        article = self._article_for(connection, page, capture.fetched_at)
+        identity, claim = self._identity(connection, page, capture)
+        article = self._article_for(connection, identity, capture.fetched_at)
         latest = session.scalars(select(Snapshot).where(  # none yet for an article just inserted
             Snapshot.article_id == article.id, Snapshot.version == article.latest_version)).first() \
             if article.latest_version else None
@@ -299,7 +303,7 @@ class ArchiveStore:
         fetch_id = self._add_fetch(connection, capture, outcome="new" if latest is None else "changed",
                                    article_id=article.id)
         version = self._add_version(connection, article, latest, page, fields, capture.fetched_at, fetch_id,
-                                    raw_sha256=capture.raw_sha256)
+                                    raw_sha256=capture.raw_sha256, unverified_canonical=claim)
         if latest is None:
             self._link_duplicate(connection, article, page)
         article.write(connection)
@@ -308,13 +312,15 @@ class ArchiveStore:
 
     def _add_version(self, connection: Connection, article: "_ArticleRow", latest: Snapshot | None,
                      page: Extracted, fields: dict[str, Any], fetched_at: datetime, fetch_id: int | None,
-                     origin: str = "fetch", raw_sha256: str | None = None) -> dict[str, Any]:
+                     origin: str = "fetch", raw_sha256: str | None = None,
+                     unverified_canonical: str | None = None) -> dict[str, Any]:
         """Append version n+1 (`fields` = content_fields(page)) with what differs from `latest`;
         returns the row written, with its id. The article's row is written by the caller."""
         changed = () if latest is None else tuple(
             name for name, value in snapshot_fields(latest).items() if fields[name] != value)
         row = _snapshot(page, fields, content_sha256(fields), changed, article.id,
                         article.latest_version + 1, fetched_at, fetch_id, origin, raw_sha256)
+        row["unverified_canonical"] = unverified_canonical
         row["id"] = connection.execute(_INSERT_SNAPSHOT, fitted(SNAPSHOT, row)).scalar_one()
         if fields["tickers"]:
             connection.execute(_INSERT_TICKERS, [{"snapshot_id": row["id"], "symbol": s} for s in fields["tickers"]])
@@ -368,9 +374,27 @@ class ArchiveStore:
             return SaveResult("reextracted", article.id, current.version, True, tuple(current.changed_fields))
         return self._retrying(write)
 
-    def _article_for(self, connection: Connection, page: Extracted, seen_at: datetime) -> "_ArticleRow":
+    def _identity(self, connection: Connection, page: Extracted, capture: Capture) -> tuple[str, str | None]:
+        """The canonical URL the page is kept under, and its canonical claim when that was not accepted.
+
+        A same-site rel=canonical is a claim, not proof: any page of the site (a comments page, a
+        user's post) can name another article's URL, and taking it at its word would store that page
+        as a new version of the article, as if its publisher had edited it. The claim is accepted
+        when it comes from the canonical URL itself (this is its fetch, or it redirected here) or
+        when the claimed article agrees: the same title, or a near-duplicate body (MinHash). A claim
+        on an article not in the archive yet cannot be checked: the page keeps its own URL.
+        """
+        own, claimed = canonical_url(page.url), canonical_url(page.canonical_url)
+        if claimed == own or claimed in {canonical_url(url) for url in capture.redirected_from}:
+            return claimed, None
+        found = connection.execute(_CLAIMED, {"url": claimed}).first()
+        if found is not None and _agrees(page, found.title, found.minhash):
+            return claimed, None
+        log.info("%s claims canonical %s, which does not agree: kept under its own URL", page.url, claimed)
+        return own, claimed
+
+    def _article_for(self, connection: Connection, url: str, seen_at: datetime) -> "_ArticleRow":
         """The article for this canonical URL, inserted if new (safe against a concurrent insert)."""
-        url = canonical_url(page.canonical_url)
         connection.execute(_insert_or_skip(connection.dialect.name, ARTICLE, "canonical_url"),
                            fitted(ARTICLE, {"canonical_url": url, "site": site_of(url), "first_seen_at": seen_at,
                                             "last_fetched_at": seen_at, "latest_version": 0}))
@@ -509,6 +533,17 @@ def _reason(exc: SQLAlchemyError) -> str:
     return " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
 
 
+def _agrees(page: Extracted, title: str | None, minhash: bytes | None) -> bool:
+    """Whether `page` is the same story as an article whose latest title is `title` and whose body
+    fingerprint is `minhash`: the same title (case and spacing aside), or a near-duplicate body."""
+    if title and page.title and " ".join(title.split()).casefold() == " ".join(page.title.split()).casefold():
+        return True
+    if minhash is None:
+        return False
+    sig = fingerprint.signature(page.body)
+    return sig is not None and fingerprint.similarity(sig, fingerprint.from_bytes(minhash)) >= fingerprint.THRESHOLD
+
+
 def _published_before(new: datetime | None, existing: datetime | None) -> bool:
     return new is not None and existing is not None and new < existing
 
@@ -524,6 +559,10 @@ _NEAR_DUPLICATES = (
 _PUBLISHED = select(SNAPSHOT.c.published_at).join(ARTICLE, and_(
     ARTICLE.c.id == SNAPSHOT.c.article_id, ARTICLE.c.latest_version == SNAPSHOT.c.version)).where(
     ARTICLE.c.id == bindparam("id"))
+#: The latest title and the body fingerprint of the article at a canonical URL (bound as :url).
+_CLAIMED = select(ARTICLE.c.minhash, SNAPSHOT.c.title).outerjoin(SNAPSHOT, and_(
+    ARTICLE.c.id == SNAPSHOT.c.article_id, ARTICLE.c.latest_version == SNAPSHOT.c.version)).where(
+    ARTICLE.c.canonical_url == bindparam("url"))
 _ARTICLE_ROW = select(ARTICLE.c.id, ARTICLE.c.latest_version, ARTICLE.c.last_fetched_at, ARTICLE.c.duplicate_of_id)
 _ARTICLE_BY_URL = _ARTICLE_ROW.where(ARTICLE.c.canonical_url == bindparam("url")).with_for_update()
 _ARTICLE_BY_ID = _ARTICLE_ROW.where(ARTICLE.c.id == bindparam("id")).with_for_update()

@@ -205,7 +205,8 @@ class StorePipeline:
     def _operation(self, item: PageItem) -> Write:
         capture = Capture(url=item.url, fetched_at=item.fetched_at, status=item.status, raw=item.body,
                           content_type=item.content_type, etag=item.etag, last_modified=item.last_modified,
-                          headers=tuple(item.headers) if item.headers else None, crawl_id=self.crawl_id)
+                          headers=tuple(item.headers) if item.headers else None, crawl_id=self.crawl_id,
+                          redirected_from=tuple(item.meta.get("redirected_from", ())))
         if item.error:
             return self.store.error_write(capture, item.error)
         if item.not_modified:
