@@ -22,3 +22,8 @@ class NotFound(ArchiveError):
 
 class BadInput(ArchiveError):
     """A value given by the user (date, URL, option) cannot be understood."""
+
+
+class RefusedWrite(ArchiveError):
+    """The database refused a value of this write (too long, a byte it cannot hold): retrying it
+    would fail the same way, and the database itself is healthy (the crawl goes on)."""

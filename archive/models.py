@@ -134,6 +134,9 @@ class Snapshot(Base):
     #: "fetch": the publisher served this content; "reextract": the same raw page, read again by a
     #: newer extractor. Only "fetch" versions are edits by the publisher.
     origin: Mapped[str] = mapped_column(String(16), default="fetch", server_default="fetch")
+    #: The page's rel=canonical (or og:url) when the archive did not accept it as the page's identity:
+    #: a claim the claimed page did not confirm (archive.store, `_identity`), kept for the record.
+    unverified_canonical: Mapped[Optional[str]] = mapped_column(String(2048))
     article: Mapped[Article] = relationship(back_populates="snapshots", lazy="raise")
 
 

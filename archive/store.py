@@ -19,16 +19,16 @@ from typing import Any, Callable, Collection, Mapping, Sequence, TypeVar
 import zstandard
 from sqlalchemy import Connection, Engine, Insert, Row, Select, Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session
 
 from archive import fingerprint, recrawl
 from archive.db import make_engine, upgrade, writer
-from archive.errors import ArchiveError, ExtractionError, NotFound
+from archive.errors import ArchiveError, ExtractionError, NotFound, RefusedWrite
 from archive.extract.declared import carry_declared
 from archive.extract.model import Extracted
 from archive.models import Article, Crawl, Fetch, MinhashBand, RawPage, Snapshot, SnapshotTicker
-from archive.urls import canonical_url, site_of
+from archive.urls import MAX_URL_BYTES, canonical_url, site_of, too_long
 
 # The write path works on the tables through Core statements, built once: the ORM's unit of work
 # (an autoflush before each query, an UPDATE of the article per flush) cost more than the inserts
@@ -62,6 +62,9 @@ class Capture:
     last_modified: str | None = None
     headers: tuple[tuple[str, str], ...] | None = None  # response headers as served (for WARC export)
     crawl_id: int | None = None
+    #: The URLs that redirected to this one, first asked first: a canonical claim naming one of
+    #: them comes from the canonical URL itself (`_identity`).
+    redirected_from: tuple[str, ...] = ()
 
     @cached_property  # asked for by the fetch and by its version: a 140 KB page is hashed once
     def raw_sha256(self) -> str | None:
@@ -96,6 +99,7 @@ class SaveResult:
     created: bool = False
     changed_fields: tuple[str, ...] = ()
     duplicate_of: int | None = None
+    error: str | None = None          # the kind of an "error" outcome ("url_too_long", "http_404"...)
 
 
 def content_fields(page: Extracted) -> dict[str, Any]:
@@ -221,7 +225,7 @@ class ArchiveStore:
         """A failed fetch or a page that could not be extracted; nothing else is touched."""
         def write(session: Session) -> SaveResult:
             self._add_fetch(session.connection(), capture, outcome="error", error=error[:2000])
-            return SaveResult("error")
+            return SaveResult("error", error=error.split(":", 1)[0])
         return write
 
     def same_raw_write(self, capture: Capture, previous: "SeenFetch | Fetch") -> Write:
@@ -251,7 +255,10 @@ class ArchiveStore:
         return write
 
     def page_write(self, page: Extracted, capture: Capture) -> Write:
-        """An extracted page: a new article, a new version, or a fetch of unchanged content."""
+        """An extracted page: a new article, a new version, or a fetch of unchanged content.
+        A page at a URL too long to keep is one url_too_long error (see archive.urls.MAX_URL_BYTES)."""
+        if too_long(capture.url):
+            return self.error_write(capture, url_too_long(capture.url))
         return lambda session: self._save(session, page, capture)
 
     def save_many(self, writes: list[Write]) -> list[SaveResult]:
@@ -277,7 +284,8 @@ class ArchiveStore:
         if not page.is_article:
             self._add_fetch(connection, capture, outcome="not_article")
             return SaveResult("not_article")
-        article = self._article_for(connection, page, capture.fetched_at)
+        identity, claim = self._identity(connection, page, capture)
+        article = self._article_for(connection, identity, capture.fetched_at)
         latest = session.scalars(select(Snapshot).where(  # none yet for an article just inserted
             Snapshot.article_id == article.id, Snapshot.version == article.latest_version)).first() \
             if article.latest_version else None
@@ -295,7 +303,7 @@ class ArchiveStore:
         fetch_id = self._add_fetch(connection, capture, outcome="new" if latest is None else "changed",
                                    article_id=article.id)
         version = self._add_version(connection, article, latest, page, fields, capture.fetched_at, fetch_id,
-                                    raw_sha256=capture.raw_sha256)
+                                    raw_sha256=capture.raw_sha256, unverified_canonical=claim)
         if latest is None:
             self._link_duplicate(connection, article, page)
         article.write(connection)
@@ -304,14 +312,16 @@ class ArchiveStore:
 
     def _add_version(self, connection: Connection, article: "_ArticleRow", latest: Snapshot | None,
                      page: Extracted, fields: dict[str, Any], fetched_at: datetime, fetch_id: int | None,
-                     origin: str = "fetch", raw_sha256: str | None = None) -> dict[str, Any]:
+                     origin: str = "fetch", raw_sha256: str | None = None,
+                     unverified_canonical: str | None = None) -> dict[str, Any]:
         """Append version n+1 (`fields` = content_fields(page)) with what differs from `latest`;
         returns the row written, with its id. The article's row is written by the caller."""
         changed = () if latest is None else tuple(
             name for name, value in snapshot_fields(latest).items() if fields[name] != value)
         row = _snapshot(page, fields, content_sha256(fields), changed, article.id,
                         article.latest_version + 1, fetched_at, fetch_id, origin, raw_sha256)
-        row["id"] = connection.execute(_INSERT_SNAPSHOT, row).scalar_one()
+        row["unverified_canonical"] = unverified_canonical
+        row["id"] = connection.execute(_INSERT_SNAPSHOT, fitted(SNAPSHOT, row)).scalar_one()
         if fields["tickers"]:
             connection.execute(_INSERT_TICKERS, [{"snapshot_id": row["id"], "symbol": s} for s in fields["tickers"]])
         article.latest_version = row["version"]
@@ -364,12 +374,30 @@ class ArchiveStore:
             return SaveResult("reextracted", article.id, current.version, True, tuple(current.changed_fields))
         return self._retrying(write)
 
-    def _article_for(self, connection: Connection, page: Extracted, seen_at: datetime) -> "_ArticleRow":
+    def _identity(self, connection: Connection, page: Extracted, capture: Capture) -> tuple[str, str | None]:
+        """The canonical URL the page is kept under, and its canonical claim when that was not accepted.
+
+        A same-site rel=canonical is a claim, not proof: any page of the site (a comments page, a
+        user's post) can name another article's URL, and taking it at its word would store that page
+        as a new version of the article, as if its publisher had edited it. The claim is accepted
+        when it comes from the canonical URL itself (this is its fetch, or it redirected here) or
+        when the claimed article agrees: the same title, or a near-duplicate body (MinHash). A claim
+        on an article not in the archive yet cannot be checked: the page keeps its own URL.
+        """
+        own, claimed = canonical_url(page.url), canonical_url(page.canonical_url)
+        if claimed == own or claimed in {canonical_url(url) for url in capture.redirected_from}:
+            return claimed, None
+        found = connection.execute(_CLAIMED, {"url": claimed}).first()
+        if found is not None and _agrees(page, found.title, found.minhash):
+            return claimed, None
+        log.info("%s claims canonical %s, which does not agree: kept under its own URL", page.url, claimed)
+        return own, claimed
+
+    def _article_for(self, connection: Connection, url: str, seen_at: datetime) -> "_ArticleRow":
         """The article for this canonical URL, inserted if new (safe against a concurrent insert)."""
-        url = canonical_url(page.canonical_url)
         connection.execute(_insert_or_skip(connection.dialect.name, ARTICLE, "canonical_url"),
-                           {"canonical_url": url, "site": site_of(url), "first_seen_at": seen_at,
-                            "last_fetched_at": seen_at, "latest_version": 0})
+                           fitted(ARTICLE, {"canonical_url": url, "site": site_of(url), "first_seen_at": seen_at,
+                                            "last_fetched_at": seen_at, "latest_version": 0}))
         return _ArticleRow(*connection.execute(_ARTICLE_BY_URL, {"url": url}).one())
 
     def _link_duplicate(self, connection: Connection, article: "_ArticleRow", page: Extracted) -> None:
@@ -404,17 +432,17 @@ class ArchiveStore:
         sha = capture.raw_sha256
         if sha is not None and store_raw:
             self._keep_raw(connection, sha, capture)
-        return connection.execute(_INSERT_FETCH, {
+        return connection.execute(_INSERT_FETCH, fitted(FETCH, {
             "crawl_id": capture.crawl_id, "url": capture.url, "fetched_at": capture.fetched_at,
             "status": capture.status, "etag": capture.etag, "last_modified": capture.last_modified,
             "raw_sha256": sha, "article_id": article_id, "outcome": outcome, "error": error,
-            "headers": [list(pair) for pair in capture.headers] if capture.headers else None}).scalar_one()
+            "headers": [list(pair) for pair in capture.headers] if capture.headers else None})).scalar_one()
 
     def _keep_raw(self, connection: Connection, sha: str, capture: Capture) -> None:
         assert capture.raw is not None
         connection.execute(_insert_or_skip(connection.dialect.name, RAW, "sha256"),
-                           {"sha256": sha, "size": len(capture.raw), "content_type": capture.content_type,
-                            "zstd": self._compressor.compress(capture.raw)})
+                           fitted(RAW, {"sha256": sha, "size": len(capture.raw), "content_type": capture.content_type,
+                                        "zstd": self._compressor.compress(capture.raw)}))
 
     def raw(self, sha256: str) -> bytes | None:
         """The bytes of a stored page, decompressed."""
@@ -432,18 +460,88 @@ class ArchiveStore:
             try:
                 with Session(self.writer, expire_on_commit=False) as session, session.begin():
                     return write(session)
-            except (IntegrityError, OperationalError) as exc:
+            except SQLAlchemyError as exc:
+                if _refused(exc):
+                    raise RefusedWrite(f"database refused a value: {_reason(exc)}") from exc
+                if not isinstance(exc, (IntegrityError, OperationalError)):
+                    raise ArchiveError(f"database write failed: {_reason(exc)}") from exc
                 if attempt == attempts or not _retryable(exc) or (attempt >= 2 and _waited_for_lock(exc)):
                     raise ArchiveError(f"database write failed: {_reason(exc)}") from exc
                 log.warning("write conflict (%s), retrying %d/%d", _reason(exc), attempt, attempts)
                 time.sleep(0.05 * attempt)
-            except SQLAlchemyError as exc:
-                raise ArchiveError(f"database write failed: {_reason(exc)}") from exc
         raise AssertionError("unreachable")
+
+
+def _refused(exc: SQLAlchemyError) -> bool:
+    """Whether the database refused a value of the write (it would refuse it again), rather than
+    failing as a whole (locked, full, gone): SQLSTATE class 22 (data exception: a value too long, a
+    NUL), 54 (program limit: an index row too large), or a value the driver could not send."""
+    if isinstance(exc, DataError):
+        return True
+    if isinstance(exc, StatementError) and not isinstance(exc, DBAPIError):
+        return True  # raised while binding parameters, before the database saw the statement
+    state = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
+    return state.startswith(("22", "54"))
+
+
+def url_too_long(url: str) -> str:
+    """The error recorded for a page at a URL the archive cannot keep (its fetch row holds the URL cut)."""
+    return (f"url_too_long: a URL of {len(url.encode('utf-8', 'surrogatepass')):,} bytes; "
+            f"the archive keeps URLs up to {MAX_URL_BYTES:,}")
+
+
+#: Columns whose value is dropped, not cut, when it is too long: a validator cut short is a wrong one
+#: (the next fetch of the page is then unconditional, which is harmless).
+_DROPPED_WHEN_TOO_LONG = frozenset({"etag", "last_modified"})
+_URL_COLUMNS = frozenset({"url", "canonical_url"})
+
+
+@lru_cache(maxsize=None)
+def _limits(table: Table) -> dict[str, int]:
+    """The length limit of each bounded text column of `table` (VARCHAR(n): PostgreSQL enforces it)."""
+    return {column.name: column.type.length for column in table.columns
+            if isinstance(getattr(column.type, "length", None), int)}
+
+
+def fitted(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    """`row` made storable the same way on SQLite and PostgreSQL: text without NUL characters
+    (PostgreSQL refuses them) and no longer than its column (SQLite would keep it, PostgreSQL refuse
+    it). Over-long values come from other people's servers (a 40-character <html lang>, a 1,000-
+    character ETag) and are cut at the column's length, or dropped for validators. URLs are never
+    cut here for identity: a page at an over-long URL is refused first (`url_too_long`)."""
+    limits = _limits(table)
+    for name, value in row.items():
+        if not isinstance(value, str):
+            continue
+        if "\x00" in value:
+            value = row[name] = value.replace("\x00", "")
+        limit = limits.get(name)
+        if limit is not None and (len(value) > limit or (name in _URL_COLUMNS and too_long(value))):
+            row[name] = None if name in _DROPPED_WHEN_TOO_LONG else _cut(value, limit, name)
+    return row
+
+
+def _cut(value: str, limit: int, name: str) -> str:
+    """`value` cut to `limit` characters; a URL also to MAX_URL_BYTES bytes of UTF-8 (its index's bound)."""
+    value = value[:limit]
+    if name in _URL_COLUMNS:
+        value = value.encode("utf-8", "surrogatepass")[:MAX_URL_BYTES].decode("utf-8", "ignore")
+    return value
 
 
 def _reason(exc: SQLAlchemyError) -> str:
     return " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
+
+
+def _agrees(page: Extracted, title: str | None, minhash: bytes | None) -> bool:
+    """Whether `page` is the same story as an article whose latest title is `title` and whose body
+    fingerprint is `minhash`: the same title (case and spacing aside), or a near-duplicate body."""
+    if title and page.title and " ".join(title.split()).casefold() == " ".join(page.title.split()).casefold():
+        return True
+    if minhash is None:
+        return False
+    sig = fingerprint.signature(page.body)
+    return sig is not None and fingerprint.similarity(sig, fingerprint.from_bytes(minhash)) >= fingerprint.THRESHOLD
 
 
 def _published_before(new: datetime | None, existing: datetime | None) -> bool:
@@ -461,6 +559,10 @@ _NEAR_DUPLICATES = (
 _PUBLISHED = select(SNAPSHOT.c.published_at).join(ARTICLE, and_(
     ARTICLE.c.id == SNAPSHOT.c.article_id, ARTICLE.c.latest_version == SNAPSHOT.c.version)).where(
     ARTICLE.c.id == bindparam("id"))
+#: The latest title and the body fingerprint of the article at a canonical URL (bound as :url).
+_CLAIMED = select(ARTICLE.c.minhash, SNAPSHOT.c.title).outerjoin(SNAPSHOT, and_(
+    ARTICLE.c.id == SNAPSHOT.c.article_id, ARTICLE.c.latest_version == SNAPSHOT.c.version)).where(
+    ARTICLE.c.canonical_url == bindparam("url"))
 _ARTICLE_ROW = select(ARTICLE.c.id, ARTICLE.c.latest_version, ARTICLE.c.last_fetched_at, ARTICLE.c.duplicate_of_id)
 _ARTICLE_BY_URL = _ARTICLE_ROW.where(ARTICLE.c.canonical_url == bindparam("url")).with_for_update()
 _ARTICLE_BY_ID = _ARTICLE_ROW.where(ARTICLE.c.id == bindparam("id")).with_for_update()

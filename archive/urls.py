@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from courlan import normalize_url
 
-__all__ = ["canonical_url", "site_of", "choose_canonical"]
+__all__ = ["canonical_url", "site_of", "choose_canonical", "MAX_URL_BYTES", "storable_url", "too_long"]
+
+#: The longest URL the archive keeps, in UTF-8 bytes (its URL columns are VARCHAR(2048), and a
+#: PostgreSQL btree index, as on fetch.url and article.canonical_url, holds about 2,700 bytes a row).
+#: Scrapy follows links up to 2,083 characters and a redirect or a WARC record may name any length:
+#: a page at a longer URL is recorded as one `url_too_long` error, never stored under a cut URL.
+MAX_URL_BYTES = 2048
+#: Characters no URL may hold raw (ASCII controls and space): WHATWG's URL parser percent-encodes them.
+_CONTROLS = re.compile(r"[\x00-\x20\x7f]")
 
 
 def canonical_url(url: str) -> str:
@@ -21,6 +30,18 @@ def canonical_url(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
 
 
+def storable_url(url: str) -> str:
+    """`url` with control characters and spaces percent-encoded, as a browser would send it: a NUL
+    in a WARC-Target-URI is refused by PostgreSQL, and stored as-is by SQLite."""
+    url = url.strip()
+    return _CONTROLS.sub(lambda m: f"%{ord(m.group()):02X}", url) if _CONTROLS.search(url) else url
+
+
+def too_long(url: str) -> bool:
+    """Whether `url` is over MAX_URL_BYTES (the archive records its page as a url_too_long error)."""
+    return len(url) > MAX_URL_BYTES // 4 and len(url.encode("utf-8", "surrogatepass")) > MAX_URL_BYTES
+
+
 def site_of(url: str) -> str:
     """The site an URL belongs to: its host (and port, when not the default) without 'www.'."""
     netloc = urlsplit(canonical_url(url)).netloc.lower()
@@ -31,10 +52,16 @@ def choose_canonical(page_url: str, declared: str | None) -> str:
     """The page's rel=canonical when it stays on the same site, else the fetched URL, normalised.
 
     A canonical pointing to another site (syndication partners do this) must not merge two
-    publishers' articles into one identity; near-duplicate detection links those instead.
+    publishers' articles into one identity; near-duplicate detection links those instead. One
+    too long to keep is ignored. Even a same-site canonical is only a claim: the archive accepts
+    it when the claimed page agrees (ArchiveStore, `_identity`).
     """
     if declared:
-        absolute = urljoin(page_url, declared.strip())
-        if urlsplit(absolute).scheme in ("http", "https") and site_of(absolute) == site_of(page_url):
-            return canonical_url(absolute)
+        try:
+            absolute = canonical_url(urljoin(page_url, storable_url(declared)))
+        except ValueError:  # a malformed address (a bad port, an unclosed IPv6 bracket)
+            return canonical_url(page_url)
+        if urlsplit(absolute).scheme in ("http", "https") and site_of(absolute) == site_of(page_url) \
+                and not too_long(absolute):
+            return absolute
     return canonical_url(page_url)

@@ -30,12 +30,12 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
 from warcio.warcwriter import WARCWriter
 
-from archive.errors import ExtractionError
+from archive.errors import ExtractionError, RefusedWrite
 from archive.export import row
 from archive.models import Article, Fetch, RawPage, Snapshot
 from archive.query import Filters, filtered
 from archive.store import ArchiveStore, Capture
-from archive.urls import site_of
+from archive.urls import site_of, storable_url
 
 log = logging.getLogger(__name__)
 SOFTWARE = "commentary-archive"
@@ -168,7 +168,7 @@ def _import_record(store: ArchiveStore, record, sites: tuple[str, ...], since: d
                    extract: Callable) -> str:
     if record.rec_type not in ("response", "revisit") or record.http_headers is None:
         return "ignored"
-    url = record.rec_headers.get_header("WARC-Target-URI") or ""
+    url = storable_url(record.rec_headers.get_header("WARC-Target-URI") or "")  # a NUL as %00, as a browser would
     if not url.startswith(("http://", "https://")):
         return "ignored"
     content_type = (record.http_headers.get_header("Content-Type") or "").lower()
@@ -201,7 +201,11 @@ def _import_record(store: ArchiveStore, record, sites: tuple[str, ...], since: d
         page = extract(body, url, content_type=content_type)
     except ExtractionError as exc:
         return store.save_error(cap, f"{exc.kind}: {exc}").outcome
-    return store.save(page, cap).outcome
+    try:
+        return store.save(page, cap).outcome
+    except RefusedWrite as exc:  # one record's value the database cannot hold: that record only
+        log.warning("the database refused the record for %s: %s", url, exc)
+        return store.save_error(Capture(**capture), f"db_refused: {exc}").outcome
 
 
 def _import_revisit(store: ArchiveStore, capture: Capture) -> str:

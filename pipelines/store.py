@@ -4,6 +4,9 @@ up to ARCHIVE_WRITE_BATCH pages per transaction, or what ARCHIVE_WRITE_BATCH_DEL
 A write that fails is never silent: it is retried (the database may be locked for a moment),
 then counted as archive/write_failed with its error; when writes keep failing (a full disk) the
 crawl is stopped, since nothing more it fetched could be kept, and `archive crawl` exits non-zero.
+A page whose values the database refuses (RefusedWrite) costs only itself: its batch is written
+page by page, and the page is recorded as one `db_refused` error; the database is healthy, so
+refusals never count toward stopping the crawl.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
-from archive.errors import ArchiveError
+from archive.errors import ArchiveError, RefusedWrite
 from archive.store import ArchiveStore, Capture, SaveResult, Write
 from crawler.items import PageItem
 
@@ -113,8 +116,9 @@ class StorePipeline:
             return item
         self.stats.inc_value("archive/fetches")
         self.stats.inc_value(f"archive/{result.outcome}")
-        if result.outcome == "error" and item.error:
-            self.stats.inc_value(f"archive/errors/{item.error.split(':', 1)[0]}")
+        kind = result.error or (item.error.split(":", 1)[0] if item.error else None)
+        if result.outcome == "error" and kind:
+            self.stats.inc_value(f"archive/errors/{kind}")
         return item
 
     def _flush(self) -> None:
@@ -140,7 +144,8 @@ class StorePipeline:
                 done.set_result(result)
 
     async def _attempts(self, items: list[PageItem]) -> list[SaveResult] | None:
-        """Write `items` in one transaction, retried; None when it could not be done."""
+        """Write `items` in one transaction, retried; None when it could not be done. A single page
+        whose values the database refuses is recorded as a `db_refused` error instead."""
         loop = asyncio.get_running_loop()
         for attempt in range(self.retries + 1):
             if self.stopped:
@@ -149,6 +154,10 @@ class StorePipeline:
                 results = await loop.run_in_executor(self.writer, self._write, items)
             except _Stopping:
                 continue
+            except RefusedWrite as exc:  # the same again would fail the same way: no retry, no count
+                if len(items) > 1:
+                    return None
+                return await self._refused(items[0], exc)
             except ArchiveError as exc:
                 self._attempt_failed(exc)
                 if attempt < self.retries and not self.stopped:
@@ -160,6 +169,17 @@ class StorePipeline:
             self.failures_in_a_row = 0
             return results
         return None
+
+    async def _refused(self, item: PageItem, exc: RefusedWrite) -> list[SaveResult] | None:
+        """Record `item` as a fetch that failed with error kind db_refused (its page not kept)."""
+        log.warning("the database refused %s: %s", item.url, exc)
+        error = PageItem(url=item.url, fetched_at=item.fetched_at, status=item.status,
+                         error=f"db_refused: {exc}")
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.writer, self._write, [error])
+        except ArchiveError as again:  # even the bare error row (its URL): lost, but counted
+            self.stats.set_value("archive/write_error", str(again))
+            return None
 
     def _attempt_failed(self, exc: ArchiveError) -> None:
         """Stop the crawl after `failures_max` failed writes in a row, whichever pages they were for:
@@ -185,7 +205,8 @@ class StorePipeline:
     def _operation(self, item: PageItem) -> Write:
         capture = Capture(url=item.url, fetched_at=item.fetched_at, status=item.status, raw=item.body,
                           content_type=item.content_type, etag=item.etag, last_modified=item.last_modified,
-                          headers=tuple(item.headers) if item.headers else None, crawl_id=self.crawl_id)
+                          headers=tuple(item.headers) if item.headers else None, crawl_id=self.crawl_id,
+                          redirected_from=tuple(item.meta.get("redirected_from", ())))
         if item.error:
             return self.store.error_write(capture, item.error)
         if item.not_modified:

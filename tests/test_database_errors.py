@@ -18,7 +18,7 @@ import pytest
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
-from archive.errors import ArchiveError
+from archive.errors import ArchiveError, RefusedWrite
 from archive.extract import extract
 from archive.store import SaveResult
 from crawler.items import PageItem
@@ -193,3 +193,38 @@ def test_a_page_the_database_refuses_costs_only_itself_not_its_batch() -> None:
     run_items(pipeline, 20)
     assert stats.get_value("archive/new") == 19 and stats.get_value("archive/write_failed") == 1
     assert store.sizes[:2] == [20, 20] and store.sizes[2:] == [1] * 21  # batch twice, then page by page
+
+
+class RefusingStore(FlakyStore):
+    """Refuses the values of the pages in `refused` (RefusedWrite: the database itself is fine);
+    records error rows for them like ArchiveStore.error_write."""
+
+    def __init__(self, refused: set[str]) -> None:
+        super().__init__(failures=0)
+        self.refused, self.sizes, self.errors = refused, [], []
+
+    def error_write(self, capture: Any, error: str) -> object:
+        return ("error", capture, error)
+
+    def save_many(self, writes: list[Any]) -> list[SaveResult]:
+        self.sizes.append(len(writes))
+        if any(not isinstance(w, tuple) and w.url in self.refused for w in writes):
+            raise RefusedWrite("database refused a value: value too long for type character varying(16)")
+        self.errors += [w[2] for w in writes if isinstance(w, tuple)]
+        return [SaveResult("error", error=w[2].split(":")[0]) if isinstance(w, tuple) else SaveResult("new", 1, 1, True)
+                for w in writes]
+
+
+def test_pages_the_database_refuses_are_recorded_errors_and_never_stop_the_crawl() -> None:
+    """Eight refused pages among twenty, with the stop at 5 failures in a row: each refused page is
+    one db_refused error, the others are stored, and the crawl is not stopped (nothing retried)."""
+    stats, stops = MemoryStatsCollector(get_crawler()), []
+    refused = {f"https://news.example.com/{i}.html" for i in range(0, 16, 2)}
+    store = RefusingStore(refused)
+    pipeline = StorePipeline(store, stats, {}, retries=3, retry_delay=0.01, failures_max=5,  # type: ignore[arg-type]
+                             stop=stops.append)
+    run_items(pipeline, 20)
+    assert stops == [] and stats.get_value("archive/write_failed") is None
+    assert stats.get_value("archive/new") == 12 and stats.get_value("archive/errors/db_refused") == 8
+    assert len(store.errors) == 8 and all(e.startswith("db_refused: database refused a value") for e in store.errors)
+    assert store.sizes[0] == 20 and len(store.sizes) == 1 + 20 + 8  # once as a batch, then page by page

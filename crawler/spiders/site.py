@@ -70,6 +70,8 @@ class SiteSpider(scrapy.Spider):
         meta: dict[str, Any] = {"article_id": article_id} if article_id is not None else {}
         if response.meta.get(FIRST_FETCH) and not response.meta.get("redirect_urls"):
             meta["first_fetch"] = True  # the URL asked for is the URL fetched, and it is new
+        if response.meta.get("redirect_urls"):  # a canonical claim naming one of them is the canonical's own
+            meta["redirected_from"] = list(response.meta["redirect_urls"])
         return meta
 
     def not_modified(self, response: Response) -> PageItem:

@@ -58,12 +58,37 @@ def test_tracking_parameters_and_fragments_keep_one_identity(store: ArchiveStore
     assert count(store, Snapshot) == 1
 
 
-def test_rel_canonical_on_same_site_is_the_identity(store: ArchiveStore) -> None:
+def test_rel_canonical_on_same_site_is_the_identity_when_the_claimed_page_agrees(store: ArchiveStore) -> None:
     head = '<link rel="canonical" href="/markets/chips.html">'
+    store.save(extract(article(head=head), "https://news.example.com/markets/chips.html"))
     store.save(extract(article(head=head), "https://news.example.com/amp/markets/chips.html"))
     store.save(extract(article(head=head), "https://news.example.com/markets/chips.html?page=1"))
     with Session(store.engine) as session:
         assert session.scalars(select(Article.canonical_url)).all() == ["https://news.example.com/markets/chips.html"]
+        assert session.scalars(select(Snapshot.unverified_canonical)).all() == [None]
+
+
+def test_a_canonical_claim_the_claimed_page_does_not_confirm_keeps_the_own_url(store: ArchiveStore) -> None:
+    """Another story (or a claim on a page not archived yet) stays its own article, its claim recorded;
+    a near-duplicate body under another title, or a redirect from the claimed URL, is accepted."""
+    canonical = "https://news.example.com/markets/chips.html"
+    head = '<link rel="canonical" href="/markets/chips.html">'
+    early = store.save(extract(article("Chips, the early copy", head=head), "https://news.example.com/early.html"))
+    store.save(extract(article(), canonical))
+    other = [f"Reader {i} writes that the bank results were weak and the shares fell sharply at the open." for i in range(6)]
+    forged = store.save(extract(article("Banks lag", paragraphs=other, head=head),
+                                "https://news.example.com/comments.html"))
+    retitled = store.save(extract(article("Chip stocks climb", head=head), "https://news.example.com/amp/chips.html"))
+    moved = store.save(extract(article("Moved", paragraphs=other, head=head), "https://news.example.com/b.html"),
+                       Capture(url="https://news.example.com/b.html", fetched_at=T0, redirected_from=(canonical,)))
+    with Session(store.engine) as session:
+        ids = dict(session.execute(select(Article.canonical_url, Article.id)).all())
+        claims = dict(session.execute(select(Snapshot.url, Snapshot.unverified_canonical)).all())
+    assert early.article_id == ids["https://news.example.com/early.html"] != ids[canonical]
+    assert forged.article_id == ids["https://news.example.com/comments.html"] and forged.version == 1
+    assert claims["https://news.example.com/comments.html"] == claims["https://news.example.com/early.html"] == canonical
+    assert retitled.article_id == ids[canonical] and retitled.outcome == "changed"  # the same body, another title
+    assert moved.article_id == ids[canonical]  # the canonical URL redirected here: its own claim
 
 
 def test_raw_pages_are_kept_once_per_sha256_and_compressed(store: ArchiveStore) -> None:
