@@ -49,11 +49,6 @@ class Source:
     sites: frozenset[str] = field(default_factory=frozenset)
     max_time: float | None = None  # seconds a run crawling this site may take
 
-    @property
-    def hosts(self) -> frozenset[str]:
-        """The hosts the sources file names for this site (its start pages, feeds and sitemaps)."""
-        return frozenset(site_of(u) for u in (*self.start_urls, *self.feeds, *self.sitemaps))
-
     def may_be_article(self, url: str) -> bool:
         """Allowed as an article page (no allow rules: any page may be)."""
         path = urlsplit(url).path
@@ -64,6 +59,7 @@ class Source:
         return any(p.search(path) for p in self.deny)
 
     def owns(self, url: str) -> bool:
+        """On one of the hosts the sources file names for this site (its start pages, feeds, sitemaps)."""
         return site_of(url) in self.sites
 
 

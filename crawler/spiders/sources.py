@@ -20,7 +20,7 @@ from twisted.python.failure import Failure
 
 from archive.recrawl import Due
 from archive.store import Validators
-from archive.urls import canonical_url
+from archive.urls import canonical_url, site_of
 from crawler.conditional import VALIDATORS
 from crawler.discovery import Entry, parse_feed, parse_sitemap, priority
 from crawler.items import PageItem
@@ -182,9 +182,17 @@ class SourcesSpider(SiteSpider):
         yield from self._read_one()
 
     def _may_read(self, url: str, response: Response, source: Source, depth: int) -> bool:
-        """A child sitemap is read once a run, within the depth and count bounds. Each refusal is
-        counted by kind (crawl/sitemaps_refused/KIND) and logged once per kind and site."""
-        if not self._first_time(url):
+        """A child sitemap is read once a run, within the depth and count bounds, when the sitemaps
+        protocol's cross-submission rule allows it: on the index's own host, or on a host the sources
+        file names for the site. Each refusal is counted by kind (crawl/sitemaps_refused/KIND) and
+        logged once per kind and site."""
+        try:
+            off_site = site_of(url) != site_of(response.url) and not source.owns(url)
+        except ValueError:  # a malformed URL (bad port): not read
+            off_site = True
+        if off_site:
+            kind, why = "off_site", f"{url}, listed by {response.url}, is on a host the sources file does not name"
+        elif not self._first_time(url):
             kind, why = "loop", f"{url} is listed again by {response.url}: each sitemap is read once a run"
         elif depth > MAX_SITEMAP_DEPTH:
             kind, why = "too_deep", f"{url} is nested more than {MAX_SITEMAP_DEPTH} sitemap indexes deep"

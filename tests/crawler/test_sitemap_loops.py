@@ -121,3 +121,32 @@ def test_a_bad_max_time_is_one_line(tmp_path: Path, value: str, message: str) ->
     for args in (("crawl", "--sources", str(file)), ("crawl", "http://127.0.0.1:9/", "--max-time", value)):
         result = run_cli(*args, "--db", db, check=False)
         assert result.returncode != 0 and message in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def test_child_sitemaps_on_hosts_the_sources_file_does_not_name_are_not_read(tmp_path: Path) -> None:
+    """The sitemaps protocol's cross-submission rule: a child on the index's host, or on a host the
+    site's entry names (here its start page's), is read; one elsewhere is refused and counted."""
+    own, named, elsewhere = tmp_path / "own", tmp_path / "named", tmp_path / "elsewhere"
+    own_paths = write_site(own, 2)
+    write_site(named, 3)
+    write_site(elsewhere, 3)
+    db = f"sqlite:///{tmp_path / 'archive.db'}"
+    with SiteServer(own) as site, SiteServer(named) as partner, SiteServer(elsewhere) as stranger:
+        (own / "index.xml").write_text(sitemap_index("/own.xml", f"{partner.url}named.xml",
+                                                     f"{stranger.url}stranger.xml"), encoding="utf-8")
+        (own / "own.xml").write_text(urlset(*own_paths), encoding="utf-8")
+        (named / "named.xml").write_text(urlset("/news/3.html"), encoding="utf-8")
+        (elsewhere / "stranger.xml").write_text(urlset("/news/1.html"), encoding="utf-8")
+        file = sources(tmp_path / "sources.toml", site, f'start_urls = ["{partner.url}"]', sitemaps=("/index.xml",))
+        result = crawl_bounded("crawl", "--sources", str(file), "--db", db)
+        assert result.returncode == 0, result.stderr
+        assert stranger.requests == []  # not even robots.txt: nothing of that host is fetched
+        assert "/named.xml" in partner.requests
+        engine = create_engine(db)
+        with Session(engine) as session:
+            urls = set(session.scalars(select(Article.canonical_url)))
+        engine.dispose()
+        assert {site.url + p.lstrip("/") for p in own_paths} | {partner.url + "news/3.html"} <= urls
+        assert not any(u.startswith(stranger.url) for u in urls)
+        assert runs(db)[-1].stats["crawl/sitemaps_refused/off_site"] == 1
+        assert "1 listed sitemap(s) not read: off site 1" in result.stdout
