@@ -24,7 +24,7 @@ from archive.runs import articles_fetched_in, interrupted_crawls, job_key, settl
 from archive.symbols import default_data_dir
 from archive.urls import site_of
 from crawler.run import CrawlJob
-from crawler.sources import Source, load_sources, sites_of
+from crawler.sources import Source, load_sources, run_time_limit, sites_of
 from crawler.spiders.sources import SourcesSpider, slot_of
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,9 @@ class Plan:
 def plan(db_url: str, sources_path: Path | None, only: tuple[str, ...] = (), *, discover: bool = True,
          recrawl: bool = False, schedule: Sequence[timedelta] = DEFAULT_SCHEDULE, since: datetime | None = None,
          max_pages: int = 0, depth: int = 0, allow_private: bool = False, progress: bool = False,
-         settings: dict | None = None, now: datetime | None = None) -> Plan:
-    """The job for `archive crawl --sources` (discover) and `archive recrawl --due` (recrawl)."""
+         settings: dict | None = None, now: datetime | None = None, max_time: float | None = None) -> Plan:
+    """The job for `archive crawl --sources` (discover) and `archive recrawl --due` (recrawl).
+    `max_time` (seconds) is the run's time limit; None: the sources file's max_time, if any."""
     sources = load_sources(sources_path, only) if sources_path is not None else []
     if discover and not sources:
         raise BadInput("discovery needs a sources file (--sources)")
@@ -66,7 +67,11 @@ def plan(db_url: str, sources_path: Path | None, only: tuple[str, ...] = (), *, 
     command.update(job=key, since=since.isoformat() if since else None, max_pages=max_pages,
                    schedule=[int(s.total_seconds()) for s in schedule] if recrawl else None,
                    resumes=resumed[0] if resumed else None)
-    job = CrawlJob([], db_url, max_pages, depth, allow_private, progress=progress, spider=SourcesSpider,
+    if max_time is None:
+        max_time = run_time_limit(sources)
+    command["max_time"] = max_time or None
+    job = CrawlJob([], db_url, max_pages, depth, allow_private, max_time=max_time or 0, progress=progress,
+                   spider=SourcesSpider,
                    spider_args={"sources": sources, "due": due, "since": since, "skip": skip, "discover": discover},
                    command=command, settings={**(settings or {}), "DOWNLOAD_SLOTS": download_slots(sources)})
     return Plan(job, key, sources, due, resumed, len(skip))

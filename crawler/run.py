@@ -28,6 +28,9 @@ class CrawlJob:
     max_pages: int = 0
     depth: int = 0
     allow_private: bool = False
+    #: Seconds after which the crawl stops as Ctrl-C stops it (0: no limit); Scrapy's
+    #: CLOSESPIDER_TIMEOUT, recorded as finish_reason "closespider_timeout".
+    max_time: float = 0
     throttle: bool = True
     progress: bool = False
     before: Callable[[], None] | None = None
@@ -52,6 +55,7 @@ class CrawlJob:
             "ARCHIVE_DB_URL": self.db_url,
             "ARCHIVE_ALLOW_PRIVATE_ADDRESSES": self.allow_private,
             "CLOSESPIDER_PAGECOUNT": self.max_pages,
+            "CLOSESPIDER_TIMEOUT": self.max_time,
             "DEPTH_LIMIT": self.depth,
             "AUTOTHROTTLE_ENABLED": self.throttle,
             "ARCHIVE_PROGRESS": self.progress,

@@ -11,6 +11,7 @@
     sitemaps = ["https://www.example-news.com/news-sitemap.xml"]
     allow = ["/20\\\\d\\\\d/"]   # regexes on URL paths: pages that may be articles (others only followed)
     deny = ["/video/"]          # never fetched
+    max_time = "2h"             # a run stops cleanly after this long (the largest of the sites it crawls)
 
 See sources.example.toml at the top of the repository for a commented example.
 """
@@ -25,9 +26,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from archive.errors import BadInput
+from archive.recrawl import parse_span
 from archive.urls import site_of
 
-KNOWN_KEYS = {"name", "start_urls", "feeds", "sitemaps", "allow", "deny", "delay", "concurrency", "user_agent"}
+KNOWN_KEYS = {"name", "start_urls", "feeds", "sitemaps", "allow", "deny", "delay", "concurrency", "user_agent",
+              "max_time"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class Source:
     concurrency: int | None = None
     user_agent: str | None = None
     sites: frozenset[str] = field(default_factory=frozenset)
+    max_time: float | None = None  # seconds a run crawling this site may take
 
     def may_be_article(self, url: str) -> bool:
         """Allowed as an article page (no allow rules: any page may be)."""
@@ -55,7 +59,15 @@ class Source:
         return any(p.search(path) for p in self.deny)
 
     def owns(self, url: str) -> bool:
+        """On one of the hosts the sources file names for this site (its start pages, feeds, sitemaps)."""
         return site_of(url) in self.sites
+
+
+def run_time_limit(sources: list[Source]) -> float | None:
+    """Seconds a run of these sources may take: the largest max_time among them (None: no limit), so
+    that no site gets less time than its own max_time asks for."""
+    limits = [s.max_time for s in sources if s.max_time is not None]
+    return max(limits) if len(limits) == len(sources) and limits else None
 
 
 def sites_of(sources: list[Source]) -> tuple[str, ...]:
@@ -105,6 +117,7 @@ def _source(path: Path, number: int, entry: dict[str, Any]) -> Source:
         delay=_number(f"{where} ({name}) delay", entry.get("delay"), float),
         concurrency=_number(f"{where} ({name}) concurrency", entry.get("concurrency"), int),
         user_agent=_text(f"{where} ({name}) user_agent", entry.get("user_agent")),
+        max_time=_duration(f"{where} ({name}) max_time", entry.get("max_time")),
         sites=frozenset(site_of(u) for values in urls.values() for u in values),
     )
 
@@ -132,6 +145,24 @@ def _text(where: str, value: Any) -> str | None:
     if value is not None and (not isinstance(value, str) or not value.strip()):
         raise BadInput(f"{where}: must be a non-empty string")
     return value
+
+
+def _duration(where: str, value: Any) -> float | None:
+    """A duration such as "30m" or "2h" (or a number of seconds), in seconds."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            seconds = parse_span(value).total_seconds()
+        except BadInput as exc:
+            raise BadInput(f"{where}: {exc}") from exc
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        raise BadInput(f"{where}: must be a duration such as \"30m\" or \"2h\"")
+    if seconds <= 0:
+        raise BadInput(f"{where}: must be longer than 0s")
+    return seconds
 
 
 def _number(where: str, value: Any, kind: type) -> Any:

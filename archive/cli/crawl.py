@@ -47,6 +47,10 @@ def crawl_options(func: Callable[..., Any]) -> Callable[..., Any]:
                           "Raise it only for servers you run or may load."),
         click.option("--throttle/--no-throttle", default=True, show_default=True,
                      help="AutoThrottle: adapt the request rate to the server's response times."),
+        click.option("--max-time", "max_time", default=None, metavar="DURATION",
+                     help="Stop the run cleanly after this long (e.g. 30m, 2h): the requests in flight finish, "
+                          "nothing new starts, and the next run resumes. Default: the sources file's max_time, "
+                          "else no limit."),
         click.option("-v", "--verbose", is_flag=True, help="Log Scrapy's progress."),
     ]
     for option in reversed(options):
@@ -77,8 +81,8 @@ def schedule_option(func: Callable[..., Any]) -> Callable[..., Any]:
 @frontier_options
 def crawl(urls: tuple[str, ...], sources_path: Path | None, only: tuple[str, ...], since: str | None, due: bool,
           schedule_text: str, depth: int, refresh_after: str, db_url: str, max_pages: int, allow_private_addresses: bool,
-          timeout: float, concurrency: int | None, throttle: bool, verbose: bool, frontier_url: str | None = None,
-          frontier_name: str | None = None, frontier_idle: float = 30.0) -> None:
+          timeout: float, concurrency: int | None, throttle: bool, max_time: str | None, verbose: bool,
+          frontier_url: str | None = None, frontier_name: str | None = None, frontier_idle: float = 30.0) -> None:
     """Crawl sites into the archive: from start URLs (same-site links only), or from a sources
     file's feeds, sitemaps and start pages.
 
@@ -101,21 +105,23 @@ def crawl(urls: tuple[str, ...], sources_path: Path | None, only: tuple[str, ...
     for url in urls:
         if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
             raise click.BadParameter(f"not an http(s) URL: {url}", param_hint="URLS")
+    seconds = time_limit(max_time)
     open_engine(db_url).dispose()  # fail fast on a bad database, before any fetching
     settings = {**politeness(timeout, concurrency, throttle), **refresh_settings(refresh_after, schedule_text)}
     if frontier_url:  # one worker of a crawl shared through Redis (archive/cli/frontier.py)
         run_worker(frontier_url, frontier_name, frontier_idle, db_url, urls, sources_path=sources_path, only=only,
                    since=parse_bound(since), due=due, schedule=parse_schedule(schedule_text), max_pages=max_pages,
-                   depth=depth, allow_private=allow_private_addresses, settings=settings, verbose=verbose)
+                   depth=depth, allow_private=allow_private_addresses,
+                   settings={**settings, **({"CLOSESPIDER_TIMEOUT": seconds} if seconds else {})}, verbose=verbose)
         return
     if sources_path is not None:
         run_sources(db_url, sources_path, only, discover=True, recrawl=due, schedule=parse_schedule(schedule_text),
                     since=parse_bound(since), max_pages=max_pages, depth=depth, allow_private=allow_private_addresses,
-                    settings=settings, verbose=verbose)
+                    settings=settings, verbose=verbose, max_time=seconds)
         return
     from crawler.run import CrawlJob  # noqa: PLC0415 - starts Scrapy: import only when asked
-    job = CrawlJob(list(urls), db_url, max_pages, depth, allow_private_addresses, throttle=throttle,
-                   progress=sys.stderr.isatty(), settings=settings)
+    job = CrawlJob(list(urls), db_url, max_pages, depth, allow_private_addresses, max_time=seconds or 0,
+                   throttle=throttle, progress=sys.stderr.isatty(), settings=settings)
     finish(db_url, run_jobs([job], verbose))
 
 
@@ -129,7 +135,7 @@ def crawl(urls: tuple[str, ...], sources_path: Path | None, only: tuple[str, ...
 @crawl_options
 def recrawl(due: bool, sources_path: Path | None, only: tuple[str, ...], schedule_text: str, list_only: bool,
             db_url: str, max_pages: int, allow_private_addresses: bool, timeout: float, concurrency: int | None,
-            throttle: bool, verbose: bool) -> None:
+            throttle: bool, max_time: str | None, verbose: bool) -> None:
     """Revisit known articles on a decaying schedule after publication: commentary gets edited
     in its first days.
 
@@ -144,6 +150,7 @@ def recrawl(due: bool, sources_path: Path | None, only: tuple[str, ...], schedul
     """
     if only and sources_path is None:
         raise click.UsageError("--only needs --sources")
+    seconds = time_limit(max_time)
     open_engine(db_url).dispose()
     schedule = parse_schedule(schedule_text)
     if list_only:
@@ -162,7 +169,21 @@ def recrawl(due: bool, sources_path: Path | None, only: tuple[str, ...], schedul
         return
     run_sources(db_url, sources_path, only, discover=False, recrawl=True, schedule=schedule, since=None,
                 max_pages=max_pages, depth=1, allow_private=allow_private_addresses,
-                settings=politeness(timeout, concurrency, throttle), verbose=verbose)
+                settings=politeness(timeout, concurrency, throttle), verbose=verbose, max_time=seconds)
+
+
+#: Scrapy's finish reason for a crawl stopped by CLOSESPIDER_TIMEOUT (--max-time), as the crawl row records it.
+TIME_LIMIT = "closespider_timeout"
+
+
+def time_limit(max_time: str | None) -> float | None:
+    """--max-time in seconds (None: not given); a one-line error when it is not a duration."""
+    if max_time is None:
+        return None
+    seconds = parse_span(max_time).total_seconds()
+    if seconds <= 0:
+        raise click.BadParameter("must be longer than 0s", param_hint="--max-time")
+    return seconds
 
 
 def politeness(timeout: float, concurrency: int | None, throttle: bool) -> dict[str, Any]:
@@ -176,15 +197,16 @@ def politeness(timeout: float, concurrency: int | None, throttle: bool) -> dict[
 
 def run_sources(db_url: str, sources_path: Path | None, only: tuple[str, ...], *, discover: bool, recrawl: bool,
                 schedule: tuple[timedelta, ...], since: datetime | None, max_pages: int, depth: int,
-                allow_private: bool, settings: dict[str, Any], verbose: bool) -> None:
-    """Run one discovery and/or recrawl job under its lock, resuming an interrupted run of it."""
+                allow_private: bool, settings: dict[str, Any], verbose: bool, max_time: float | None = None) -> None:
+    """Run one discovery and/or recrawl job under its lock, resuming an interrupted run of it.
+    `max_time`: seconds the run may take (None: the sources file's max_time, if any)."""
     from crawler.jobs import job_command, job_lock, plan  # noqa: PLC0415 - starts Scrapy: import only when asked
     from archive.runs import job_key  # noqa: PLC0415
     key = job_key(job_command(sources_path, only, discover, recrawl))
     with job_lock(db_url, key):
         planned = plan(db_url, sources_path, only, discover=discover, recrawl=recrawl, schedule=schedule,
                        since=since, max_pages=max_pages, depth=depth, allow_private=allow_private,
-                       progress=sys.stderr.isatty(), settings=settings)
+                       progress=sys.stderr.isatty(), settings=settings, max_time=max_time)
         if planned.resumed:
             click.echo(f"resuming the interrupted crawl {planned.resumed[0]}: "
                        f"{planned.skipped} article(s) it stored are not fetched again", err=True)
@@ -204,6 +226,9 @@ def run_jobs(jobs: list[Any], verbose: bool) -> list[dict[str, Any]]:
 def finish(db_url: str, stats: list[dict[str, Any]]) -> None:
     """Print what the crawls did and the archive's totals; exit non-zero if pages were lost."""
     click.echo(crawl_summary(stats))
+    if any(run.get("finish_reason") == TIME_LIMIT for run in stats):
+        click.echo("stopped at the time limit (--max-time / max_time): the pages in flight were stored; "
+                   "the next run of this crawl resumes it", err=True)
     engine = make_engine(db_url)
     try:
         click.echo("\n" + archive_summary(counts(engine)))
@@ -245,7 +270,15 @@ def crawl_summary(all_stats: list[dict[str, Any]]) -> str:
                     "errors", "error kinds"], rows, max_width=70)
     disallowed = sum(int(stats.get("archive/robots_disallowed", 0)) for stats in all_stats)
     fresh = sum(int(stats.get("archive/skipped_fresh", 0)) for stats in all_stats)
+    refused: dict[str, int] = {}
+    for stats in all_stats:
+        for key, value in stats.items():
+            if key.startswith("crawl/sitemaps_refused/"):
+                kind = key.rsplit("/", 1)[1].replace("_", " ")
+                refused[kind] = refused.get(kind, 0) + int(value)
     return (table + (f"\n{disallowed} link(s) disallowed by robots.txt were not fetched" if disallowed else "")
+            + (f"\n{sum(refused.values())} listed sitemap(s) not read: "
+               + ", ".join(f"{kind} {n}" for kind, n in sorted(refused.items())) if refused else "")
             + (f"\n{fresh} link(s) to known articles not due for a revisit were not followed (--refresh-after)"
                if fresh else ""))
 

@@ -24,6 +24,11 @@ def _what(command: dict) -> str:
     return ", ".join(urls[:2]) + (f" +{len(urls) - 2}" if len(urls) > 2 else "") or command.get("spider", "-")
 
 
+#: Why a run ended, as `archive crawls` shows it (Scrapy's finish reasons, and "killed" from archive.runs).
+ENDINGS = {"finished": "", "shutdown": " (stopped)", "closespider_timeout": " (time limit)",
+           "closespider_pagecount": " (max pages)", "killed": " (killed)"}
+
+
 @cli.command()
 @db_option
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
@@ -49,7 +54,10 @@ def crawls(db_url: str, limit: int, as_json: bool) -> None:
     for run in runs:
         stats = {k.removeprefix("archive/"): v for k, v in (run.stats or {}).items()}
         errors = {k.split("/", 1)[1]: v for k, v in stats.items() if k.startswith("errors/")}
-        duration = f"{(run.finished_at - run.started_at).total_seconds():.0f}s" if run.finished_at else "running/stopped"
+        reason = (run.stats or {}).get("finish_reason")
+        ending = ENDINGS.get(reason, f" ({reason})") if reason else ""
+        duration = f"{(run.finished_at - run.started_at).total_seconds():.0f}s{ending}" if run.finished_at \
+            else "running/stopped"
         rows.append([run.id, f"{run.started_at:%Y-%m-%d %H:%M}", duration, _what(run.command or {}),
                      stats.get("fetches", 0), stats.get("new", 0), stats.get("changed", 0),
                      stats.get("unchanged", 0) + stats.get("same_raw", 0), stats.get("not_modified", 0),

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator
 import click
 
 from archive.cli.base import cli, db_option, private_option
-from archive.cli.crawl import refresh_settings
+from archive.cli.crawl import refresh_settings, time_limit
 from archive.errors import BadInput
 from archive.recrawl import DEFAULT_SCHEDULE, format_schedule, parse_span
 
@@ -102,11 +102,13 @@ class Runner:
 @click.option("--max-pages", type=click.IntRange(min=0), default=0, help="Per run (0: no limit).")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
               help="Seconds to wait for a page.")
+@click.option("--max-time", "max_time", metavar="DURATION",
+              help="Per run: stop it cleanly after this long, e.g. 25m (default: the sources file's max_time).")
 @db_option
 @private_option
 def schedule(sources_path: Path, only: tuple[str, ...], every: str | None, cron: str | None, runs: int | None,
-             no_due: bool, schedule_text: str, refresh_after: str, max_pages: int, timeout: float, db_url: str,
-             allow_private_addresses: bool) -> None:
+             no_due: bool, schedule_text: str, refresh_after: str, max_pages: int, timeout: float,
+             max_time: str | None, db_url: str, allow_private_addresses: bool) -> None:
     """Crawl the sources again and again: discovery plus due recrawls at each run.
 
     Each run is logged with its exit status; a failing run (or site) does not stop the
@@ -128,11 +130,13 @@ def schedule(sources_path: Path, only: tuple[str, ...], every: str | None, cron:
     if cron is not None:
         check_cron(cron)
     refresh_settings(refresh_after, schedule_text)  # a bad value fails here, not at every run
+    time_limit(max_time)
     load_sources(sources_path, only)  # a bad file fails here, in one line, not at every run
     command = [sys.executable, "-m", "archive", "crawl", "--sources", str(sources_path), "--db", db_url,
                "--max-pages", str(max_pages), "--timeout", str(timeout), "--schedule", schedule_text,
                "--refresh-after", refresh_after,
                *(arg for site in only for arg in ("--only", site)), *([] if no_due else ["--due"]),
+               *(["--max-time", max_time] if max_time else []),
                *(["--allow-private-addresses"] if allow_private_addresses else [])]
     runner = Runner(lambda line: click.echo(line, err=True))
     previous = {sig: signal.signal(sig, runner.stop) for sig in (signal.SIGINT, signal.SIGTERM)}

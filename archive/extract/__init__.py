@@ -12,10 +12,11 @@ from archive.errors import ExtractionError
 from archive.extract.authors import find_authors
 from archive.extract.body import clean_body, trafilatura_document
 from archive.extract.dates import find_dates
-from archive.extract.kind import classify, is_paywalled
+from archive.extract.kind import classify, is_paywalled, link_share
 from archive.extract.model import EXTRACTOR_VERSION, Dated, Extracted, Ticker
 from archive.extract.page import Page, load_page
-from archive.extract.regions import LEAD_BYLINE, article_root, byline_texts, drop_navigation, memo, paragraph_chars
+from archive.extract.regions import (LEAD_BYLINE, article_root, byline_texts, drop_navigation, memo, paragraph_chars,
+                                     wrapper_limit)
 from archive.extract.tickers import find_tickers
 from archive.extract.titles import find_site_name, find_title
 from archive.symbols import SymbolUniverse, load_universe
@@ -59,7 +60,7 @@ def _extract(page: Page, universe: SymbolUniverse) -> Extracted:
     authors, ai_generated = find_authors(page, bylines, getattr(document, "author", None))
     published, updated = find_dates(page, [root])
     body = clean_body(text, title, bylines)
-    is_article, reason = classify(page, len(body.split()))
+    is_article, reason = classify(page, len(body.split()), link_share(root, wrapper_limit(page)))
     language = (page.tree.get("lang") or page.meta("og:locale", "language") or
                 getattr(document, "language", None))
     return Extracted(

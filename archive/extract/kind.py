@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from lxml.html import HtmlElement
+
 from archive.extract.page import Page
-from archive.extract.regions import in_chrome, wrapper_limit
+from archive.extract.regions import in_chrome, text_length, wrapper_limit
 
 ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle",
                  "opinionnewsarticle", "backgroundnewsarticle", "blogposting", "report",
@@ -22,10 +24,17 @@ ARTICLE_PATH = re.compile(r"/(?:19|20)\d\d[/-]\d\d[/-]\d\d(?:/|$)|/(?:articles?|
 MIN_ARTICLE_WORDS = 120
 MIN_TEASERS = 3  # linked headlines that make a page a listing
 MIN_BRIEF_WORDS = 20  # a wire brief is one sentence; with structured data saying "article" it is one
+#: A region whose text is more than this share link text is a listing, whatever else it says
+#: (bench/kind_fixtures.py: the most on a fixture page is 0.35; a list of linked labels is ~1).
+MAX_LINK_SHARE = 0.7
+MIN_LISTING_CHARS = 300  # about 50 words: less is too little text to call a listing by its links
 
 
-def classify(page: Page, word_count: int) -> tuple[bool, str]:
-    """(is_article, reason). Structured data decides when present; else URL and text length."""
+def classify(page: Page, word_count: int, links: float = 0.0) -> tuple[bool, str]:
+    """(is_article, reason). A region that is mostly link text (`links`, link_share) is never an
+    article; otherwise structured data decides when present; else URL and text length."""
+    if links > MAX_LINK_SHARE:
+        return False, f"{links:.0%} of its text is links"
     ld_types = {str(t).lower() for obj in page.json_ld() for t in _types(obj)}
     og_type = (page.meta("og:type") or "").lower()
     if (ld_types & ARTICLE_TYPES or og_type == "article") and word_count >= MIN_BRIEF_WORDS:
@@ -44,6 +53,19 @@ def classify(page: Page, word_count: int) -> tuple[bool, str]:
     if word_count >= MIN_ARTICLE_WORDS:
         return True, f"{word_count} words of article text"
     return False, f"too little text ({word_count} words)"
+
+
+def link_share(root: HtmlElement, limit: int) -> float:
+    """The share of the article region's text that is the text of links (outside chrome): near 1 on
+    a listing of linked labels, at most 0.35 on the 317 fixture pages, whose links sit inside
+    their sentences. 0 for a region under MIN_LISTING_CHARS: too little to tell (pages whose text
+    is in their JSON-LD or scripts)."""
+    total = text_length(root)
+    if total < MIN_LISTING_CHARS:
+        return 0.0
+    linked = sum(text_length(a) for a in root.iter("a") if not in_chrome(a, limit)
+                 and not any(ancestor.tag == "a" for ancestor in a.iterancestors()))
+    return min(linked / total, 1.0)
 
 
 def _teasers(page: Page) -> int:

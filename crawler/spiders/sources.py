@@ -20,7 +20,7 @@ from twisted.python.failure import Failure
 
 from archive.recrawl import Due
 from archive.store import Validators
-from archive.urls import canonical_url
+from archive.urls import canonical_url, site_of
 from crawler.conditional import VALIDATORS
 from crawler.discovery import Entry, parse_feed, parse_sitemap, priority
 from crawler.items import PageItem
@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 
 #: Scrapy priorities: feeds and sitemaps before anything they list, due recrawls before discovery.
 FEED_PRIORITY, DUE_PRIORITY = 3000, 2000
+#: Sitemap indexes nested deeper than this are not read (the protocol allows one level; sites nest a few).
+MAX_SITEMAP_DEPTH = 5
+#: Sitemaps read per site and run, at most (the protocol's 50,000 per index is for search engines).
+MAX_SITEMAPS = 10_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -51,6 +55,9 @@ class SourcesSpider(SiteSpider):
         self.skip = frozenset(skip)
         self.found: dict[str, Entry] = {}  # feed and sitemap entries, until all documents are read
         self.pending = 0  # feeds and sitemaps requested but not read yet
+        self.documents: set[str] = set()  # feeds and sitemaps requested in this run: each is read once
+        self.sitemaps_of: dict[str, int] = {}  # sitemaps requested per source
+        self.refused: set[tuple[str, str]] = set()  # (kind, source) of refused child sitemaps, logged once
 
     def source_of(self, url: str) -> Source | None:
         return next((s for s in self.sources if s.owns(url)), None)
@@ -73,6 +80,7 @@ class SourcesSpider(SiteSpider):
         documents = [(url, source, callback) for source in self.sources
                      for url, callback in [*((u, self.parse_feed) for u in source.feeds),
                                            *((u, self.parse_sitemap) for u in source.sitemaps)]]
+        documents = [(url, source, callback) for url, source, callback in documents if self._first_time(url)]
         self.pending = len(documents)
         for url, source, callback in documents:
             yield self._document(url, source, callback)
@@ -80,10 +88,24 @@ class SourcesSpider(SiteSpider):
             for request in self._release():
                 yield request
 
-    def _document(self, url: str, source: Source, callback: Any) -> scrapy.Request:
-        """A feed or sitemap: always read in full (never conditional), never stored as a page."""
+    def _first_time(self, url: str) -> bool:
+        """Not yet requested as a feed or sitemap in this run (and now it is)."""
+        try:
+            key = canonical_url(url)
+        except ValueError:
+            key = url
+        if key in self.documents:
+            return False
+        self.documents.add(key)
+        return True
+
+    def _document(self, url: str, source: Source, callback: Any, depth: int = 0) -> scrapy.Request:
+        """A feed or sitemap: always read in full (never conditional), never stored as a page.
+        dont_filter: the duplicate filter must not drop it for a page of the same URL; `_first_time`
+        keeps each from being read twice."""
         return scrapy.Request(url, callback=callback, errback=self._document_failed, priority=FEED_PRIORITY,
-                              dont_filter=True, meta={VALIDATORS: False, "download_slot": slot_of(source)},
+                              dont_filter=True, meta={VALIDATORS: False, "download_slot": slot_of(source),
+                                                      "sitemap_depth": depth},
                               headers={"User-Agent": source.user_agent} if source.user_agent else None)
 
     def _document_failed(self, failure: Failure) -> Iterable[PageItem | scrapy.Request]:
@@ -149,12 +171,40 @@ class SourcesSpider(SiteSpider):
         self.crawler.stats.inc_value("crawl/sitemaps")
         entries = parse_sitemap(_body(response), response.url)
         source = self._source_for(response)
+        self._first_time(response.url)  # reached through a redirect: that URL is read now too
+        depth = response.meta.get("sitemap_depth", 0) + 1
         for entry in [e for e in entries if e.is_sitemap]:
-            if source is not None and self._recent(entry):
+            if source is not None and self._recent(entry) and self._may_read(entry.url, response, source, depth):
                 self.pending += 1
-                yield self._document(entry.url, source, self.parse_sitemap)
+                self.sitemaps_of[source.name] = self.sitemaps_of.get(source.name, 0) + 1
+                yield self._document(entry.url, source, self.parse_sitemap, depth)
         self._collect(response, [e for e in entries if not e.is_sitemap], "sitemap", listed=len(entries))
         yield from self._read_one()
+
+    def _may_read(self, url: str, response: Response, source: Source, depth: int) -> bool:
+        """A child sitemap is read once a run, within the depth and count bounds, when the sitemaps
+        protocol's cross-submission rule allows it: on the index's own host, or on a host the sources
+        file names for the site. Each refusal is counted by kind (crawl/sitemaps_refused/KIND) and
+        logged once per kind and site."""
+        try:
+            off_site = site_of(url) != site_of(response.url) and not source.owns(url)
+        except ValueError:  # a malformed URL (bad port): not read
+            off_site = True
+        if off_site:
+            kind, why = "off_site", f"{url}, listed by {response.url}, is on a host the sources file does not name"
+        elif not self._first_time(url):
+            kind, why = "loop", f"{url} is listed again by {response.url}: each sitemap is read once a run"
+        elif depth > MAX_SITEMAP_DEPTH:
+            kind, why = "too_deep", f"{url} is nested more than {MAX_SITEMAP_DEPTH} sitemap indexes deep"
+        elif self.sitemaps_of.get(source.name, 0) >= MAX_SITEMAPS:
+            kind, why = "too_many", f"more than {MAX_SITEMAPS} sitemaps for {source.name}; {url} and later not read"
+        else:
+            return True
+        self.crawler.stats.inc_value(f"crawl/sitemaps_refused/{kind}")
+        if (kind, source.name) not in self.refused:
+            self.refused.add((kind, source.name))
+            log.warning("sitemap not read (%s): %s", kind.replace("_", " "), why)
+        return False
 
     def _collect(self, response: Response, entries: list[Entry], kind: str, listed: int | None = None) -> None:
         """Keep the recent entries, merged by URL: a feed's date and a sitemap's tickers together."""

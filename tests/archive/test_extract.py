@@ -8,6 +8,7 @@ import pytest
 
 from archive.errors import ExtractionError
 from archive.extract import extract
+from tests import hostile_site
 from tests.conftest import fixture_page
 from tests.pages import LOREM, article, listing
 
@@ -221,3 +222,16 @@ def test_trafilatura_reads_the_article_region_alone_when_it_holds_the_text(monke
     result = extract(page.replace("</main>", "</main>" + other), URL)
     assert result.body.startswith("Chip stocks extended their rally")
     assert seen and seen[0]  # the region held too little of the page's text: the whole page
+
+
+def test_a_page_that_is_mostly_links_is_never_an_article() -> None:
+    """Issue 20: a listing of linked labels has words enough for an article, even an article-like
+    URL and og:type, but nearly all its text is links."""
+    page = hostile_site.listing([f"/news/{n}.html" for n in range(1, 307)])
+    for url, html in (("https://news.example/all.html", page),
+                      ("https://news.example/news/all-stories", page.replace(
+                          "<head>", '<head><meta property="og:type" content="article">'))):
+        result = extract(html, url)
+        assert not result.is_article and result.kind_reason.endswith("of its text is links"), result.kind_reason
+    story = extract(hostile_site.article(7), "https://news.example/news/7.html")
+    assert story.is_article
