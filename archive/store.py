@@ -469,6 +469,8 @@ class ArchiveStore:
                     raise ArchiveError(f"database write failed: {_reason(exc)}") from exc
                 log.warning("write conflict (%s), retrying %d/%d", _reason(exc), attempt, attempts)
                 time.sleep(0.05 * attempt)
+            except UnicodeError as exc:  # text the driver cannot encode (a lone surrogate): not wrapped by SQLAlchemy
+                raise RefusedWrite(f"database refused a value: {exc}") from exc
         raise AssertionError("unreachable")
 
 

@@ -163,3 +163,23 @@ def test_ticker_change_alone_is_a_version(store: ArchiveStore) -> None:
     with Session(store.engine) as session:
         versions = session.scalars(select(Snapshot.version).order_by(Snapshot.version)).all()
     assert versions == [1, 2]
+
+
+def test_values_the_database_cannot_hold_are_fitted_or_refused_alone(store: ArchiveStore) -> None:
+    """NULs are dropped and over-long text is cut to its column on both databases; what still cannot be
+    written (text with a lone surrogate) is a RefusedWrite, which the crawler records as one error."""
+    import pytest  # noqa: PLC0415
+
+    from archive.errors import RefusedWrite  # noqa: PLC0415
+
+    url = "https://news.example.com/a.html"
+    page = dataclasses.replace(extract(article(), url), language="x" * 40, site_name="S\x00" * 300,
+                               description="a\x00b")
+    result = store.save(page, Capture(url=url, fetched_at=T0, etag="e" * 600, content_type="text/html" + "y" * 300))
+    assert result.outcome == "new"
+    with Session(store.engine) as session:
+        snap = session.scalars(select(Snapshot)).one()
+        assert (snap.language, snap.site_name, snap.description) == ("x" * 16, "S" * 255, "ab")
+        assert session.scalars(select(Fetch.etag)).one() is None
+    with pytest.raises(RefusedWrite):
+        store.save(dataclasses.replace(page, title="\ud800"), Capture(url=url, fetched_at=T0 + timedelta(1)))
