@@ -183,3 +183,24 @@ def test_values_the_database_cannot_hold_are_fitted_or_refused_alone(store: Arch
         assert session.scalars(select(Fetch.etag)).one() is None
     with pytest.raises(RefusedWrite):
         store.save(dataclasses.replace(page, title="\ud800"), Capture(url=url, fetched_at=T0 + timedelta(1)))
+
+
+def test_postgresql_refusals_are_refused_writes_not_database_failures(store: ArchiveStore, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Without the fitting, PostgreSQL's own refusals (a value too long, a NUL, an index row too
+    large) must surface as RefusedWrite, so that the crawl records the page and goes on."""
+    import pytest  # noqa: PLC0415
+
+    from archive import store as store_module  # noqa: PLC0415
+    from archive.errors import RefusedWrite  # noqa: PLC0415
+
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite keeps these values")
+    monkeypatch.setattr(store_module, "fitted", lambda table, row: row)
+    monkeypatch.setattr(store_module, "too_long", lambda url: False)
+    url = "https://news.example.com/a.html"
+    for page, capture in [
+            (dataclasses.replace(extract(article(), url), language="x" * 40), Capture(url=url, fetched_at=T0)),
+            (extract(article(), url), Capture(url=url, fetched_at=T0, etag="a\x00b")),
+            (extract(article(), url + "?q=" + "ä" * 1500), Capture(url=url + "?q=" + "ä" * 1500, fetched_at=T0))]:
+        with pytest.raises(RefusedWrite):
+            store.save(page, capture)
