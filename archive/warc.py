@@ -176,10 +176,14 @@ def _import_record(store: ArchiveStore, record, sites: tuple[str, ...], since: d
         return "not_html"
     if sites and site_of(url) not in {s.lower().removeprefix("www.") for s in sites}:
         return "skipped_site"
-    fetched_at = iso_date_to_datetime(record.rec_headers.get_header("WARC-Date")).replace(tzinfo=timezone.utc)
+    try:  # a bad value in one record's headers skips that record, not the rest of its file
+        fetched_at = iso_date_to_datetime(record.rec_headers.get_header("WARC-Date")).replace(tzinfo=timezone.utc)
+        status = int(record.http_headers.get_statuscode() or 0) or None
+    except (ValueError, TypeError) as exc:
+        log.warning("skipped the record for %s: a bad WARC-Date or HTTP status (%s)", url, exc)
+        return "bad_record"
     if since and fetched_at < since:
         return "skipped_date"
-    status = int(record.http_headers.get_statuscode() or 0) or None
     capture = dict(url=url, fetched_at=fetched_at, status=status, content_type=content_type,
                    etag=record.http_headers.get_header("ETag"),
                    last_modified=record.http_headers.get_header("Last-Modified"),

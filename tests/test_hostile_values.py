@@ -181,3 +181,27 @@ def test_import_warc_with_hostile_values_keeps_every_good_record(db_url: str, tm
     assert language == "x" * 16
     errors = query(db_url, "select url, error from \"fetch\" where outcome = 'error'")
     assert len(errors) == 1 and errors[0][1].startswith("url_too_long: ") and len(errors[0][0]) <= 2048
+
+
+def test_import_warc_skips_only_the_record_with_a_bad_date_or_status(db_url: str, tmp_path: Path) -> None:
+    """A bad WARC-Date or HTTP status in one record skips that record; the records after it in the
+    same file are imported (the whole rest of the file was lost)."""
+    warc = tmp_path / "bad-values.warc.gz"
+    with open(warc, "wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        for number, (date, status) in enumerate([(None, "200 OK"), ("yesterday", "200 OK"), (None, "2x0 OK"),
+                                                 ("2025-13-45T00:00:00Z", "200 OK"), (None, "200 OK")]):
+            body = good_page(300 + number)
+            http = StatusAndHeaders(status, [("Content-Type", "text/html")], protocol="HTTP/1.1")
+            record = writer.create_warc_record(f"https://news.example.com/{number}.html", "response",
+                                               payload=io.BytesIO(body), length=len(body), http_headers=http)
+            if date:
+                record.rec_headers.replace_header("WARC-Date", date)
+            writer.write_record(record)
+    result = run_cli("import-warc", str(warc), "--db", db_url, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.count("skipped the record for") == 3
+    stored = {url for url, in query(db_url, "select url from snapshot")}
+    assert stored == {"https://news.example.com/0.html", "https://news.example.com/4.html"}
+    row = result.stdout.splitlines()[2].split()
+    assert row[0] == "5" and row[5] == "3"  # five records, three of them errors

@@ -47,7 +47,8 @@ def import_warc_command(files: tuple[Path, ...], db_url: str, sites: tuple[str, 
     click.echo(render(["records", "new articles", "new versions", "unchanged", "not articles", "errors",
                        "already imported", "not html", "ignored"],
                       [[sum(counts.values()), counts["new"], counts["changed"], counts["unchanged"] + counts["same_raw"],
-                        counts["not_article"], counts["error"], counts["already_imported"], counts["not_html"],
+                        counts["not_article"], counts["error"] + counts["bad_record"], counts["already_imported"],
+                        counts["not_html"],
                         counts["ignored"]]]))
     for error in report.errors:
         click.echo(f"error: {error}", err=True)
