@@ -395,10 +395,10 @@ class ArchiveStore:
 
     def _article_for(self, connection: Connection, url: str, seen_at: datetime) -> "_ArticleRow":
         """The article for this canonical URL, inserted if new (safe against a concurrent insert)."""
-        connection.execute(_insert_or_skip(connection.dialect.name, ARTICLE, "canonical_url"),
-                           fitted(ARTICLE, {"canonical_url": url, "site": site_of(url), "first_seen_at": seen_at,
-                                            "last_fetched_at": seen_at, "latest_version": 0}))
-        return _ArticleRow(*connection.execute(_ARTICLE_BY_URL, {"url": url}).one())
+        row = fitted(ARTICLE, {"canonical_url": url, "site": site_of(url), "first_seen_at": seen_at,
+                               "last_fetched_at": seen_at, "latest_version": 0})
+        connection.execute(_insert_or_skip(connection.dialect.name, ARTICLE, "canonical_url"), row)
+        return _ArticleRow(*connection.execute(_ARTICLE_BY_URL, {"url": row["canonical_url"]}).one())
 
     def _link_duplicate(self, connection: Connection, article: "_ArticleRow", page: Extracted) -> None:
         """Fingerprint a new article's body and link it with its near-duplicates, if any.
