@@ -104,7 +104,12 @@ class Snapshot(Base):
                       # scheduled post): the few that --as-of must read beyond its instant (archive.query).
                       Index("ix_snapshot_fetched_before_published", "fetched_at",
                             sqlite_where=text("published_at > fetched_at"),
-                            postgresql_where=text("published_at > fetched_at")))
+                            postgresql_where=text("published_at > fetched_at")),
+                      # Versions kept under their own URL whose canonical claim could not be checked
+                      # yet: adopted by the claimed article when its own page arrives and agrees.
+                      Index("ix_snapshot_unverified_canonical", "unverified_canonical",
+                            sqlite_where=text("unverified_canonical IS NOT NULL"),
+                            postgresql_where=text("unverified_canonical IS NOT NULL")))
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), index=True)
     version: Mapped[int]

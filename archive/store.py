@@ -17,7 +17,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Collection, Mapping, Sequence, TypeVar
 
 import zstandard
-from sqlalchemy import Connection, Engine, Insert, Row, Select, Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import (Connection, Engine, Insert, Row, Select, Table, and_, bindparam, delete, func, insert, or_,
+                        select, update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session
@@ -286,6 +287,8 @@ class ArchiveStore:
             return SaveResult("not_article")
         identity, claim = self._identity(connection, page, capture)
         article = self._article_for(connection, identity, capture.fetched_at)
+        if article.latest_version == 0 and claim is None:  # a new article: did a copy claim it first?
+            article = self._adopt_claimant(connection, article, page)
         latest = session.scalars(select(Snapshot).where(  # none yet for an article just inserted
             Snapshot.article_id == article.id, Snapshot.version == article.latest_version)).first() \
             if article.latest_version else None
@@ -399,6 +402,28 @@ class ArchiveStore:
                                "last_fetched_at": seen_at, "latest_version": 0})
         connection.execute(_insert_or_skip(connection.dialect.name, ARTICLE, "canonical_url"), row)
         return _ArticleRow(*connection.execute(_ARTICLE_BY_URL, {"url": row["canonical_url"]}).one())
+
+    def _adopt_claimant(self, connection: Connection, article: "_ArticleRow", page: Extracted) -> "_ArticleRow":
+        """The article kept so far under another URL whose page claimed this new article's URL as its
+        canonical before this URL was in the archive, when this page agrees with it (a near-duplicate
+        body: a title alone could be copied): that article takes this URL, instead of a second one
+        starting. `article` (just inserted, no version yet) is removed then. Else `article`."""
+        claimants = connection.execute(_CLAIMANTS, {"url": article.canonical_url}).all()
+        sig = fingerprint.signature(page.body) if claimants else None
+        for claimant_id, minhash in claimants:
+            if sig is None or minhash is None \
+                    or fingerprint.similarity(sig, fingerprint.from_bytes(minhash)) < fingerprint.THRESHOLD:
+                continue
+            log.info("article %s, kept under another URL, claimed %s, which agrees: it takes that URL",
+                     claimant_id, article.canonical_url)
+            connection.execute(delete(ARTICLE).where(ARTICLE.c.id == article.id))
+            connection.execute(update(ARTICLE).where(ARTICLE.c.id == claimant_id)
+                               .values(canonical_url=article.canonical_url))
+            connection.execute(update(SNAPSHOT).where(SNAPSHOT.c.article_id == claimant_id,
+                                                      SNAPSHOT.c.unverified_canonical == article.canonical_url)
+                               .values(unverified_canonical=None))  # the claim is verified now
+            return _ArticleRow(*connection.execute(_ARTICLE_BY_URL, {"url": article.canonical_url}).one())
+        return article
 
     def _link_duplicate(self, connection: Connection, article: "_ArticleRow", page: Extracted) -> None:
         """Fingerprint a new article's body and link it with its near-duplicates, if any.
@@ -565,7 +590,11 @@ _PUBLISHED = select(SNAPSHOT.c.published_at).join(ARTICLE, and_(
 _CLAIMED = select(ARTICLE.c.minhash, SNAPSHOT.c.title).outerjoin(SNAPSHOT, and_(
     ARTICLE.c.id == SNAPSHOT.c.article_id, ARTICLE.c.latest_version == SNAPSHOT.c.version)).where(
     ARTICLE.c.canonical_url == bindparam("url"))
-_ARTICLE_ROW = select(ARTICLE.c.id, ARTICLE.c.latest_version, ARTICLE.c.last_fetched_at, ARTICLE.c.duplicate_of_id)
+#: Articles with a version that claimed the canonical URL bound as :url without it being accepted.
+_CLAIMANTS = select(ARTICLE.c.id, ARTICLE.c.minhash).join(SNAPSHOT, SNAPSHOT.c.article_id == ARTICLE.c.id).where(
+    SNAPSHOT.c.unverified_canonical == bindparam("url")).distinct().order_by(ARTICLE.c.id)
+_ARTICLE_ROW = select(ARTICLE.c.id, ARTICLE.c.latest_version, ARTICLE.c.last_fetched_at, ARTICLE.c.duplicate_of_id,
+                      ARTICLE.c.canonical_url)
 _ARTICLE_BY_URL = _ARTICLE_ROW.where(ARTICLE.c.canonical_url == bindparam("url")).with_for_update()
 _ARTICLE_BY_ID = _ARTICLE_ROW.where(ARTICLE.c.id == bindparam("id")).with_for_update()
 _SEEN_AT = update(ARTICLE).where(ARTICLE.c.id == bindparam("article_id")).values(last_fetched_at=bindparam("at"))
@@ -592,6 +621,7 @@ class _ArticleRow:
     latest_version: int
     last_fetched_at: datetime
     duplicate_of_id: int | None
+    canonical_url: str
     minhash: bytes | None = None  # set when the write fingerprinted the body
 
     def write(self, connection: Connection) -> None:

@@ -69,8 +69,8 @@ def test_rel_canonical_on_same_site_is_the_identity_when_the_claimed_page_agrees
 
 
 def test_a_canonical_claim_the_claimed_page_does_not_confirm_keeps_the_own_url(store: ArchiveStore) -> None:
-    """Another story (or a claim on a page not archived yet) stays its own article, its claim recorded;
-    a near-duplicate body under another title, or a redirect from the claimed URL, is accepted."""
+    """Another story stays its own article, its claim recorded; a near-duplicate body under another
+    title, or a redirect from the claimed URL, is accepted."""
     canonical = "https://news.example.com/markets/chips.html"
     head = '<link rel="canonical" href="/markets/chips.html">'
     early = store.save(extract(article("Chips, the early copy", head=head), "https://news.example.com/early.html"))
@@ -84,9 +84,10 @@ def test_a_canonical_claim_the_claimed_page_does_not_confirm_keeps_the_own_url(s
     with Session(store.engine) as session:
         ids = dict(session.execute(select(Article.canonical_url, Article.id)).all())
         claims = dict(session.execute(select(Snapshot.url, Snapshot.unverified_canonical)).all())
-    assert early.article_id == ids["https://news.example.com/early.html"] != ids[canonical]
+    assert early.article_id == ids[canonical]  # kept under its own URL, then adopted by the canonical page
+    assert claims["https://news.example.com/early.html"] is None
     assert forged.article_id == ids["https://news.example.com/comments.html"] and forged.version == 1
-    assert claims["https://news.example.com/comments.html"] == claims["https://news.example.com/early.html"] == canonical
+    assert claims["https://news.example.com/comments.html"] == canonical
     assert retitled.article_id == ids[canonical] and retitled.outcome == "changed"  # the same body, another title
     assert moved.article_id == ids[canonical]  # the canonical URL redirected here: its own claim
 
@@ -204,3 +205,22 @@ def test_postgresql_refusals_are_refused_writes_not_database_failures(store: Arc
             (extract(article(), url + "?q=" + "ä" * 1500), Capture(url=url + "?q=" + "ä" * 1500, fetched_at=T0))]:
         with pytest.raises(RefusedWrite):
             store.save(page, capture)
+
+
+def test_a_copy_that_claimed_a_canonical_first_is_adopted_when_the_canonical_page_agrees(store: ArchiveStore) -> None:
+    """A copy fetched before its canonical page keeps its own URL; when the canonical page arrives with
+    a near-duplicate body, that article takes the canonical URL (one article, one version). A page
+    that copied only the title is not adopted."""
+    canonical = "https://news.example.com/markets/chips.html"
+    head = '<link rel="canonical" href="/markets/chips.html">'
+    other = [f"Reader {i} says the chip rally is overdone and the shares will fall back next week." for i in range(6)]
+    copied_title = store.save(extract(article(paragraphs=other, head=head), "https://news.example.com/comments.html"))
+    early = store.save(extract(article(head=head), "https://news.example.com/markets/chips"))
+    itself = store.save(extract(article(head=head), canonical))
+    with Session(store.engine) as session:
+        ids = dict(session.execute(select(Article.canonical_url, Article.id)).all())
+        claims = dict(session.execute(select(Snapshot.url, Snapshot.unverified_canonical)).all())
+    assert itself.article_id == early.article_id == ids[canonical] and itself.outcome == "unchanged"
+    assert copied_title.article_id == ids["https://news.example.com/comments.html"] != ids[canonical]
+    assert claims == {"https://news.example.com/comments.html": canonical, "https://news.example.com/markets/chips": None}
+    assert count(store, Snapshot) == 2
