@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -21,6 +18,7 @@ from archive.web import create_app
 from archive.web.app import CSP
 from tests.conftest import run_cli
 from tests.research import fill
+from tests.web.serving import serving
 
 
 @pytest.fixture
@@ -71,39 +69,6 @@ def test_serve_without_the_extra_says_how_to_install_it(tmp_path: Path) -> None:
                             env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert result.stderr == "Error: archive serve needs the web extra: pip install 'commentary-archive[web]'\n"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def serving(db_url: str, *extra: str) -> Iterator[str]:
-    """`archive serve` in a child process on a free loopback port; its base URL once it answers."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "archive", "serve", "--db", db_url, "--port", str(port),
-                                *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/static/style.css", timeout=2).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"archive serve did not start: {process.communicate()[1]}")
-                time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_serve_answers_over_http_on_loopback(small: tuple[str, ArchiveStore]) -> None:
