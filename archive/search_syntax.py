@@ -424,7 +424,10 @@ def highlight_spans(text: str, node: Node | None) -> list[tuple[int, int]]:
         for found in _pattern(term).finditer(lowered):
             start = found.start()
             if start == 0 or not lowered[start - 1].isalnum():
-                spans.append((start, found.end()))
+                end = found.end()
+                while term.prefix and end < len(lowered) and lowered[end].isalnum():
+                    end += 1  # a prefix marks the whole word it begins
+                spans.append((start, end))
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:

@@ -123,7 +123,9 @@ def diff_page(engine: Engine, key: str, query: Query) -> Page:
     old = number(query, "from", max(1, new - 1))
     compared = diff_versions(history.version(old), history.version(new))
     view = choice(query, "view", ("inline", "side"), "inline")
-    context = {"article": history.article, "diff": compared, "view_of": diff_view(compared), "view": view,
+    full = choice(query, "full", ("0", "1"), "0") == "1"
+    context = {"article": history.article, "diff": compared, "view_of": diff_view(compared, full=full), "view": view,
+               "full": full,
                "numbers": numbers, "old": old, "new": new, "query": query,
                "title": f"{history.versions[-1].title or history.article.id}: v{old} → v{new}"}
     return Page("diff.html", context, compared.as_dict())

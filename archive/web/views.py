@@ -6,6 +6,7 @@ is ever marked safe.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -14,7 +15,7 @@ from archive.diff import PARAGRAPH, Chunk, VersionDiff
 from archive.export import local_time
 
 #: The attention chart's drawing area, in SVG user units.
-CHART_WIDTH, CHART_HEIGHT = 720, 110
+CHART_WIDTH, CHART_HEIGHT = 720, 64
 
 
 @dataclass(frozen=True)
@@ -58,13 +59,14 @@ def chart(series: Attention) -> dict[str, Any]:
     }
 
 
-def paragraphs(chunks: Sequence[Chunk], side: str | None = None) -> list[list[tuple[str, str]]]:
-    """The body diff as paragraphs of (op, text) runs; `side` "old" or "new" keeps that side alone."""
-    skip = {"old": "insert", "new": "delete"}.get(side or "")
-    out: list[list[tuple[str, str]]] = [[]]
+Runs = list[tuple[str, str]]
+
+
+def paragraphs(chunks: Sequence[Chunk]) -> list[Runs]:
+    """The body diff as paragraphs of (op, text) runs, in reading order (a paragraph break inside
+    an added or removed run starts a paragraph of its own)."""
+    out: list[Runs] = [[]]
     for chunk in chunks:
-        if chunk.op == skip:
-            continue
         words: list[str] = []
         for token in chunk.words:
             if token == PARAGRAPH:
@@ -79,6 +81,39 @@ def paragraphs(chunks: Sequence[Chunk], side: str | None = None) -> list[list[tu
     return [p for p in out if p]
 
 
+@dataclass(frozen=True)
+class Row:
+    """One paragraph of the diff: inline runs, and the old and new sides for side by side (aligned:
+    a paragraph only added has an empty old side). `skipped` > 0: that many unchanged paragraphs
+    left out here."""
+
+    inline: Runs
+    old: Runs
+    new: Runs
+    changed: bool
+    skipped: int = 0
+
+
+def rows(chunks: Sequence[Chunk], *, context: int | None = 1) -> list[Row]:
+    """The diff's paragraphs as rows; unchanged paragraphs more than `context` away from a change
+    are folded into one row that says how many (None: every paragraph)."""
+    every = [Row(p, [r for r in p if r[0] != "insert"], [r for r in p if r[0] != "delete"],
+                 any(op != "equal" for op, _ in p)) for p in paragraphs(chunks)]
+    if context is None:
+        return every
+    changed = [i for i, row in enumerate(every) if row.changed]
+    near = {i + d for i in changed for d in range(-context, context + 1)}
+    out: list[Row] = []
+    for index, row in enumerate(every):
+        if index in near:
+            out.append(row)
+        elif out and out[-1].skipped:
+            out[-1] = Row([], [], [], False, out[-1].skipped + 1)
+        else:
+            out.append(Row([], [], [], False, 1))
+    return out
+
+
 def shown(value: Any) -> str:
     """A field's value as one line of text."""
     if value is None or value == "" or value == []:
@@ -88,12 +123,21 @@ def shown(value: Any) -> str:
     return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
-def diff_view(diff: VersionDiff) -> dict[str, Any]:
-    """The diff for the template: changed fields first, then the body inline and side by side."""
+def diff_view(diff: VersionDiff, *, full: bool = False) -> dict[str, Any]:
+    """The diff for the template: changed fields first, then the body's rows (changes in context,
+    or every paragraph with `full`)."""
     return {"fields": [(c.name, shown(c.old), shown(c.new)) for c in diff.fields],
-            "inline": paragraphs(diff.body), "old": paragraphs(diff.body, "old"),
-            "new": paragraphs(diff.body, "new"), "body_changed": diff.body_changed}
+            "rows": rows(diff.body, context=None if full else 1), "body_changed": diff.body_changed}
 
 
 def published(snapshot: Any) -> str:
-    return local_time(snapshot.published_at, snapshot.published_offset_min, snapshot.published_precision) or "—"
+    """The publication time as the publisher gave it, for reading: 2025-03-02 10:30 -05:00."""
+    shown = local_time(snapshot.published_at, snapshot.published_offset_min, snapshot.published_precision)
+    parts = _LOCAL.match(shown or "")
+    if parts is None:
+        return shown or "—"  # a date alone
+    day, clock, offset = parts.groups()
+    return f"{day} {clock} {'UTC' if offset in (None, '+00:00') else offset}"
+
+
+_LOCAL = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})[\d:.]*([+-]\d{2}:\d{2})?$")

@@ -194,8 +194,14 @@ def test_diff_inline_and_side_by_side(client: TestClient, ids: dict[str, int]) -
     inline = get(client, f"/article/{article_id}/diff?from=1&to=2")
     assert "<ins>" in inline and "<del>" in inline and "closed up 2.4% on Tuesday." in visible(inline)
     side = get(client, f"/article/{article_id}/diff?from=1&to=2&view=side")
-    old, new = side.split('<div class="side" id="diff">')[1].split('<div class="new">')
+    old = "".join(re.findall(r'<div class="old[^"]*">(.*?)</div>', side, re.S))
+    new = "".join(re.findall(r'<div class="new[^"]*">(.*?)</div>', side, re.S))
     assert "<del>" in old and "<ins>" not in old and "<ins>" in new and "<del>" not in new
+    # unchanged paragraphs away from the changes are folded, and shown on request
+    assert "unchanged paragraph" in inline and "unchanged paragraph" in side
+    full = get(client, f"/article/{article_id}/diff?from=1&to=2&full=1")
+    assert "unchanged paragraph" not in full and full.count("<p") > inline.count("<p")
+    assert visible(full).count("Boeing") > visible(inline).count("Boeing")
     assert "Changed fields" in side and "updated_at" in side  # fields before the body
     title = api(client, f"/api/article/{ids['pharma-dividend-stocks']}/diff")
     assert title["fields"]["title"]["new"].endswith("Over 3% to Buy in March") and "body" not in title["changed"]
