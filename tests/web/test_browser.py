@@ -91,7 +91,7 @@ def test_search_follow_diff_chart_and_download(browser: object, base: str, tmp_p
     page.select_option("form.diffpick select[name=view]", "side")
     page.click("form.diffpick button")
     page.wait_for_url("**view=side**")
-    assert page.locator("#diff .old").is_visible() and page.locator("#diff .new").is_visible()
+    assert page.locator("#diff .old.changed").first.is_visible() and page.locator("#diff .new.changed").first.is_visible()
     assert violations == []  # the app's own pages never trip its policy
     context.close()
 
