@@ -156,6 +156,10 @@ def create_app(engine: Engine, *, token: str | None = None) -> SecurityHeaders:
         crawl_id = request.path_params["crawl_id"]
         return await page(request, lambda q: routes.crawl_page(engine, crawl_id))
 
+    async def attention_only(request: Request) -> Response:
+        query = Query.of(request.query_params)
+        return JSONResponse(await run_in_threadpool(routes.attention_data, engine, query))
+
     async def atom(request: Request) -> Response:
         query = Query.of(request.query_params)
         base = str(request.base_url).rstrip("/")
@@ -216,7 +220,7 @@ def create_app(engine: Engine, *, token: str | None = None) -> SecurityHeaders:
              ("/ticker/{symbol}", ticker), ("/edits", edits), ("/crawls", crawls), ("/crawls/{crawl_id}", crawl)]
     routes_ = [Route(path, endpoint) for path, endpoint in pages]
     routes_ += [Route("/api" + path, endpoint) for path, endpoint in pages if path != "/"]
-    routes_ += [Route("/edits.atom", atom), Route("/raw/{sha256}", raw), Route("/export.{fmt}", export),
+    routes_ += [Route("/api/attention", attention_only), Route("/edits.atom", atom), Route("/raw/{sha256}", raw), Route("/export.{fmt}", export),
                 Route("/login", login, methods=["GET", "POST"]),
                 Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
     middleware = [Middleware(TokenAuth, token=token)] if token else []

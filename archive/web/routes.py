@@ -70,6 +70,11 @@ def search_page(engine: Engine, query: Query) -> Page:
     return Page("search.html", context, data)
 
 
+def attention_data(engine: Engine, query: Query) -> dict[str, Any]:
+    """The search's attention series alone (`/api/attention`), for a script or a chart of its own."""
+    return attention(engine, filters_of(query), choice(query, "by", PERIOD_CHOICES, "auto")).as_dict()
+
+
 def _history(engine: Engine, key: str) -> History:
     if not key.isdigit():
         raise NotFound(f"no article {key!r} in the archive")

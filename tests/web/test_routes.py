@@ -118,6 +118,8 @@ def test_search_page_results_total_chart_facets_and_paging(client: TestClient, a
     assert all(p["total"] >= p["matching"] for p in periods)
     assert any(p["total"] > p["matching"] for p in periods)
     assert html.count('<rect class="bar"') == len(periods) and html.count('<rect class="bar share"') == len(periods)
+    assert api(client, "/api/attention?q=nvidia&ticker=NVDA") == data["attention"]
+    assert api(client, "/api/attention?q=nvidia&ticker=NVDA&by=month")["by"] == "month"
     # facets: links that add the filter
     assert "NVDA" in data["facets"]["tickers"]
     assert '<a href="/search?q=nvidia&amp;ticker=NVDA&amp;ticker=AMD">AMD</a>' in html
