@@ -16,6 +16,7 @@ from typing import IO, Any, Iterable, Iterator
 from sqlalchemy import Engine
 
 from archive import export as exporting
+from archive.attention import Attention, attention as attention_series
 from archive.db import make_engine, upgrade
 from archive.diff import VersionDiff, diff_versions
 from archive.errors import BadInput
@@ -173,6 +174,11 @@ class Archive:
             return exporting.write(rows, target, fmt, with_body=with_body, csv_raw=csv_raw)
         refuse_archive_as_target(self.engine, Path(target))
         return write_file(Path(target), rows, fmt, with_body=with_body, csv_raw=csv_raw)
+
+    def attention(self, query: str | None = None, *, by: str = "day", **filters: Any) -> Attention:
+        """Matching articles per day, week or month of publication (UTC), with every article's count
+        in each period (the share): `.rows()` for a DataFrame, `.as_dict()` for JSON. Filters as search."""
+        return attention_series(self.engine, make_filters(query, **filters), by)
 
     def stats(self, *, top: int = 10, **filters: Any) -> Stats:
         """Counts per site, per month, top tickers and edited articles, under the same filters."""

@@ -410,3 +410,29 @@ def counts(engine: Engine) -> dict[str, int]:
         return {"articles": count(Article), "versions": count(Snapshot), "fetches": count(Fetch),
                 "errors": count(Fetch, Fetch.outcome == "error"), "raw_pages": count(RawPage),
                 "duplicates": count(Article, Article.duplicate_of_id.is_not(None))}
+
+
+def count(engine: Engine, filters: Filters) -> int:
+    """How many articles match: the total a search page shows above its first page."""
+    stmt = select(func.count()).select_from(select_versions([Snapshot.id], filters).subquery())
+    with Session(engine) as session:
+        return int(reading(session.scalar, stmt) or 0)
+
+
+def raw_page(engine: Engine, sha256: str) -> tuple[bytes, str | None]:
+    """A stored capture exactly as served, and its content type; NotFound when absent."""
+    import zstandard  # noqa: PLC0415 - only the raw-page readers need it
+    with Session(engine) as session:
+        page = session.get(RawPage, sha256) if len(sha256) == 64 else None
+        if page is None:
+            raise NotFound(f"no stored page {sha256!r}")
+        data = zstandard.ZstdDecompressor().decompress(page.zstd, max_output_size=max(page.size, 1))
+        return data, page.content_type
+
+
+def near_duplicates(engine: Engine, article_id: int, *, limit: int = 50) -> list[tuple[int, str]]:
+    """Articles recorded as near-duplicates of this one (id, canonical URL): it is their original."""
+    with Session(engine) as session:
+        return [(i, u) for i, u in session.execute(select(Article.id, Article.canonical_url)
+                                                    .where(Article.duplicate_of_id == article_id)
+                                                    .order_by(Article.id).limit(limit))]

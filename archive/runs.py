@@ -62,3 +62,23 @@ def settle_killed(engine: Engine, crawl_ids: list[int]) -> None:
             stats.update({"archive/fetches": sum(outcomes.values()), "finish_reason": "killed"})
             session.execute(update(Crawl).where(Crawl.id == crawl_id)
                             .values(finished_at=last or crawl.started_at, stats=stats))
+
+
+def recent_crawls(engine: Engine, *, limit: int = 50) -> list[Crawl]:
+    """Crawl runs, newest first (what `archive crawls` and the web app's Crawls page list)."""
+    with Session(engine) as session:
+        return list(session.scalars(select(Crawl).order_by(Crawl.id.desc()).limit(limit)))
+
+
+def error_kind(error: str | None) -> str:
+    """The counted kind of a failed fetch: the word before the first colon of its error."""
+    return (error or "error").split(":", 1)[0].strip() or "error"
+
+
+def failed_fetches(engine: Engine, crawl_id: int, *, limit: int = 500) -> tuple[Crawl | None, list[Fetch]]:
+    """A run and its failed fetches (URL, status, error), in the order they happened."""
+    with Session(engine) as session:
+        crawl = session.get(Crawl, crawl_id)
+        failed = list(session.scalars(select(Fetch).where(Fetch.crawl_id == crawl_id, Fetch.outcome == "error")
+                                      .order_by(Fetch.id).limit(limit)))
+    return crawl, failed

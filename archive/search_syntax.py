@@ -30,7 +30,7 @@ from typing import Iterator, Sequence, Union
 from archive.errors import BadInput
 
 __all__ = ["Term", "And", "Or", "Not", "Node", "parse", "tokens_of", "render_fts5", "render_tsquery",
-           "document", "matches", "positive_terms", "render_word_pairs", "pairs_decide", "PAIR_SEPARATOR"]
+           "document", "matches", "positive_terms", "highlight_spans", "render_word_pairs", "pairs_decide", "PAIR_SEPARATOR"]
 
 _TOKEN = re.compile(r"[^\W_]+")
 _LEXEME = re.compile(r"""\s+|\(|\)|"[^"]*"?\*?|[^\s()"]+""")
@@ -409,3 +409,29 @@ def pairs_decide(node: Node) -> bool:
     if isinstance(node, (And, Or)):
         return all(pairs_decide(item) for item in node.items)
     return False
+
+
+def highlight_spans(text: str, node: Node | None) -> list[tuple[int, int]]:
+    """Where the query's positive terms occur in `text`, as sorted, non-overlapping (start, end)
+    spans: the same token rules as `matches`, so that what is marked is what matched."""
+    if node is None or not text:
+        return []
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a character whose lower case is longer: positions would drift
+        lowered = "".join(c.lower()[:1] or c for c in text)
+    spans: list[tuple[int, int]] = []
+    for term in set(positive_terms(node)):
+        for found in _pattern(term).finditer(lowered):
+            start = found.start()
+            if start == 0 or not lowered[start - 1].isalnum():
+                end = found.end()
+                while term.prefix and end < len(lowered) and lowered[end].isalnum():
+                    end += 1  # a prefix marks the whole word it begins
+                spans.append((start, end))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged

@@ -6,6 +6,7 @@ under the same filters, so `archive stats --ticker NVDA` describes what `archive
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -13,7 +14,7 @@ from sqlalchemy import Engine, distinct, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from archive.models import Article, Snapshot, SnapshotTicker
-from archive.query import Filters, publisher_edited, reading, select_versions
+from archive.query import Filters, newest_first, publisher_edited, reading, select_versions
 
 BLOCKS = " ▏▎▍▌▋▊▉█"
 
@@ -102,3 +103,41 @@ def report(stats: Stats, width: int = 30) -> str:
                         chart(f"articles per site (top {len(stats.per_site)})", stats.per_site, width),
                         chart("articles per month published (UTC)", stats.per_month, width),
                         chart(f"top tickers (articles, top {len(stats.top_tickers)})", stats.top_tickers, width)])
+
+
+@dataclass(frozen=True)
+class Facets:
+    """The most frequent tickers, sites and authors among matching articles: (label, articles)."""
+
+    tickers: list[tuple[str, int]]
+    sites: list[tuple[str, int]]
+    authors: list[tuple[str, int]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"tickers": dict(self.tickers), "sites": dict(self.sites), "authors": dict(self.authors)}
+
+
+def facets(engine: Engine, filters: Filters, *, top: int = 10, authors_from: int = 5000) -> Facets:
+    """Top tickers, sites and authors of the result set of `filters`.
+
+    Authors live in a JSON list: they are counted here over the newest `authors_from` matches
+    (the sample a reader sees first), where tickers and sites are counted by the database over all.
+    """
+    current = select_versions([Snapshot.id], filters).subquery()
+    matching = select_versions([Article.site], filters).subquery()
+    with Session(engine) as session:
+        def rows(stmt: Any) -> list[tuple[str, int]]:
+            return [(str(label), int(count)) for label, count in reading(session.execute, stmt)]
+
+        sites = rows(select(matching.c.site, func.count()).group_by(matching.c.site)
+                     .order_by(func.count().desc(), matching.c.site).limit(top))
+        tickers = rows(select(SnapshotTicker.symbol, func.count())
+                       .where(SnapshotTicker.snapshot_id.in_(select(current.c.id)))
+                       .group_by(SnapshotTicker.symbol)
+                       .order_by(func.count().desc(), SnapshotTicker.symbol).limit(top))
+        named: Counter[str] = Counter()
+        for (names,) in reading(session.execute, newest_first(select_versions([Snapshot.authors], filters))
+                                .limit(authors_from)):
+            named.update(set(names or ()))
+    authors = sorted(named.items(), key=lambda item: (-item[1], item[0]))[:top]
+    return Facets(tickers, sites, authors)

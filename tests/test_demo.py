@@ -22,6 +22,7 @@ def test_demo_crawls_twice_and_records_the_edits(tmp_path: Path) -> None:
 
     assert "Sample search: archive search --ticker NVDA" in result.stdout
     assert "Edited articles" in result.stdout
+    assert "  archive serve --db sqlite:///" in result.stdout.splitlines()[-1]  # it ends saying how to browse
     with sqlite3.connect(tmp_path / "archive.db") as db:  # the default: ./archive.db
         assert db.execute("select count(*) from article").fetchone()[0] == len(articles)
         assert db.execute("select count(*) from snapshot").fetchone()[0] == len(articles) + len(revised)

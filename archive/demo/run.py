@@ -7,6 +7,7 @@ The second crawl serves `site_revised/` over `site/`: three articles edited by t
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 from typing import Callable
@@ -63,3 +64,6 @@ def run_demo(db_url: str, port: int, export_path: Path, echo: Callable[[str], No
         written = write_jsonl(export_rows(engine, Filters(), all_versions=True), handle)
     echo(f"\nExported {written} versions (all) to {export_path.resolve()}")
     engine.dispose()
+    needs = "" if importlib.util.find_spec("starlette") else "   (first: pip install 'commentary-archive[web]')"
+    echo(f"\nBrowse it (search, attention over time, every version side by side):\n"
+         f"  archive serve --db {db_url} --open{needs}")

@@ -1,0 +1,142 @@
+"""Attention over time: how many matching articles were published per day, week or month, and
+what share of all articles published in the same period that is.
+
+The share is what keeps a quiet week from reading as lost interest: a week in which the archive
+holds fewer articles of every kind shows fewer matches too. Counted over the same versions every
+reader sees (each article's latest, or as of a time), by publication time in UTC; undated
+articles are counted apart. One function for `archive stats --over-time`, `Archive.attention()`
+and the web app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import Engine, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from archive.errors import BadInput
+from archive.models import Snapshot
+from archive.query import Filters, reading, select_versions
+
+PERIODS = ("day", "week", "month")
+
+
+@dataclass(frozen=True)
+class Point:
+    """One period: its first day, the matching articles published in it, and all articles published in it."""
+
+    start: date
+    matching: int
+    total: int
+
+    @property
+    def share(self) -> float:
+        return self.matching / self.total if self.total else 0.0
+
+    def label(self, by: str) -> str:
+        return self.start.strftime("%Y-%m") if by == "month" else self.start.isoformat()
+
+
+@dataclass(frozen=True)
+class Attention:
+    """A series of consecutive periods (empty ones included) from the first match to the last."""
+
+    by: str
+    points: tuple[Point, ...]
+    undated: int = 0
+
+    @property
+    def matching(self) -> int:
+        return sum(p.matching for p in self.points)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per period (`pandas.DataFrame(attention.rows())` makes a table of them)."""
+        return [{"period": p.label(self.by), "start": p.start.isoformat(), "matching": p.matching,
+                 "total": p.total, "share": round(p.share, 6)} for p in self.points]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"by": self.by, "matching": self.matching, "undated": self.undated, "periods": self.rows()}
+
+
+def check_period(by: str) -> str:
+    if by not in PERIODS:
+        raise BadInput(f"unknown period {by!r}: use one of {', '.join(PERIODS)}")
+    return by
+
+
+def _day(dialect: str) -> Any:
+    """The publication day in UTC (YYYY-MM-DD), in each database's own words (literal SQL, never
+    user input: bound parameters would differ between SELECT and GROUP BY, which PostgreSQL refuses)."""
+    if dialect == "postgresql":
+        utc = func.timezone(literal_column("'UTC'"), Snapshot.published_at)
+        return func.to_char(utc, literal_column("'YYYY-MM-DD'"))
+    return func.date(Snapshot.published_at)
+
+
+def period_start(day: date, by: str) -> date:
+    """The first day of the period holding `day` (weeks start on Monday)."""
+    if by == "week":
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1) if by == "month" else day
+
+
+def _next(start: date, by: str) -> date:
+    return start + (timedelta(days=1) if by == "day" else timedelta(weeks=1) if by == "week"
+                    else relativedelta(months=1))
+
+
+def per_day(engine: Engine, filters: Filters) -> dict[date, int]:
+    """Matching articles per day of publication, the days with none left out (weeks and months
+    are summed from these: one grouping query on either database)."""
+    day = _day(engine.dialect.name)
+    stmt = (select_versions([day.label("day"), func.count()], filters)
+            .where(Snapshot.published_at.is_not(None)).group_by(day))
+    with Session(engine) as session:
+        return {date.fromisoformat(str(label)): int(count) for label, count in reading(session.execute, stmt)}
+
+
+def _by_period(days: dict[date, int], by: str) -> dict[date, int]:
+    periods: dict[date, int] = {}
+    for day, count in days.items():
+        start = period_start(day, by)
+        periods[start] = periods.get(start, 0) + count
+    return periods
+
+
+def attention(engine: Engine, filters: Filters, by: str = "day") -> Attention:
+    """The series for `filters`; totals count every article under the same reading (`as_of`) and
+    dates. `by` is day, week, month, or auto (the one that makes a readable chart of the span)."""
+    if by != "auto":
+        check_period(by)
+    days = per_day(engine, filters)
+    if not days:
+        return Attention("day" if by == "auto" else by, (), undated(engine, filters))
+    if by == "auto":
+        by = auto_period(min(days), max(days))
+    everything = Filters(since=filters.since, until=filters.until, as_of=filters.as_of)
+    matching = _by_period(days, by)
+    totals = matching if filters == everything else _by_period(per_day(engine, everything), by)
+    points, start, last = [], min(matching), max(matching)
+    while start <= last:
+        points.append(Point(start, matching.get(start, 0), totals.get(start, 0)))
+        start = _next(start, by)
+    return Attention(by, tuple(points), undated(engine, filters))
+
+
+def undated(engine: Engine, filters: Filters) -> int:
+    """Matching articles with no publication time (left out of every period)."""
+    if filters.since or filters.until:
+        return 0
+    stmt = select_versions([func.count()], filters).where(Snapshot.published_at.is_(None))
+    with Session(engine) as session:
+        return int(reading(session.scalar, stmt) or 0)
+
+
+def auto_period(first: date, last: date) -> str:
+    """A period that gives a readable chart: days up to three months, weeks up to two years, else months."""
+    span = (last - first).days
+    return "day" if span <= 92 else "week" if span <= 731 else "month"

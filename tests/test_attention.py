@@ -1,0 +1,78 @@
+"""Attention over time: `archive stats --over-time` (the real entry point) and `Archive.attention`,
+which share one query with the web app, on SQLite and PostgreSQL.
+
+The research archive: Intel 2024-12-15 (a Sunday), Nvidia 2025-01-10 (edited later: AMD added),
+AMD 2025-01-20 (a Monday), the German article 2025-01-25.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from archive.api import Archive
+from archive.store import ArchiveStore
+from tests import research
+from tests.conftest import run_cli
+
+
+@pytest.fixture
+def filled(db_url: str) -> str:
+    store = ArchiveStore.open(db_url)
+    research.fill(store)
+    store.close()
+    return db_url
+
+
+def periods(*args: str) -> list[tuple[str, int, int]]:
+    out = json.loads(run_cli("stats", *args, "--json").stdout)
+    return [(p["period"], p["matching"], p["total"]) for p in out["periods"]]
+
+
+def test_stats_over_time_counts_and_shares(filled: str) -> None:
+    assert periods("--over-time", "month", "--db", filled) == [("2024-12", 1, 1), ("2025-01", 3, 3)]
+    # weeks start on Monday; empty weeks between matches are kept (a quiet week is a zero, not a gap)
+    assert periods("--over-time", "week", "chips", "--db", filled) == [
+        ("2024-12-09", 1, 1), ("2024-12-16", 0, 0), ("2024-12-23", 0, 0), ("2024-12-30", 0, 0),
+        ("2025-01-06", 1, 1), ("2025-01-13", 0, 0), ("2025-01-20", 1, 2)]
+    assert periods("--over-time", "day", "--ticker", "AMD", "--db", filled)[::10] == [
+        ("2025-01-10", 1, 1), ("2025-01-20", 1, 1)]
+    # as it stood before the edit: the Nvidia article did not name AMD yet
+    assert periods("--over-time", "day", "--ticker", "AMD", "--as-of", "2025-02-01", "--db", filled) == [
+        ("2025-01-20", 1, 1)]
+    assert periods("--over-time", "month", "--language", "de", "--db", filled) == [("2025-01", 1, 3)]
+
+
+def test_stats_over_time_as_text_bars(filled: str) -> None:
+    out = run_cli("stats", "--over-time", "week", "chips", "--width", "10", "--db", filled).stdout
+    assert out.splitlines() == [
+        "articles per week published (UTC): 3 matching",
+        "  2024-12-09  1  100.0% of 1      ██████████",
+        "  2024-12-16  0    0.0% of 0",
+        "  2024-12-23  0    0.0% of 0",
+        "  2024-12-30  0    0.0% of 0",
+        "  2025-01-06  1  100.0% of 1      ██████████",
+        "  2025-01-13  0    0.0% of 0",
+        "  2025-01-20  1   50.0% of 2      ██████████"]
+    nothing = run_cli("stats", "--over-time", "day", "--ticker", "ZZZZ", "--db", filled)
+    assert nothing.stdout == "no dated articles match\n"
+
+
+def test_stats_over_time_refuses_bad_input_in_one_line(filled: str) -> None:
+    bad = run_cli("stats", "--over-time", "day", "chips AND", "--db", filled, check=False)
+    assert bad.returncode == 1 and bad.stderr == "Error: bad search query: AND needs a term after it (column 7): chips AND\n"
+    year = run_cli("stats", "--over-time", "year", "--db", filled, check=False)
+    assert year.returncode == 2 and "'year' is not one of 'day', 'week', 'month'" in year.stderr
+
+
+def test_python_api_attention_matches_the_cli(filled: str) -> None:
+    with Archive.open(filled) as archive:
+        series = archive.attention("chips", by="week")
+        assert series.as_dict() == json.loads(run_cli("stats", "--over-time", "week", "chips", "--json",
+                                                       "--db", filled).stdout)
+        assert series.rows()[-1] == {"period": "2025-01-20", "start": "2025-01-20", "matching": 1, "total": 2,
+                                     "share": 0.5}
+        assert archive.attention(ticker="NVDA", by="month").matching == 2
+        with pytest.raises(Exception, match="unknown period 'year'"):
+            archive.attention(by="year")
