@@ -213,7 +213,7 @@ def _raw_blobs(session: Session) -> Problem:
 
 
 def _indexed_rows(session: Session) -> list[str]:
-    """The contentless index (migration 0009) has no content for integrity-check to compare: its
+    """The contentless index (migration 0010) has no content for integrity-check to compare: its
     rows (one per indexed version in its docsize table) must be exactly the versions."""
     missing = session.scalars(text(f"SELECT id FROM snapshot WHERE id NOT IN (SELECT id FROM {FTS_TABLE}_docsize) "
                                    f"ORDER BY id LIMIT {EXAMPLES}")).all()

@@ -3,7 +3,7 @@
 SQLite: an FTS5 table (`snapshot_fts`) kept in step by triggers, over each version's title and
 body words and, since migration 0006, each field's adjacent word pairs in order (columns
 `title_pairs`, `body_pairs`; the SQL function `archive_word_pairs`, which archive.db registers on
-every connection, computes them in the triggers; since migration 0009 the table is contentless, so
+every connection, computes them in the triggers; since migration 0010 the table is contentless, so
 that reading it, MATCH included, needs no custom function in any SQLite): FTS5
 answers a phrase from its words' position lists, and for common words ("up the for") those span
 the whole archive; the phrase of their pairs holds exactly the same versions and reads lists a

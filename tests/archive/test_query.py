@@ -174,7 +174,7 @@ def test_index_objects_exist(store: ArchiveStore) -> None:
         if store.engine.dialect.name == "sqlite":
             names = connection.scalars(text("select name from sqlite_master where name like 'snapshot_fts%'")).all()
             assert {"snapshot_fts", "snapshot_fts_insert", "snapshot_fts_delete", "snapshot_fts_update"} <= set(names)
-            assert "snapshot_fts_source" not in names  # contentless since 0009: reading needs no function
+            assert "snapshot_fts_source" not in names  # contentless since 0010: reading needs no function
             columns = [row[1] for row in connection.execute(text("PRAGMA table_info(snapshot_fts)"))]
             assert columns == ["title", "body", "title_pairs", "body_pairs"]
         else:

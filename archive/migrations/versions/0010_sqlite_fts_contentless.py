@@ -1,7 +1,7 @@
 """SQLite: the full-text index keeps no content of its own, so that reading it needs no custom function
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 
 Since 0006 the index's external content was a view that computes each field's word pairs with
 `archive_word_pairs`, a function only this package registers. Opened in the sqlite3 shell,
@@ -20,8 +20,8 @@ The index is filled again here from the versions (about a millisecond a version 
 """
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
