@@ -20,6 +20,7 @@ from twisted.web.client import ResponseFailed
 from twisted.web.http import _DataLoss
 
 from crawler.middlewares import RedirectLoop, RefusedRequest
+from crawler.robots import RobotsUnavailable
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class FailedFetch:
 KINDS: list[tuple[tuple[type[BaseException], ...], str]] = [
     ((RefusedRequest,), "refused"),
     ((RedirectLoop,), "redirect_loop"),
+    ((RobotsUnavailable,), "robots_unavailable"),
     ((ResponseDataLossError, _DataLoss), "data_loss"),
     ((DownloadTimeoutError, tx_error.TimeoutError, defer.TimeoutError, tx_error.TCPTimedOutError), "timeout"),
     ((CannotResolveHostError, tx_error.DNSLookupError), "dns"),

@@ -74,6 +74,8 @@ class PrivateAddressGuard:
                 reason += f" (redirected from {via[-1]})"
             log.info("refused %s: %s", request.url, reason)
             private = "address" in reason or "name" in reason  # what the opt-in would lift
+            if private and self.stats:
+                self.stats.inc_value("archive/refused_private")
             raise RefusedRequest(f"{reason}; set ARCHIVE_ALLOW_PRIVATE_ADDRESSES=1 to allow" if private else reason)
         return None
 

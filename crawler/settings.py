@@ -53,6 +53,8 @@ LOG_LEVEL = "WARNING"
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.PrivateAddressGuard": 50,   # first: nothing else runs for a refused request
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.robots.RobotsTxt": 100,                 # Scrapy's, with RFC 9309's unavailable robots.txt
     "crawler.conditional.ConditionalGet": 120,       # after robots.txt (100): refused requests cost no lookup
     "crawler.middlewares.RetryAfter": 560,           # sees responses before Scrapy's RetryMiddleware (550)
     "crawler.middlewares.RedirectLoopGuard": 610,    # sees redirects before RedirectMiddleware (600)
@@ -105,6 +107,9 @@ ARCHIVE_WRITE_BATCH_DELAY = 0.2
 ARCHIVE_WRITE_RETRIES = 3
 ARCHIVE_WRITE_RETRY_DELAY = 1.0
 ARCHIVE_WRITE_FAILURES_MAX = 5
+# A robots.txt answering 5xx (or timing out) closes its site, as RFC 9309 says, until it is asked
+# again this many seconds later (crawler.robots).
+ARCHIVE_ROBOTS_RETRY_AFTER = 600.0
 # Refetches of known articles send If-None-Match / If-Modified-Since from their last fetch.
 ARCHIVE_CONDITIONAL_GET = True
 # When a crawl finds a link to a known article, it asks for it again only when its recrawl is due

@@ -103,7 +103,12 @@ def crawl(urls: tuple[str, ...], sources_path: Path | None, only: tuple[str, ...
     elif urls:
         raise click.UsageError("give start URLs or --sources FILE, not both")
     for url in urls:
-        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - "Port out of range 0-65535": Scrapy could make no request of it
+        except ValueError as exc:
+            raise click.BadParameter(f"{exc}: {url}", param_hint="URLS") from None
+        if parts.scheme not in ("http", "https") or not parts.netloc:
             raise click.BadParameter(f"not an http(s) URL: {url}", param_hint="URLS")
     seconds = time_limit(max_time)
     open_engine(db_url).dispose()  # fail fast on a bad database, before any fetching
@@ -240,6 +245,20 @@ def finish(db_url: str, stats: list[dict[str, Any]]) -> None:
     if lost:
         raise click.ClickException(f"{lost} page(s) fetched but not stored ({error}); "
                                    "fix the database and crawl again")
+    unreached = no_start_fetched(stats)
+    if unreached:
+        raise click.ClickException(unreached)
+
+
+def no_start_fetched(all_stats: list[dict[str, Any]]) -> str | None:
+    """Why a crawl fetched none of its start URLs (one line), or None if it fetched any or had none."""
+    started = sum(int(stats.get("archive/start_urls", 0)) for stats in all_stats)
+    fetched = sum(int(stats.get("archive/start_fetched", 0)) for stats in all_stats)
+    if not started or fetched:
+        return None
+    errors = [stats["archive/start_error"] for stats in all_stats if stats.get("archive/start_error")]
+    why = f" (last: {errors[-1][:300]})" if errors else ""
+    return f"none of the {started} start URL(s) could be fetched{why}"
 
 
 def not_stored(all_stats: list[dict[str, Any]]) -> tuple[int, str | None]:
@@ -269,6 +288,7 @@ def crawl_summary(all_stats: list[dict[str, Any]]) -> str:
     table = render(["crawl", "fetches", "new articles", "new versions", "unchanged", "304", "not articles",
                     "errors", "error kinds"], rows, max_width=70)
     disallowed = sum(int(stats.get("archive/robots_disallowed", 0)) for stats in all_stats)
+    private = sum(int(stats.get("archive/refused_private", 0)) for stats in all_stats)
     fresh = sum(int(stats.get("archive/skipped_fresh", 0)) for stats in all_stats)
     refused: dict[str, int] = {}
     for stats in all_stats:
@@ -280,7 +300,10 @@ def crawl_summary(all_stats: list[dict[str, Any]]) -> str:
             + (f"\n{sum(refused.values())} listed sitemap(s) not read: "
                + ", ".join(f"{kind} {n}" for kind, n in sorted(refused.items())) if refused else "")
             + (f"\n{fresh} link(s) to known articles not due for a revisit were not followed (--refresh-after)"
-               if fresh else ""))
+               if fresh else "")
+            + (f"\n{private} request(s) to private, loopback or link-local addresses were refused; to crawl "
+               "your own network, pass --allow-private-addresses (or set ARCHIVE_ALLOW_PRIVATE_ADDRESSES=1)"
+               if private else ""))
 
 
 def archive_summary(numbers: dict[str, int]) -> str:

@@ -18,6 +18,9 @@ from crawler.links import page_links
 
 log = logging.getLogger(__name__)
 
+#: Request meta marking a start URL: `archive crawl` fails when none of them could be fetched.
+START = "archive_start"
+
 
 class SiteSpider(scrapy.Spider):
     """Crawl one or more sites from their start URLs, same-site links only."""
@@ -31,11 +34,24 @@ class SiteSpider(scrapy.Spider):
         self.start_urls = [u.strip() for u in start_urls if u.strip()]
         self.sites = {site_of(u) for u in self.start_urls}
 
-    async def start(self) -> AsyncIterator[scrapy.Request]:
+    async def start(self) -> AsyncIterator[scrapy.Request | PageItem]:
         for url in self.start_urls:
-            yield scrapy.Request(url, callback=self.parse, errback=self.failed)
+            self.crawler.stats.inc_value("archive/start_urls")
+            try:
+                yield scrapy.Request(url, callback=self.parse, errback=self.failed, meta={START: True})
+            except ValueError as exc:  # a port out of range, a bad IPv6 literal: no request can be made
+                yield self.start_failed(url, f"bad_url: {exc}")
+
+    def start_failed(self, url: str, error: str, status: int | None = None) -> PageItem:
+        """Count a start URL that could not be fetched, and record it."""
+        self.crawler.stats.inc_value("archive/start_failed")
+        self.crawler.stats.set_value("archive/start_error", f"{url}: {error}")
+        log.warning("start URL not fetched: %s: %s", url, error)
+        return PageItem(url=url, fetched_at=datetime.now(timezone.utc), status=status, error=error)
 
     def parse(self, response: Response) -> Iterable[PageItem | scrapy.Request]:
+        if response.meta.get(START):
+            self.crawler.stats.inc_value("archive/start_fetched")
         if response.status == 304:
             yield self.not_modified(response)
             return
@@ -97,11 +113,18 @@ class SiteSpider(scrapy.Spider):
             self.crawler.stats.inc_value("archive/skipped_fresh")
             return
         failed = describe(failure, self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        start = bool(request.meta.get(START))
         if failed.kind == "robots_txt":  # the site's rule, not a failure: counted, never fetched, not stored
             self.crawler.stats.inc_value("archive/robots_disallowed")
             log.info("not fetched (robots.txt): %s", url)
+            if start:
+                self.crawler.stats.inc_value("archive/start_failed")
+                self.crawler.stats.set_value("archive/start_error", f"{url}: disallowed by robots.txt")
             return
         self.crawler.stats.inc_value(f"crawl/failed/{failed.kind}")
+        if start:
+            yield self.start_failed(url, failed.error, failed.status)
+            return
         log.info("fetch failed: %s: %s", url, failed.error)
         yield PageItem(url=url, fetched_at=datetime.now(timezone.utc), status=failed.status,
                        error=failed.error)

@@ -1,0 +1,104 @@
+"""robots.txt as RFC 9309 reads it: Scrapy's middleware, with unavailability and quiet failures.
+
+Scrapy treats a robots.txt that answers 5xx as allow-all (it parses the error page), and logs a
+60-line traceback whenever robots.txt cannot be fetched at all. RFC 9309 (2.3.1.4) says a
+robots.txt unreachable through server or network errors means complete disallow, until it can be
+fetched again. Here:
+
+- 5xx, a timeout, a reset: every page of the site is refused (error kind robots_unavailable,
+  recorded and counted) and robots.txt is asked again after ARCHIVE_ROBOTS_RETRY_AFTER seconds;
+- the host does not resolve or refuses connections: the pages are tried, and fail with that same,
+  truthful error kind (dns, connection_refused), since no rule can be told from a missing host;
+- either way, one log line, no traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http.request import NO_CALLBACK
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
+
+log = logging.getLogger(__name__)
+
+#: Failures after which the host itself is missing: the pages are left to fail the same way.
+HOST_MISSING = ("dns", "connection_refused")
+
+
+class RobotsUnavailable(IgnoreRequest):
+    """A page of a site whose robots.txt is unavailable (error kind "robots_unavailable")."""
+
+
+class RobotsTxt(RobotsTxtMiddleware):
+    """RobotsTxtMiddleware with RFC 9309's rule for an unavailable robots.txt (see the module)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.retry_after = crawler.settings.getfloat("ARCHIVE_ROBOTS_RETRY_AFTER", 600.0)
+        self.unavailable: dict[str, tuple[str, float]] = {}  # netloc -> (why, when to ask again)
+
+    async def process_request(self, request: Request) -> None:
+        if request.meta.get("dont_obey_robotstxt") or request.url.startswith(("data:", "file:")):
+            return
+        netloc = urlparse_cached(request).netloc
+        down = self.unavailable.get(netloc)
+        if down is not None and time.monotonic() >= down[1]:  # ask again
+            del self.unavailable[netloc]
+            self._parsers.pop(netloc, None)
+        parser = await self.robot_parser(request)
+        down = self.unavailable.get(netloc)
+        if down is not None:
+            self._stats.inc_value("archive/robots_unavailable")
+            raise RobotsUnavailable(down[0])
+        self.process_request_2(parser, request)
+
+    async def robot_parser(self, request: Request) -> object:
+        """The site's parser (None: everything allowed), fetching robots.txt once per site."""
+        url = urlparse_cached(request)
+        netloc = url.netloc
+        if netloc not in self._parsers:
+            self._parsers[netloc] = Deferred()
+            robots_url = f"{url.scheme}://{netloc}/robots.txt"
+            robots = Request(robots_url, priority=self.DOWNLOAD_PRIORITY, meta={"dont_obey_robotstxt": True},
+                             callback=NO_CALLBACK)
+            try:
+                response = await self.crawler.engine.download_async(robots)
+            except Exception as exc:  # noqa: BLE001 - every failure is judged below, none is raised
+                self._failed(exc, netloc, robots_url)
+            else:
+                if response.status >= 500:
+                    self._down(netloc, robots_url, f"robots.txt answered HTTP {response.status}")
+                else:
+                    await self._parse_robots(response, netloc, request)
+            self._stats.inc_value("robotstxt/request_count")
+        parser = self._parsers[netloc]
+        if isinstance(parser, Deferred):
+            return await maybe_deferred_to_future(parser)
+        return parser
+
+    def _failed(self, exc: Exception, netloc: str, robots_url: str) -> None:
+        from crawler.failures import describe  # noqa: PLC0415 - failures imports this module
+        if isinstance(exc, IgnoreRequest):  # refused or filtered by another middleware: Scrapy's allow-all
+            self._robots_error(exc, netloc)
+            return
+        failed = describe(Failure(exc))
+        if failed.kind in HOST_MISSING:  # the pages' own failures say it (counted, and logged once)
+            log.info("%s: %s", robots_url, failed.error)
+            self._robots_error(exc, netloc)
+        else:
+            self._down(netloc, robots_url, f"robots.txt could not be fetched ({failed.error})")
+
+    def _down(self, netloc: str, robots_url: str, why: str) -> None:
+        """Complete disallow for the site until robots.txt is asked again."""
+        reason = f"{why}: the site is off limits until it answers (RFC 9309)"
+        log.warning("%s: %s; asking again in %.0f s", robots_url, reason, self.retry_after)
+        self.unavailable[netloc] = (reason, time.monotonic() + self.retry_after)
+        self._robots_error(RobotsUnavailable(reason), netloc)
