@@ -8,6 +8,11 @@ Import reads response records (gzip multi-member, streamed) through the same ext
 dedup and versioning as a crawl, with WARC-Date as the fetch time. A capture already in the
 archive (same URL, time and bytes) is skipped, so importing a file twice adds nothing.
 Revisit records ("identical payload") are recorded as fetches of unchanged content.
+
+Imported records get the crawler's limits: a body over MAX_PAGE_BYTES (after HTTP decompression)
+is recorded as too_large and skipped, read no further than the limit; a record whose WARC-Date is
+unreadable or in the future is skipped alone. A file that is not a WARC (ARC, /dev/zero) is refused
+before warcio reads it: warcio looks for a header line, and in a file without one read for ever.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import hashlib
 import io
 import json
 import logging
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -32,6 +38,7 @@ from warcio.warcwriter import WARCWriter
 
 from archive.errors import ExtractionError, RefusedWrite
 from archive.export import row
+from archive.limits import MAX_CLOCK_SKEW, MAX_PAGE_BYTES
 from archive.models import Article, Fetch, RawPage, Snapshot
 from archive.query import Filters, filtered
 from archive.store import ArchiveStore, Capture
@@ -150,6 +157,11 @@ def import_warc(store: ArchiveStore, paths: list[Path], *, sites: tuple[str, ...
     report = ImportReport()
     for path in paths:
         try:
+            refusal = not_a_warc(path)
+            if refusal is not None:
+                report.counts["not_warc"] += 1
+                report.errors.append(f"{path}: {refusal}")  # the caller says it: one line
+                continue
             with open(path, "rb") as stream:
                 for record in ArchiveIterator(stream):
                     outcome = _import_record(store, record, sites, since, extract)
@@ -162,6 +174,38 @@ def import_warc(store: ArchiveStore, paths: list[Path], *, sites: tuple[str, ...
                                  "everything before it was imported")
             log.warning("%s", report.errors[-1])
     return report
+
+
+#: How a file begins: a WARC record, or an ARC file's first record (filedesc://...).
+_WARC_START, _ARC_START = b"WARC/", b"filedesc://"
+
+
+def not_a_warc(path: Path) -> str | None:
+    """Why `path` is not read as a WARC (plain or gzip-compressed), from its first bytes; None if it is one."""
+    with open(path, "rb") as stream:
+        head = stream.read(4096)
+    if head.startswith(b"\x1f\x8b"):
+        try:
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 64)
+        except zlib.error:
+            return "not a WARC file (a gzip file that does not decompress)"
+    if head.lstrip(b"\r\n").startswith(_WARC_START):
+        return None
+    if head.startswith(_ARC_START):
+        return "an ARC file: ARC (the WARC's predecessor) is not supported; convert it to WARC first"
+    return f"not a WARC file (it begins {head[:16]!r}, not with a WARC/1.x record)"
+
+
+def warc_date(record) -> datetime:  # type: ignore[no-untyped-def]
+    """The record's WARC-Date in UTC; ValueError when missing, unreadable or in the future."""
+    value = record.rec_headers.get_header("WARC-Date")
+    try:
+        when = iso_date_to_datetime(value).replace(tzinfo=timezone.utc)
+    except (ValueError, TypeError, AttributeError, IndexError, OverflowError):
+        raise ValueError(f"unreadable WARC-Date {str(value)[:64]!r}") from None
+    if when > datetime.now(timezone.utc) + MAX_CLOCK_SKEW:
+        raise ValueError(f"WARC-Date {value} is in the future")
+    return when
 
 
 def _import_record(store: ArchiveStore, record, sites: tuple[str, ...], since: datetime | None,  # type: ignore[no-untyped-def]
@@ -177,10 +221,10 @@ def _import_record(store: ArchiveStore, record, sites: tuple[str, ...], since: d
     if sites and site_of(url) not in {s.lower().removeprefix("www.") for s in sites}:
         return "skipped_site"
     try:  # a bad value in one record's headers skips that record, not the rest of its file
-        fetched_at = iso_date_to_datetime(record.rec_headers.get_header("WARC-Date")).replace(tzinfo=timezone.utc)
+        fetched_at = warc_date(record)
         status = int(record.http_headers.get_statuscode() or 0) or None
     except (ValueError, TypeError) as exc:
-        log.warning("skipped the record for %s: a bad WARC-Date or HTTP status (%s)", url, exc)
+        log.warning("skipped the record for %s: %s", url[:300], exc)
         return "bad_record"
     if since and fetched_at < since:
         return "skipped_date"
@@ -190,7 +234,13 @@ def _import_record(store: ArchiveStore, record, sites: tuple[str, ...], since: d
                    headers=tuple((name, value) for name, value in record.http_headers.headers))
     if record.rec_type == "revisit":
         return _import_revisit(store, Capture(**capture))
-    body = record.content_stream().read()
+    body = record.content_stream().read(MAX_PAGE_BYTES + 1)  # no further: the rest is skipped in chunks
+    if len(body) > MAX_PAGE_BYTES:
+        if _already_recorded(store, url, fetched_at):
+            return "already_imported"
+        store.save_error(Capture(**capture), f"too_large: the record's body is over {MAX_PAGE_BYTES} bytes")
+        log.warning("skipped the record for %s: its body is over %d bytes", url[:300], MAX_PAGE_BYTES)
+        return "too_large"
     if getattr(record.raw_stream, "limit", 0) > 0:  # the file ended inside this record
         raise EOFError(f"record for {url} is cut short: {record.raw_stream.limit} of {record.length} bytes missing")
     sha = hashlib.sha256(body).hexdigest()
@@ -224,6 +274,13 @@ def _import_revisit(store: ArchiveStore, capture: Capture) -> str:
     if done is not None:
         return "already_imported"
     return store.save_same_raw(capture, previous).outcome
+
+
+def _already_recorded(store: ArchiveStore, url: str, fetched_at: datetime) -> bool:
+    """Whether a capture of `url` at `fetched_at` was already recorded as too large."""
+    with Session(store.engine) as session:
+        return session.scalar(select(Fetch.id).where(Fetch.url == url, Fetch.fetched_at == fetched_at,
+                                                     Fetch.error.like("too_large:%")).limit(1)) is not None
 
 
 def _already_imported(store: ArchiveStore, url: str, fetched_at: datetime, sha: str) -> bool:

@@ -9,6 +9,7 @@ import os
 from scrapy.settings import default_settings as _scrapy_defaults
 
 from archive import recrawl
+from archive.limits import MAX_PAGE_BYTES
 
 BOT_NAME = "commentary-archive"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -35,7 +36,7 @@ RETRY_GIVE_UP_LOG_LEVEL = "INFO"
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
 # A page larger than this (sent or announced, or after decompression) is not an article: Scrapy
 # logs a warning naming the size, and the fetch is recorded with error kind too_large.
-DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_MAXSIZE = MAX_PAGE_BYTES  # and import-warc's limit for a record
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 # A body shorter than its Content-Length is a failed fetch (kind data_loss), never half a page.
 DOWNLOAD_FAIL_ON_DATALOSS = True

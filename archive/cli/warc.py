@@ -25,6 +25,8 @@ def import_warc_command(files: tuple[Path, ...], db_url: str, sites: tuple[str, 
     Response records go through the same extraction, dedup and versioning as a crawl, with
     WARC-Date as the fetch time; revisit records count as unchanged fetches. Importing the same
     file twice adds nothing. A broken record stops that file with an error; what came before stays.
+    A record over the crawler's page size limit is recorded as too_large, one with an unreadable or
+    future WARC-Date is skipped; a file that is not a WARC (ARC files included) is an error.
 
     \b
     Example:
@@ -45,11 +47,11 @@ def import_warc_command(files: tuple[Path, ...], db_url: str, sites: tuple[str, 
         click.echo("", err=True)
     counts = report.counts
     click.echo(render(["records", "new articles", "new versions", "unchanged", "not articles", "errors",
-                       "already imported", "not html", "ignored"],
-                      [[sum(counts.values()), counts["new"], counts["changed"], counts["unchanged"] + counts["same_raw"],
-                        counts["not_article"], counts["error"] + counts["bad_record"], counts["already_imported"],
-                        counts["not_html"],
-                        counts["ignored"]]]))
+                       "already imported", "not html", "ignored", "too large"],
+                      [[sum(counts.values()) - counts["not_warc"], counts["new"], counts["changed"],
+                        counts["unchanged"] + counts["same_raw"], counts["not_article"],
+                        counts["error"] + counts["bad_record"], counts["already_imported"], counts["not_html"],
+                        counts["ignored"], counts["too_large"]]]))
     for error in report.errors:
         click.echo(f"error: {error}", err=True)
     if report.errors:
