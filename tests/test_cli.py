@@ -15,7 +15,9 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'a.db'}"
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    assert CliRunner().invoke(cli, ["init", "--db", url]).exit_code == 0
+    return url
 
 
 @pytest.mark.parametrize("args, message", [
@@ -31,6 +33,25 @@ def test_bad_input_is_one_line_and_nonzero(args: list[str], message: str, db: st
     assert message in result.output
     assert result.output.strip().count("\n") <= 3  # click's usage line at most, never a traceback
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("args", [["search", "chips"], ["search", "--ticker", "NVDA"], ["show", "1"],
+                                  ["export", "-o", "-"], ["stats"], ["crawls"], ["check"]])
+def test_reading_commands_refuse_a_missing_sqlite_archive(tmp_path: Path, args: list[str]) -> None:
+    """A mistyped --db used to create an empty archive, and the search found nothing, silently."""
+    missing = tmp_path / "mistyped.db"
+    for url in (f"sqlite:///{missing}", str(missing)):
+        result = CliRunner().invoke(cli, [*args, "--db", url])
+        assert result.exit_code == 1
+        assert result.output == f"Error: no archive at {missing}: check --db (archive init or archive crawl creates one)\n"
+        assert not missing.exists()
+
+
+def test_init_creates_the_archive_reading_commands_then_open(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    assert CliRunner().invoke(cli, ["init", "--db", url]).exit_code == 0
+    result = CliRunner().invoke(cli, ["search", "chips", "--db", url])
+    assert result.exit_code == 0 and "no matching articles" in result.output
 
 
 def test_unreachable_database_is_one_line() -> None:

@@ -28,6 +28,7 @@ def test_crawls_lists_runs_newest_first(tmp_path: Path) -> None:
 
 
 def test_no_crawls_yet(tmp_path: Path) -> None:
+    ArchiveStore.open(f"sqlite:///{tmp_path / 'a.db'}").close()
     result = CliRunner().invoke(cli, ["crawls", "--db", f"sqlite:///{tmp_path / 'a.db'}"])
     assert result.exit_code == 0 and "no crawls yet" in result.output
 

@@ -7,13 +7,15 @@ Commands live in the sibling modules, one module per family of verbs.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable
 
 import click
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
+from sqlalchemy.exc import ArgumentError
 
-from archive.db import DEFAULT_DB_URL, make_engine, upgrade
-from archive.errors import ArchiveError
+from archive.db import DEFAULT_DB_URL, make_engine, normalise_url, upgrade
+from archive.errors import ArchiveError, BadInput
 from archive.query import Filters, parse_bound
 
 
@@ -52,10 +54,29 @@ def make_filters(text: str | None, tickers: tuple[str, ...], sites: tuple[str, .
                    since=parse_bound(since), until=parse_bound(until, end=True))
 
 
-def open_engine(db_url: str) -> Engine:
+def open_engine(db_url: str, *, create: bool = False) -> Engine:
+    """The archive's engine, its schema brought up to date. Only the commands that fill an archive
+    (init, crawl, recrawl) pass `create`: for the others a SQLite file that is not there is a
+    mistyped --db, and SQLite would silently make an empty archive that finds nothing."""
+    missing = None if create else missing_sqlite_file(db_url)
+    if missing is not None:
+        raise BadInput(f"no archive at {missing}: check --db (archive init or archive crawl creates one)")
     engine = make_engine(db_url)
     upgrade(engine)
     return engine
+
+
+def missing_sqlite_file(db_url: str) -> Path | None:
+    """The SQLite file `db_url` names, if it does not exist (None for other databases and :memory:)."""
+    try:
+        parsed = make_url(normalise_url(db_url))
+    except ArgumentError:
+        return None  # make_engine says what is wrong with it
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    path = Path(database).expanduser()
+    return None if path.exists() else path
 
 
 @click.group(cls=ArchiveGroup)

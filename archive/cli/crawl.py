@@ -28,7 +28,7 @@ def init(db_url: str) -> None:
     Example:
         archive init --db sqlite:///research.db
     """
-    open_engine(db_url).dispose()
+    open_engine(db_url, create=True).dispose()
     click.echo(f"archive ready: {db_url}")
 
 
@@ -111,7 +111,7 @@ def crawl(urls: tuple[str, ...], sources_path: Path | None, only: tuple[str, ...
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise click.BadParameter(f"not an http(s) URL: {url}", param_hint="URLS")
     seconds = time_limit(max_time)
-    open_engine(db_url).dispose()  # fail fast on a bad database, before any fetching
+    open_engine(db_url, create=True).dispose()  # fail fast on a bad database, before any fetching
     settings = {**politeness(timeout, concurrency, throttle), **refresh_settings(refresh_after, schedule_text)}
     if frontier_url:  # one worker of a crawl shared through Redis (archive/cli/frontier.py)
         run_worker(frontier_url, frontier_name, frontier_idle, db_url, urls, sources_path=sources_path, only=only,
@@ -156,7 +156,7 @@ def recrawl(due: bool, sources_path: Path | None, only: tuple[str, ...], schedul
     if only and sources_path is None:
         raise click.UsageError("--only needs --sources")
     seconds = time_limit(max_time)
-    open_engine(db_url).dispose()
+    open_engine(db_url, create=True).dispose()
     schedule = parse_schedule(schedule_text)
     if list_only:
         from archive.recrawl import due_articles  # noqa: PLC0415
