@@ -196,12 +196,26 @@ def refuse_archive_as_target(engine: Engine, target: Path) -> None:
         raise BadInput(f"refusing to write the export over the archive itself: {target}")
 
 
+def staging_path(target: Path) -> Path:
+    """Where an export to `target` is written before it is complete: FILE.part, renamed over the file
+    at the end. A device or pipe (/dev/stdout, a FIFO) is written in place: renaming over it would
+    replace it with a regular file."""
+    if target.exists() and not target.is_file():
+        return target
+    return target.with_name(target.name + ".part")
+
+
 def write_file(target: Path, rows: Iterator[dict[str, Any]], fmt: str, *, with_body: bool = False,
                csv_raw: bool = False) -> int:
     """Write an export to a file atomically: into FILE.part, renamed when complete."""
     if target.is_dir() or not target.parent.is_dir():
         raise BadInput(f"cannot write to {target}: not a file in an existing directory")
-    partial = target.with_name(target.name + ".part")
+    partial = staging_path(target)
+    if partial == target:  # a device or a pipe: written in place
+        if fmt == "parquet":
+            return exporting.write_parquet(rows, str(target))
+        with target.open("w", encoding="utf-8", newline="") as handle:
+            return exporting.write(rows, handle, fmt, with_body=with_body, csv_raw=csv_raw)
     try:
         if fmt == "parquet":
             written = exporting.write_parquet(rows, str(partial))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -186,3 +188,26 @@ def test_csv_export_defuses_spreadsheet_formulas(tmp_path: Path) -> None:
     assert [r["description"] for r in rows] == FORMULAS
     lines = run_cli("export", "-o", "-", "--db", db).stdout
     assert sorted(json.loads(line)["description"] for line in lines.splitlines()) == sorted(FORMULAS)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "warc"])
+def test_export_onto_a_full_disk_or_an_unwritable_place_is_one_line(filled: tuple[str, dict[str, int]],
+                                                                    fmt: str) -> None:
+    """Was an OSError traceback. /dev/full answers every write with ENOSPC, as a full disk does, and
+    stays the device it is (the export was renamed over it); /proc takes no new files."""
+    db, _ = filled
+    for target, reason in (("/dev/full", "No space left on device"), ("/proc/export.out", "")):
+        result = run_cli("export", "--format", fmt, "-o", target, "--db", db, check=False)
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.startswith(f"Error: cannot write the export to {target}: {reason}")
+        assert result.stderr.count("\n") == 1
+    assert Path("/dev/full").is_char_device()
+
+
+def test_export_to_stdout_on_a_full_disk_is_one_line(filled: tuple[str, dict[str, int]]) -> None:
+    db, _ = filled
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "archive", "export", "-o", "-", "--db", db],
+                                stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr == "Error: cannot write the export to -: No space left on device\n"

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from archive.api import refuse_archive_as_target, write_file
+from archive.api import refuse_archive_as_target, staging_path, write_file
 from archive.cli.base import cli, db_option, open_engine
 from archive.cli.filters import build_filters, research_filters
 from archive.diff import Op, diff_versions
@@ -107,24 +107,37 @@ def export(db_url: str, output: str, fmt: str | None, all_versions: bool, with_b
     try:
         if target is not None:
             refuse_archive_as_target(engine, target)
-        if fmt == "warc":
-            written = write_warc(engine, wanted, target)  # type: ignore[arg-type]
-            click.echo(f"wrote {written} captures to {target}", err=True)
-            return
-        rows = export_rows(engine, wanted, all_versions=all_versions, with_body=body_needed(fmt, with_body))
-        if target is None:
-            write(rows, sys.stdout, fmt, with_body=with_body, csv_raw=csv_raw)
-            return
-        written = write_file(target, rows, fmt, with_body=with_body, csv_raw=csv_raw)
+        written = _export(engine, wanted, target, fmt, all_versions=all_versions, with_body=with_body,
+                          csv_raw=csv_raw)
+    except OSError as exc:  # a full disk, a directory we may not write in, a closed pipe
+        raise click.ClickException(f"cannot write the export to {output}: {exc.strerror or exc}") from None
     finally:
         engine.dispose()
-    click.echo(f"wrote {written} {'lines' if fmt == 'jsonl' else 'rows'} to {target}", err=True)
+    if target is not None:
+        noun = "captures" if fmt == "warc" else "lines" if fmt == "jsonl" else "rows"
+        click.echo(f"wrote {written} {noun} to {target}", err=True)
+
+
+def _export(engine: Any, wanted: Any, target: Path | None, fmt: str, *, all_versions: bool, with_body: bool,
+            csv_raw: bool) -> int:
+    """Write the export to `target` (None: stdout); how many captures, lines or rows were written."""
+    if fmt == "warc":
+        return write_warc(engine, wanted, target)  # type: ignore[arg-type]
+    rows = export_rows(engine, wanted, all_versions=all_versions, with_body=body_needed(fmt, with_body))
+    if target is None:
+        written = write(rows, sys.stdout, fmt, with_body=with_body, csv_raw=csv_raw)
+        sys.stdout.flush()  # a full disk shows here, not at exit
+        return written
+    return write_file(target, rows, fmt, with_body=with_body, csv_raw=csv_raw)
 
 
 def write_warc(engine: Any, wanted: Any, target: Path) -> int:
     """Every capture of the matching articles as gzipped WARC, written whole or not at all."""
     from archive.warc import export_warc  # noqa: PLC0415 - warcio only when asked
-    partial = target.with_name(target.name + ".part")
+    partial = staging_path(target)
+    if partial == target:
+        with target.open("wb") as handle:
+            return export_warc(engine, wanted, handle)
     try:
         with partial.open("wb") as handle:
             written = export_warc(engine, wanted, handle)
