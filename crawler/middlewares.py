@@ -20,7 +20,8 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Response
+from scrapy.http import HtmlResponse, Response
+from scrapy.utils.response import get_meta_refresh
 from scrapy.statscollectors import StatsCollector
 
 from archive.urls import canonical_url
@@ -111,16 +112,25 @@ class PrivateAddressGuard:
 
 class RedirectLoopGuard:
     """Fail a redirect whose target is already in its chain, so the loop is recorded, not dropped;
-    refuse a redirect to a non-HTTP scheme (Scrapy would hand the 3xx on as an HTTP error)."""
+    refuse a redirect to a non-HTTP scheme (Scrapy would hand the 3xx on as an HTTP error).
+
+    Meta refreshes too (Scrapy's MetaRefreshMiddleware follows them): a loop of them is recorded,
+    and a page that refreshes itself (a live blog reloading) is kept as the page it is.
+    """
+
+    def __init__(self, ignore_tags: list[str] | None = None, max_delay: float = 100.0) -> None:
+        self.ignore_tags, self.max_delay = ignore_tags or ["noscript"], max_delay
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "RedirectLoopGuard":
-        return cls()
+        settings = crawler.settings
+        enabled = settings.getbool("METAREFRESH_ENABLED")
+        return cls(settings.getlist("METAREFRESH_IGNORE_TAGS"), settings.getfloat("METAREFRESH_MAXDELAY") if enabled else 0)
 
     def process_response(self, request: Request, response: Response) -> Response:
         location = response.headers.get("Location")
         if not (300 <= response.status < 400 and location):
-            return response
+            return self.meta_refresh(request, response)
         target = urljoin(request.url, location.decode("latin-1"))
         if urlsplit(target).scheme not in ("http", "https"):
             raise RefusedRequest(f"redirect to {urlsplit(target).scheme!r}, not http(s): {target[:200]}")
@@ -131,6 +141,25 @@ class RedirectLoopGuard:
             return response
         if looped:
             raise RedirectLoop(f"redirect loop: {' -> '.join(chain[-4:])} -> {target}")
+        return response
+
+    def meta_refresh(self, request: Request, response: Response) -> Response:
+        """A meta refresh MetaRefreshMiddleware would follow: to the page itself, the page is kept
+        (dont_redirect); back into the chain, a loop."""
+        if not isinstance(response, HtmlResponse) or request.meta.get("dont_redirect") or not self.max_delay:
+            return response
+        delay, target = get_meta_refresh(response, ignore_tags=self.ignore_tags)
+        if not target or delay is None or delay >= self.max_delay:
+            return response
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        try:
+            here, seen = canonical_url(target), {canonical_url(url) for url in chain}
+            if here == canonical_url(request.url):
+                request.meta["dont_redirect"] = True
+            elif here in seen:
+                raise RedirectLoop(f"meta refresh loop: {' -> '.join(chain[-4:])} -> {target}")
+        except ValueError:
+            pass
         return response
 
 

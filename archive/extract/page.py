@@ -112,7 +112,10 @@ def load_page(raw: bytes | str, url: str, content_type: str | None = None) -> Pa
         raise ExtractionError("empty", "the page is empty")
     head = data[:4096]
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ExtractionError("not_html", "the page holds binary data, not HTML")
+        if head.count(b"\x00") > _MAX_STRAY_NULS:
+            raise ExtractionError("not_html", "the page holds binary data, not HTML")
+        data = data.replace(b"\x00", b"")  # a stray NUL or two (a template's bug): never text, dropped
+        head = data[:4096]
     text = decode(data, charset_of(content_type))
     if len(_CONTROL.findall(text[:4096])) > 8:
         raise ExtractionError("not_html", "the page holds binary data, not HTML")
@@ -127,6 +130,10 @@ def load_page(raw: bytes | str, url: str, content_type: str | None = None) -> Pa
         raise ExtractionError("parse_error", f"the page cannot be parsed: {exc}") from exc
     return Page(url=url, text=text, tree=tree)
 
+
+#: NUL bytes in a page's first 4 KiB above which it is binary data (or UTF-16 without a byte-order
+#: mark); fewer are a stray byte in an HTML page, dropped (one rejected the whole page).
+_MAX_STRAY_NULS = 8
 
 #: C0 controls but tab, newline and carriage return; DEL; C1 controls. Never text in a page, and a
 #: terminal obeys them: ESC [2J clears the screen, ESC ] 52 writes the clipboard. Removed before
