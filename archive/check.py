@@ -75,6 +75,7 @@ def _problems(session: Session, blobs: bool) -> Iterator[Problem]:
     if session.bind.dialect.name == "sqlite":  # type: ignore[union-attr]
         yield _sqlite_integrity(session)
     yield from _references(session)
+    yield from _fetches(session)
     yield from _versions(session)
     yield _content_hashes(session)
     yield _ticker_index(session)
@@ -125,6 +126,29 @@ def _references(session: Session) -> Iterator[Problem]:
         count += n
         examples += [f"{label} {i}" for i in ids]
     yield Problem("foreign_key", count, "reference(s) to rows that do not exist", tuple(examples))
+
+
+#: Every outcome archive.store writes to a fetch row (its SaveResult.outcome), and those that name
+#: the article they stored or confirmed.
+FETCH_OUTCOMES = ("new", "changed", "unchanged", "same_raw", "not_modified", "not_article", "error")
+ARTICLE_OUTCOMES = ("new", "changed", "unchanged")
+
+
+def _fetches(session: Session) -> Iterator[Problem]:
+    """Each fetch row says one thing: a known outcome, an error text exactly when it failed, the
+    article of what it stored, an HTTP status that is one."""
+    yield _problem("fetch_outcome", f"fetch(es) whose outcome is none of {', '.join(FETCH_OUTCOMES)}",
+                   *_ids(session, select(Fetch.id).where(Fetch.outcome.not_in(FETCH_OUTCOMES)).order_by(Fetch.id)))
+    failed = Fetch.outcome == "error"
+    no_error = or_(Fetch.error.is_(None), Fetch.error == "")
+    yield _problem("fetch_error", "fetch(es) that failed without an error, or did not fail and carry one",
+                   *_ids(session, select(Fetch.id).where(or_(failed & no_error, ~failed & ~no_error)).order_by(Fetch.id)))
+    yield _problem("fetch_without_article", f"fetch(es) recorded as {'/'.join(ARTICLE_OUTCOMES)} with no article",
+                   *_ids(session, select(Fetch.id).where(Fetch.outcome.in_(ARTICLE_OUTCOMES), Fetch.article_id.is_(None))
+                         .order_by(Fetch.id)))
+    yield _problem("fetch_status", "fetch(es) with an HTTP status outside 100-599",
+                   *_ids(session, select(Fetch.id).where(Fetch.status.is_not(None),
+                                                         or_(Fetch.status < 100, Fetch.status > 599)).order_by(Fetch.id)))
 
 
 def _versions(session: Session) -> Iterator[Problem]:

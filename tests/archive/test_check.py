@@ -77,6 +77,13 @@ def test_a_whole_archive_passes(filled: ArchiveStore) -> None:
      "content_hash"),
     (["DELETE FROM snapshot_ticker WHERE snapshot_id = (SELECT min(id) FROM snapshot)"], "ticker_index"),
     (["DELETE FROM minhash_band WHERE article_id = (SELECT min(id) FROM article) AND band < 3"], "minhash_index"),
+    (["UPDATE \"fetch\" SET outcome = 'exploded' WHERE outcome = 'error'"], "fetch_outcome"),
+    (["UPDATE \"fetch\" SET error = NULL WHERE outcome = 'error'"], "fetch_error"),
+    (["UPDATE \"fetch\" SET error = 'http_500: HTTP 500' WHERE outcome = 'new'"], "fetch_error"),
+    (["UPDATE \"fetch\" SET article_id = NULL WHERE outcome = 'changed'"], "fetch_without_article"),
+    (["UPDATE \"fetch\" SET status = 999 WHERE outcome = 'error'"], "fetch_status"),
+    (["UPDATE \"fetch\" SET crawl_id = 4242"], "foreign_key"),
+    (["UPDATE \"fetch\" SET raw_sha256 = 'f00d' WHERE outcome = 'new'"], "missing_raw"),
 ])
 def test_each_kind_of_damage_is_found(filled: ArchiveStore, statements: list[str], kind: str) -> None:
     damage(filled, *statements)
@@ -105,6 +112,17 @@ def test_full_text_index_out_of_step_is_found(filled: ArchiveStore) -> None:
 
 def _has_fts(connection: Connection) -> bool:
     return bool(connection.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'snapshot_fts'")).first())
+
+
+def test_cli_checks_fetch_rows(filled: ArchiveStore, db_url: str) -> None:
+    """`archive check` did not look at fetch rows: an unknown outcome and an error without its text passed."""
+    damage(filled, "UPDATE \"fetch\" SET outcome = 'exploded' WHERE outcome = 'error'",
+           "INSERT INTO \"fetch\" (url, fetched_at, outcome) VALUES ('https://news.example.com/y', '2025-01-29 12:00:00', 'error')")
+    bad = CliRunner().invoke(cli, ["check", "--db", db_url])
+    assert bad.exit_code == 1 and "Traceback" not in bad.output
+    lines = bad.stdout.splitlines()
+    assert sorted(line.split(":")[0] for line in lines) == ["fetch_error", "fetch_outcome"]
+    assert "fetch_outcome: 1 fetch(es) whose outcome is none of new, changed" in bad.stdout
 
 
 def test_cli_prints_one_line_per_kind_and_exits_1(filled: ArchiveStore, db_url: str) -> None:
