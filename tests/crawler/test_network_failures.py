@@ -96,3 +96,43 @@ def test_robots_txt_missing_allows_the_site(tmp_path: Path) -> None:
         result = run_cli("crawl", server.url, "--db", f"sqlite:///{tmp_path / 'a.db'}", check=False)
     assert result.returncode == 0, result.stderr
     assert {"/", "/a.html"} <= set(server.requests)
+
+
+def test_an_unavailable_robots_txt_is_asked_again_after_the_retry_delay() -> None:
+    """Complete disallow lasts until robots.txt answers again (RFC 9309), asked every ARCHIVE_ROBOTS_RETRY_AFTER s."""
+    import asyncio
+
+    from scrapy import Request
+    from scrapy.http import Response
+    from scrapy.utils.test import get_crawler
+
+    from crawler.robots import RobotsTxt, RobotsUnavailable
+
+    answers = [503, 200]
+
+    class Engine:
+        async def download_async(self, request: Request) -> Response:
+            return Response(request.url, status=answers.pop(0), body=b"User-agent: *\nDisallow: /private/\n")
+
+    crawler = get_crawler(settings_dict={"ROBOTSTXT_OBEY": True, "ARCHIVE_ROBOTS_RETRY_AFTER": 0.2})
+    crawler.engine = Engine()  # type: ignore[assignment]
+    middleware = RobotsTxt(crawler)
+
+    async def ask(url: str) -> str:
+        try:
+            await middleware.process_request(Request(url))
+        except RobotsUnavailable as exc:
+            return f"unavailable: {exc}"
+        except Exception as exc:  # noqa: BLE001
+            return f"refused: {exc}"
+        return "allowed"
+
+    async def scenario() -> list[str]:
+        first = [await ask("https://news.example.com/a.html"), await ask("https://news.example.com/b.html")]
+        await asyncio.sleep(0.3)
+        return first + [await ask("https://news.example.com/a.html"), await ask("https://news.example.com/private/x")]
+
+    results = asyncio.run(scenario())
+    assert results[0].startswith("unavailable: robots.txt answered HTTP 503") and results[1] == results[0]
+    assert results[2:] == ["allowed", "refused: Forbidden by robots.txt"]
+    assert answers == []  # asked twice: once down, once again after the delay
