@@ -51,7 +51,13 @@ class Attention:
 
     @property
     def matching(self) -> int:
+        """Dated matching articles (those in the periods)."""
         return sum(p.matching for p in self.points)
+
+    @property
+    def total(self) -> int:
+        """Every matching article, undated ones included: the search's total."""
+        return self.matching + self.undated
 
     def rows(self) -> list[dict[str, Any]]:
         """One dict per period (`pandas.DataFrame(attention.rows())` makes a table of them)."""
@@ -89,14 +95,35 @@ def _next(start: date, by: str) -> date:
                     else relativedelta(months=1))
 
 
-def per_day(engine: Engine, filters: Filters) -> dict[date, int]:
-    """Matching articles per day of publication, the days with none left out (weeks and months
-    are summed from these: one grouping query on either database)."""
+def per_day(engine: Engine, filters: Filters) -> dict[date | None, int]:
+    """Matching articles per day of publication, the days with none left out, and the undated
+    under None (weeks and months are summed from these: one grouping query on either database)."""
     day = _day(engine.dialect.name)
-    stmt = (select_versions([day.label("day"), func.count()], filters)
-            .where(Snapshot.published_at.is_not(None)).group_by(day))
+    stmt = select_versions([day.label("day"), func.count()], filters).group_by(day)
     with Session(engine) as session:
-        return {date.fromisoformat(str(label)): int(count) for label, count in reading(session.execute, stmt)}
+        return {date.fromisoformat(str(label)) if label is not None else None: int(count)
+                for label, count in reading(session.execute, stmt)}
+
+
+#: Every article per day, by (database, date filters, as_of, newest version id): the totals that
+#: shares divide by, the same for every query over the same dates. Versions are only ever added,
+#: so the newest id says whether the archive changed (a new version may change the current ones).
+_TOTALS: dict[tuple[Any, ...], dict[date | None, int]] = {}
+_TOTALS_KEPT = 32
+
+
+def all_per_day(engine: Engine, filters: Filters) -> dict[date | None, int]:
+    """per_day of every article under the same dates and reading, computed once per archive state."""
+    everything = Filters(since=filters.since, until=filters.until, as_of=filters.as_of)
+    with Session(engine) as session:
+        newest = reading(session.scalar, select(func.max(Snapshot.id)))
+    key = (engine.url.render_as_string(hide_password=False), everything.since, everything.until,
+           everything.as_of, newest)
+    if key not in _TOTALS:
+        if len(_TOTALS) >= _TOTALS_KEPT:
+            _TOTALS.pop(next(iter(_TOTALS)))
+        _TOTALS[key] = per_day(engine, everything)
+    return _TOTALS[key]
 
 
 def _by_period(days: dict[date, int], by: str) -> dict[date, int]:
@@ -112,28 +139,21 @@ def attention(engine: Engine, filters: Filters, by: str = "day") -> Attention:
     dates. `by` is day, week, month, or auto (the one that makes a readable chart of the span)."""
     if by != "auto":
         check_period(by)
-    days = per_day(engine, filters)
+    days = dict(per_day(engine, filters))
+    undated = days.pop(None, 0)
     if not days:
-        return Attention("day" if by == "auto" else by, (), undated(engine, filters))
+        return Attention("day" if by == "auto" else by, (), undated)
+    dated: dict[date, int] = days  # type: ignore[assignment]
     if by == "auto":
-        by = auto_period(min(days), max(days))
-    everything = Filters(since=filters.since, until=filters.until, as_of=filters.as_of)
-    matching = _by_period(days, by)
-    totals = matching if filters == everything else _by_period(per_day(engine, everything), by)
+        by = auto_period(min(dated), max(dated))
+    matching = _by_period(dated, by)
+    every = {d: n for d, n in all_per_day(engine, filters).items() if d is not None}
+    totals = _by_period(every, by)
     points, start, last = [], min(matching), max(matching)
     while start <= last:
         points.append(Point(start, matching.get(start, 0), totals.get(start, 0)))
         start = _next(start, by)
-    return Attention(by, tuple(points), undated(engine, filters))
-
-
-def undated(engine: Engine, filters: Filters) -> int:
-    """Matching articles with no publication time (left out of every period)."""
-    if filters.since or filters.until:
-        return 0
-    stmt = select_versions([func.count()], filters).where(Snapshot.published_at.is_(None))
-    with Session(engine) as session:
-        return int(reading(session.scalar, stmt) or 0)
+    return Attention(by, tuple(points), undated)
 
 
 def auto_period(first: date, last: date) -> str:

@@ -412,13 +412,6 @@ def counts(engine: Engine) -> dict[str, int]:
                 "duplicates": count(Article, Article.duplicate_of_id.is_not(None))}
 
 
-def count(engine: Engine, filters: Filters) -> int:
-    """How many articles match: the total a search page shows above its first page."""
-    stmt = select(func.count()).select_from(select_versions([Snapshot.id], filters).subquery())
-    with Session(engine) as session:
-        return int(reading(session.scalar, stmt) or 0)
-
-
 def raw_page(engine: Engine, sha256: str) -> tuple[bytes, str | None]:
     """A stored capture exactly as served, and its content type; NotFound when absent."""
     import zstandard  # noqa: PLC0415 - only the raw-page readers need it

@@ -6,15 +6,16 @@ under the same filters, so `archive stats --ticker NVDA` describes what `archive
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from sqlalchemy import Engine, distinct, func, literal_column, select
+from sqlalchemy import Engine, Text, cast, distinct, func, literal_column, null, select, union_all
 from sqlalchemy.orm import Session
 
 from archive.models import Article, Snapshot, SnapshotTicker
-from archive.query import Filters, newest_first, publisher_edited, reading, select_versions
+from archive.query import Filters, publisher_edited, reading, select_versions
 
 BLOCKS = " ▏▎▍▌▋▊▉█"
 
@@ -118,26 +119,38 @@ class Facets:
 
 
 def facets(engine: Engine, filters: Filters, *, top: int = 10, authors_from: int = 5000) -> Facets:
-    """Top tickers, sites and authors of the result set of `filters`.
+    """Top tickers, sites and authors of the result set of `filters`, from one pass over the matches.
 
-    Authors live in a JSON list: they are counted here over the newest `authors_from` matches
-    (the sample a reader sees first), where tickers and sites are counted by the database over all.
+    The matches are collected once (a materialised CTE) and counted three ways in one statement:
+    tickers and sites over all of them; authors, who live in a JSON list, over the newest
+    `authors_from` (counted here).
     """
-    current = select_versions([Snapshot.id], filters).subquery()
-    matching = select_versions([Article.site], filters).subquery()
+    matching = (select_versions([Snapshot.id.label("id"), Article.site.label("site"),
+                                 cast(Snapshot.authors, Text).label("authors"),
+                                 Snapshot.published_at.label("published_at"),
+                                 Snapshot.article_id.label("article_id")], filters)
+                .cte("matching").prefix_with("MATERIALIZED"))
+    n = func.count()
+    parts = [
+        select(literal_column("'site'").label("kind"), matching.c.site.label("label"), n.label("n"),
+               cast(null(), Text).label("authors"))
+        .group_by(matching.c.site).order_by(n.desc(), matching.c.site).limit(top),
+        select(literal_column("'ticker'").label("kind"), SnapshotTicker.symbol.label("label"), n.label("n"),
+               cast(null(), Text).label("authors"))
+        .where(SnapshotTicker.snapshot_id.in_(select(matching.c.id)))
+        .group_by(SnapshotTicker.symbol).order_by(n.desc(), SnapshotTicker.symbol).limit(top),
+        select(literal_column("'author'").label("kind"), cast(null(), Text).label("label"),
+               literal_column("1").label("n"), matching.c.authors.label("authors"))
+        .order_by(matching.c.published_at.desc().nulls_last(), matching.c.article_id.desc()).limit(authors_from),
+    ]
+    stmt = union_all(*(select(part.subquery()) for part in parts))
+    found: dict[str, list[tuple[str, int]]] = {"site": [], "ticker": []}
+    named: Counter[str] = Counter()
     with Session(engine) as session:
-        def rows(stmt: Any) -> list[tuple[str, int]]:
-            return [(str(label), int(count)) for label, count in reading(session.execute, stmt)]
-
-        sites = rows(select(matching.c.site, func.count()).group_by(matching.c.site)
-                     .order_by(func.count().desc(), matching.c.site).limit(top))
-        tickers = rows(select(SnapshotTicker.symbol, func.count())
-                       .where(SnapshotTicker.snapshot_id.in_(select(current.c.id)))
-                       .group_by(SnapshotTicker.symbol)
-                       .order_by(func.count().desc(), SnapshotTicker.symbol).limit(top))
-        named: Counter[str] = Counter()
-        for (names,) in reading(session.execute, newest_first(select_versions([Snapshot.authors], filters))
-                                .limit(authors_from)):
-            named.update(set(names or ()))
+        for kind, label, count, authors in reading(session.execute, stmt):
+            if kind == "author":
+                named.update(set(json.loads(authors) if authors else ()))
+            else:
+                found[kind].append((str(label), int(count)))
     authors = sorted(named.items(), key=lambda item: (-item[1], item[0]))[:top]
-    return Facets(tickers, sites, authors)
+    return Facets(found["ticker"], found["site"], authors)

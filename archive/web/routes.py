@@ -17,7 +17,7 @@ from archive.diff import diff_versions
 from archive.edits import count_edits, most_edited, newest_edits
 from archive.errors import BadInput, NotFound
 from archive.export import row
-from archive.query import History, count, find_article, near_duplicates, search
+from archive.query import History, find_article, near_duplicates, search
 from archive.runs import error_kind, failed_fetches, recent_crawls
 from archive.snippet import marked, snippet
 from archive.stats import facets
@@ -55,8 +55,8 @@ def search_page(engine: Engine, query: Query) -> Page:
     page = number(query, "page", 1)
     by = choice(query, "by", PERIOD_CHOICES, "auto")
     found = search(engine, filters, limit=per, offset=(page - 1) * per)
-    total = count(engine, filters)
     series = attention(engine, filters, by)
+    total = series.total  # the same rows counted: no second pass over the matches
     top = facets(engine, filters)
     pages = max(1, math.ceil(total / per))
     context = {"query": query, "filters": filters, "results": [_result(s, a, filters.query) for s, a in found],
@@ -150,7 +150,7 @@ def ticker_page(engine: Engine, symbol: str, query: Query) -> Page:
     edited = most_edited(engine, filters, limit=10)
     context = {"symbol": symbol, "query": query, "chart": chart(series), "series": series, "co": co, "by": by,
                "latest": [_result(s, a) for s, a in latest],
-               "edited": [(_result(s, a), n) for s, a, n in edited], "total": count(engine, filters),
+               "edited": [(_result(s, a), n) for s, a, n in edited], "total": series.total,
                "sites": top.sites, "title": symbol}
     data = {"ticker": symbol, "articles": context["total"], "attention": series.as_dict(), "co_mentioned": dict(co),
             "sites": dict(top.sites), "latest": [summary(s, a) for s, a in latest],
