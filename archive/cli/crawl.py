@@ -119,8 +119,8 @@ def crawl(urls: tuple[str, ...], sources_path: Path | None, only: tuple[str, ...
                     since=parse_bound(since), max_pages=max_pages, depth=depth, allow_private=allow_private_addresses,
                     settings=settings, verbose=verbose, max_time=seconds)
         return
-    from crawler.run import CrawlJob  # noqa: PLC0415 - starts Scrapy: import only when asked
-    job = CrawlJob(list(urls), db_url, max_pages, depth, allow_private_addresses, max_time=seconds or 0,
+    from crawler.jobs import site_job  # noqa: PLC0415 - starts Scrapy: import only when asked
+    job = site_job(db_url, urls, max_pages, depth, allow_private_addresses, max_time=seconds or 0,
                    throttle=throttle, progress=sys.stderr.isatty(), settings=settings)
     finish(db_url, run_jobs([job], verbose))
 
