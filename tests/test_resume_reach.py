@@ -67,6 +67,7 @@ def test_max_pages_then_a_full_crawl_stores_every_article(db_url: str, site: tup
     full = run_cli("crawl", server.url, "--db", db_url)
     check_all_stored(db_url, paths)
     assert "not followed" in full.stdout  # the articles of the first run were not fetched again
+    assert "the links of" in full.stdout and "stored page(s) not fetched again were followed" in full.stdout
 
 
 def test_sigkill_then_a_full_crawl_stores_every_article(db_url: str, site: tuple[SiteServer, list[str]],
