@@ -211,6 +211,23 @@ class ArchiveStore:
         return {url: Validators(article_id, etag, modified, at) if article_id is not None else None
                 for url, article_id, etag, modified, at in rows}
 
+    def stored_pages(self, urls: Collection[str]) -> dict[str, tuple[bytes, str | None]]:
+        """The body (and Content-Type) last stored for each of `urls` that has one: what a crawl reads
+        a skipped page's links from."""
+        if not urls:
+            return {}
+        latest = select(func.max(Fetch.id)).where(Fetch.url.in_(list(urls)), Fetch.raw_sha256.is_not(None)) \
+            .group_by(Fetch.url).scalar_subquery()
+        try:
+            with self.engine.connect() as connection:
+                rows = connection.execute(select(Fetch.url, RawPage.zstd, RawPage.content_type)
+                                          .join(RawPage, RawPage.sha256 == Fetch.raw_sha256)
+                                          .where(Fetch.id.in_(latest))).all()
+        except SQLAlchemyError as exc:
+            raise ArchiveError(f"database read failed: {getattr(exc, 'orig', exc)}") from exc
+        decompressor = zstandard.ZstdDecompressor()
+        return {url: (decompressor.decompress(blob), content_type) for url, blob, content_type in rows}
+
     def not_due(self, articles: Mapping[str, int], schedule: Sequence[timedelta]) -> set[str]:
         """Those of the URLs of `articles` (URL -> article id) whose article is not due for a revisit
         by `schedule` (archive.recrawl.not_due): what a crawl that finds links to them need not request."""

@@ -18,13 +18,14 @@ from typing import Any, AsyncIterator, Self, Sequence
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.http import Response
+from scrapy.http import HtmlResponse, Response
 from scrapy.settings import Settings
 from scrapy.statscollectors import StatsCollector
 
 from archive.errors import ArchiveError
 from archive.recrawl import DEFAULT_SCHEDULE, REFRESH_DUE
 from archive.store import ArchiveStore, Validators
+from crawler.links import page_links
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,18 @@ VALIDATORS = "archive_validators"
 #: Request meta key: SkipFresh found no earlier successful fetch of this URL, so the raw-hash
 #: shortcut has nothing to compare with (pipelines.extract skips its lookup).
 FIRST_FETCH = "archive_first_fetch"
+#: Setting: the previous run of this crawl did not finish (stopped, killed, --max-pages), so the
+#: pages it fetched may hold links it never followed: an article not requested again (not due, or
+#: stored by the run this one resumes) has the links of its stored page followed instead.
+FOLLOW_STORED = "ARCHIVE_FOLLOW_STORED_LINKS"
+#: Request meta key: not to be fetched (the run this one resumes stored it); its stored links are followed.
+STORED_ONLY = "archive_stored_only"
+
+
+def follows_stored_links(settings: Settings) -> bool:
+    """FOLLOW_STORED, when SkipFresh runs to do it (an archive to read, conditional fetches on)."""
+    return (settings.getbool(FOLLOW_STORED) and bool(settings.get("ARCHIVE_DB_URL"))
+            and settings.getbool("ARCHIVE_CONDITIONAL_GET", True))
 
 
 def refresh_after(settings: Settings) -> float | None:
@@ -96,6 +109,8 @@ class ConditionalGet(_ArchiveLookups):
         return cls._opened(crawler)
 
     async def process_request(self, request: Request) -> None:
+        if request.meta.get(STORED_ONLY):  # SkipFresh drops these; never fetched if one gets here
+            raise FreshEnough("stored by the interrupted run this one resumes")
         known = request.meta.get(VALIDATORS)
         if known is False or request.headers.get("If-None-Match") or request.headers.get("If-Modified-Since"):
             return None
@@ -143,12 +158,20 @@ class SkipFresh(_ArchiveLookups):
 
     thread_name = "fresh-links"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.crawler: Crawler | None = None
+        self.follow_stored = False  # FOLLOW_STORED: the links of skipped articles' stored pages are followed
+        self.expanded: set[str] = set()  # pages whose stored links were followed in this run
+
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "SkipFresh":
         settings = crawler.settings
         if not settings.get("ARCHIVE_DB_URL") or not settings.getbool("ARCHIVE_CONDITIONAL_GET", True):
             raise NotConfigured  # no archive to ask, or every page is to be fetched in full
-        return cls._opened(crawler)
+        middleware = cls._opened(crawler)
+        middleware.crawler, middleware.follow_stored = crawler, follows_stored_links(settings)
+        return middleware
 
     async def process_spider_output(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
         held: list[Request] = []
@@ -165,28 +188,77 @@ class SkipFresh(_ArchiveLookups):
             yield request
 
     async def _not_fresh(self, response: Response, requests: list[Request]) -> list[Request]:
-        """The requests to keep, with what the archive knows of each: all but those for articles
-        not due (or fetched within the window)."""
+        """The requests to keep: all but those for articles not due (or fetched within the window),
+        and, with FOLLOW_STORED, those for the links of the stored pages of the ones dropped."""
+        kept: list[Request] = []
+        while requests:
+            found, dropped = await self._sort(response, requests)
+            kept += found
+            requests = await self._stored_links(response, dropped) if self.follow_stored else []
+        return kept
+
+    async def _sort(self, response: Response, requests: list[Request]) -> tuple[list[Request], list[Request]]:
+        """(the requests to keep, with what the archive knows of each; those dropped)."""
+        dropped = [request for request in requests if request.meta.get(STORED_ONLY)]
+        requests = [request for request in requests if not request.meta.get(STORED_ONLY)]
         if not requests:
-            return []
+            return [], dropped
         try:
             known, fresh = await asyncio.get_running_loop().run_in_executor(
                 self.lookups, self._look_up, {request.url for request in requests})
         except ArchiveError as exc:  # cannot tell: ConditionalGet decides for each request
             log.warning("could not look up the links of %s: %s", response.url, exc)
-            return requests
+            return requests, dropped
         if fresh and self.stats is not None:
             self.stats.inc_value("archive/skipped_fresh", sum(request.url in fresh for request in requests))
         kept = []
         for request in requests:
             if request.url in fresh:
+                dropped.append(request)
                 continue
             if request.url in known:
                 request.meta[VALIDATORS] = known[request.url] or False  # None: not an article's URL
             else:
                 request.meta[VALIDATORS], request.meta[FIRST_FETCH] = False, True
             kept.append(request)
-        return kept
+        return kept, dropped
+
+    async def _stored_links(self, response: Response, dropped: list[Request]) -> list[Request]:
+        """Requests for the links of the stored pages of `dropped` (each page read once a run), made
+        by the spider as for a link on a page it fetched, one level deeper."""
+        depth = {request.url: request.meta.get("depth", 0) for request in dropped if request.url not in self.expanded}
+        if not depth or self.crawler is None or self.crawler.spider is None:
+            return []
+        self.expanded.update(depth)
+        try:
+            links = await asyncio.get_running_loop().run_in_executor(self.lookups, self._links_of, list(depth))
+        except ArchiveError as exc:
+            log.warning("could not read the stored pages linked from %s: %s", response.url, exc)
+            return []
+        if self.stats is not None:
+            self.stats.inc_value("crawl/stored_pages_followed", len(links))
+        spider, limit = self.crawler.spider, self.crawler.settings.getint("DEPTH_LIMIT")
+        requests = []
+        for page, urls in links.items():
+            if limit and depth[page] + 1 > limit:
+                continue
+            for url in urls:
+                if url in self.expanded or not spider.may_follow(url):  # type: ignore[attr-defined]
+                    continue
+                request = spider.request(url)  # type: ignore[attr-defined]
+                if request is not None:
+                    request.meta["depth"] = depth[page] + 1
+                    requests.append(request)
+        return requests
+
+    def _links_of(self, urls: list[str]) -> dict[str, list[str]]:
+        """The links of the stored page of each of `urls` (in the lookup thread)."""
+        found: dict[str, list[str]] = {}
+        for start in range(0, len(urls), LOOKUP_BATCH):
+            for url, (body, content_type) in self.store.stored_pages(urls[start:start + LOOKUP_BATCH]).items():
+                page = HtmlResponse(url, body=body, headers={"Content-Type": content_type} if content_type else None)
+                found[url] = list(page_links(page))
+        return found
 
     def _look_up(self, urls: set[str]) -> tuple[dict[str, Validators | None], set[str]]:
         """(the last fetch of each URL fetched before, the URLs not to request): in the lookup thread."""

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 from archive.db import make_engine
 from archive.errors import BadInput
@@ -23,6 +23,7 @@ from archive.recrawl import DEFAULT_SCHEDULE, Due, due_articles
 from archive.runs import articles_fetched_in, interrupted_crawls, job_key, settle_killed
 from archive.symbols import default_data_dir
 from archive.urls import site_of
+from crawler.conditional import FOLLOW_STORED
 from crawler.run import CrawlJob
 from crawler.sources import Source, load_sources, run_time_limit, sites_of
 from crawler.spiders.sources import SourcesSpider, slot_of
@@ -73,8 +74,25 @@ def plan(db_url: str, sources_path: Path | None, only: tuple[str, ...] = (), *, 
     job = CrawlJob([], db_url, max_pages, depth, allow_private, max_time=max_time or 0, progress=progress,
                    spider=SourcesSpider,
                    spider_args={"sources": sources, "due": due, "since": since, "skip": skip, "discover": discover},
-                   command=command, settings={**(settings or {}), "DOWNLOAD_SLOTS": download_slots(sources)})
+                   command=command, settings={**(settings or {}), "DOWNLOAD_SLOTS": download_slots(sources),
+                                              FOLLOW_STORED: bool(resumed)})
     return Plan(job, key, sources, due, resumed, len(skip))
+
+
+def site_job(db_url: str, urls: Sequence[str], max_pages: int = 0, depth: int = 0, allow_private: bool = False,
+             **options: Any) -> CrawlJob:
+    """The job for `archive crawl URL...`. Such runs take no lock and skip nothing, but when the last
+    run from the same start URLs did not finish, this one follows the stored links of the articles it
+    does not fetch again (FOLLOW_STORED), so that it reaches the pages that run never did."""
+    key = job_key({"spider": "site", "start_urls": sorted(urls)})
+    engine = make_engine(db_url)
+    try:
+        unfinished = interrupted_crawls(engine, key)
+    finally:
+        engine.dispose()
+    settings = {**options.pop("settings", {}), FOLLOW_STORED: bool(unfinished)}
+    command = {"spider": "site", "start_urls": list(urls), "max_pages": max_pages, "depth": depth, "job": key}
+    return CrawlJob(list(urls), db_url, max_pages, depth, allow_private, settings=settings, command=command, **options)
 
 
 def job_command(sources_path: Path | None, only: tuple[str, ...], discover: bool, recrawl: bool) -> dict:

@@ -91,7 +91,7 @@ class StorePipeline:
         (Scrapy closes pipelines before it sends spider_closed, which carries the reason.)"""
         try:
             if self.crawl_id is not None:
-                stats = {k: v for k, v in self.stats.get_stats().items() if k.startswith(("archive/", "extract/", "crawl/sitemaps_refused/"))}
+                stats = {k: v for k, v in self.stats.get_stats().items() if k.startswith(("archive/", "extract/", "crawl/sitemaps_refused/", "crawl/stored_pages_followed"))}
                 self.store.finish_crawl(self.crawl_id, {**_jsonable(stats), "finish_reason": reason})
         except ArchiveError as exc:  # the crawl's own row; every page's fate is already counted
             log.error("could not record the end of crawl %s: %s", self.crawl_id, exc)

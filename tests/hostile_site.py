@@ -13,14 +13,16 @@ WORDS = ("market yield bond equity earnings guidance inflation rate central bank
          "wage productivity semiconductor software cloud advertising subscription regulator antitrust merger").split()
 
 
-def article(number: int) -> str:
-    """An article page at /news/NUMBER.html: a headline and ~180 words no other article shares."""
+def article(number: int, related: int | None = None) -> str:
+    """An article page at /news/NUMBER.html: a headline and ~180 words no other article shares,
+    and a "read more" link in its text to the article numbered `related`."""
     rng = random.Random(number)
     paragraphs = "\n".join(
         "<p>" + " ".join(rng.choice(WORDS) for _ in range(45)).capitalize() + ".</p>" for _ in range(4))
+    more = f"<p>Read more: <a href='/news/{related}.html'>the story before this one</a>.</p>" if related else ""
     return (f"<!doctype html><html lang='en'><head><title>Story {number}</title></head><body>"
             f"<nav><a href='/'>Home</a> <a href='/all.html'>All stories</a></nav>"
-            f"<article><h1>Story number {number} on the markets</h1>{paragraphs}</article></body></html>")
+            f"<article><h1>Story number {number} on the markets</h1>{paragraphs}{more}</article></body></html>")
 
 
 def listing(paths: list[str]) -> str:
@@ -30,14 +32,18 @@ def listing(paths: list[str]) -> str:
     return f"<!doctype html><html><head><title>All stories</title></head><body><ul>\n{items}\n</ul></body></html>"
 
 
-def write_site(root: Path, articles: int) -> list[str]:
-    """Articles /news/1.html.. and /all.html listing them all, linked from the home page; their paths."""
+def write_site(root: Path, articles: int, listed: int | None = None) -> list[str]:
+    """Articles /news/1.html.. and /all.html, linked from the home page, listing the first `listed`
+    (default: all); article N links to article N + `listed`, so the others are reached only through
+    an article. Returns every article's path."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "news").mkdir(exist_ok=True)
+    listed = listed or articles
     paths = [f"/news/{n}.html" for n in range(1, articles + 1)]
     for number, path in enumerate(paths, 1):
-        (root / path.lstrip("/")).write_text(article(number), encoding="utf-8")
-    (root / "all.html").write_text(listing(paths), encoding="utf-8")
+        related = number + listed if number + listed <= articles else None
+        (root / path.lstrip("/")).write_text(article(number, related), encoding="utf-8")
+    (root / "all.html").write_text(listing(paths[:listed]), encoding="utf-8")
     (root / "index.html").write_text("<!doctype html><html><body><h1>News</h1><a href='/all.html'>All stories</a>"
                                      "</body></html>", encoding="utf-8")
     return paths

@@ -124,8 +124,8 @@ def crawl(urls: tuple[str, ...], sources_path: Path | None, only: tuple[str, ...
                     since=parse_bound(since), max_pages=max_pages, depth=depth, allow_private=allow_private_addresses,
                     settings=settings, verbose=verbose, max_time=seconds)
         return
-    from crawler.run import CrawlJob  # noqa: PLC0415 - starts Scrapy: import only when asked
-    job = CrawlJob(list(urls), db_url, max_pages, depth, allow_private_addresses, max_time=seconds or 0,
+    from crawler.jobs import site_job  # noqa: PLC0415 - starts Scrapy: import only when asked
+    job = site_job(db_url, urls, max_pages, depth, allow_private_addresses, max_time=seconds or 0,
                    throttle=throttle, progress=sys.stderr.isatty(), settings=settings)
     finish(db_url, run_jobs([job], verbose))
 
@@ -296,7 +296,10 @@ def crawl_summary(all_stats: list[dict[str, Any]]) -> str:
             if key.startswith("crawl/sitemaps_refused/"):
                 kind = key.rsplit("/", 1)[1].replace("_", " ")
                 refused[kind] = refused.get(kind, 0) + int(value)
+    followed = sum(int(stats.get("crawl/stored_pages_followed", 0)) for stats in all_stats)
     return (table + (f"\n{disallowed} link(s) disallowed by robots.txt were not fetched" if disallowed else "")
+            + (f"\nthe last run of this crawl did not finish: the links of {followed} stored page(s) not fetched "
+               "again were followed" if followed else "")
             + (f"\n{sum(refused.values())} listed sitemap(s) not read: "
                + ", ".join(f"{kind} {n}" for kind, n in sorted(refused.items())) if refused else "")
             + (f"\n{fresh} link(s) to known articles not due for a revisit were not followed (--refresh-after)"

@@ -49,6 +49,11 @@ def check_cron(cron: str) -> None:
         raise BadInput(f"not a cron expression: {cron!r} ({exc})") from exc
 
 
+#: Seconds a run may outlast its time limit (it stops itself, finishing its requests in flight)
+#: before the scheduler stops it, and then kills it.
+OVERTIME = 120.0
+
+
 class Runner:
     """Starts runs, passes a stop signal on to the running one, and sleeps interruptibly."""
 
@@ -73,15 +78,29 @@ class Runner:
         """Sleep until `when`; False when a stop signal came first."""
         return not self.stopping.wait(max(0.0, (when - datetime.now(timezone.utc)).total_seconds()))
 
-    def run(self, command: list[str]) -> int:
+    def run(self, command: list[str], limit: float | None = None) -> int:
+        """Run one crawl to its end. A run still going OVERTIME seconds after its time limit (which it
+        enforces itself) is hung: it gets SIGTERM, and OVERTIME seconds later SIGKILL."""
         # Its own session: a Ctrl-C in the terminal reaches the scheduler only, which passes one SIGTERM on.
         self.child = subprocess.Popen(command, start_new_session=True)
+        started, terminated = time.monotonic(), None
         try:
             while True:
                 try:
                     return self.child.wait(timeout=0.5)
                 except subprocess.TimeoutExpired:
-                    continue
+                    now = time.monotonic()
+                    if limit is None or now - started < limit + OVERTIME:
+                        continue
+                    if terminated is None:
+                        self.echo(f"{_now()} the run is still going {OVERTIME:.0f} s after its time limit: "
+                                  "stopping it (SIGTERM)")
+                        self.child.send_signal(signal.SIGTERM)
+                        terminated = now
+                    elif now - terminated > OVERTIME:
+                        self.echo(f"{_now()} the run did not stop: killing it (the next run resumes it)")
+                        self.child.kill()
+                        terminated = float("inf")
         finally:
             self.child = None
 
@@ -130,7 +149,7 @@ def schedule(sources_path: Path, only: tuple[str, ...], every: str | None, cron:
     if cron is not None:
         check_cron(cron)
     refresh_settings(refresh_after, schedule_text)  # a bad value fails here, not at every run
-    time_limit(max_time)
+    limit = time_limit(max_time)
     load_sources(sources_path, only)  # a bad file fails here, in one line, not at every run
     command = [sys.executable, "-m", "archive", "crawl", "--sources", str(sources_path), "--db", db_url,
                "--max-pages", str(max_pages), "--timeout", str(timeout), "--schedule", schedule_text,
@@ -152,7 +171,7 @@ def schedule(sources_path: Path, only: tuple[str, ...], every: str | None, cron:
             done += 1
             click.echo(f"{_now()} run {done} started", err=True)
             started = time.monotonic()
-            status = runner.run(command)
+            status = runner.run(command, limit if limit is not None else file_limit(sources_path, only))
             took = time.monotonic() - started
             if status != 0:
                 failed += 1
@@ -165,6 +184,16 @@ def schedule(sources_path: Path, only: tuple[str, ...], every: str | None, cron:
             signal.signal(sig, handler)
     if failed and runs is not None and not runner.stopping.is_set():
         raise click.ClickException(f"{failed} of {done} run(s) failed")
+
+
+def file_limit(sources_path: Path, only: tuple[str, ...]) -> float | None:
+    """The sources file's max_time for a run, read again at each run as the run reads it (None: none, or
+    the file no longer loads: the run itself then fails in one line)."""
+    from crawler.sources import load_sources, run_time_limit  # noqa: PLC0415
+    try:
+        return run_time_limit(load_sources(sources_path, only))
+    except BadInput:
+        return None
 
 
 def _now() -> str:

@@ -21,7 +21,7 @@ from twisted.python.failure import Failure
 from archive.recrawl import Due
 from archive.store import Validators
 from archive.urls import canonical_url, site_of
-from crawler.conditional import VALIDATORS
+from crawler.conditional import STORED_ONLY, VALIDATORS, follows_stored_links
 from crawler.discovery import Entry, parse_feed, parse_sitemap, priority
 from crawler.items import PageItem
 from crawler.sources import Source
@@ -72,7 +72,7 @@ class SourcesSpider(SiteSpider):
             request = self.request(due.url, priority=DUE_PRIORITY,
                                    meta={VALIDATORS: known, "article_id": due.article_id, "follow": False,
                                          "due": True})
-            if request is not None:
+            if request is not None and not request.meta.get(STORED_ONLY):
                 self.crawler.stats.inc_value("crawl/due")
                 yield request
         if not self.discover:
@@ -86,7 +86,8 @@ class SourcesSpider(SiteSpider):
             yield self._document(url, source, callback)
         if not documents:
             for request in self._release():
-                yield request
+                if not request.meta.get(STORED_ONLY):  # start requests do not pass SkipFresh
+                    yield request
 
     def _first_time(self, url: str) -> bool:
         """Not yet requested as a feed or sitemap in this run (and now it is)."""
@@ -142,10 +143,12 @@ class SourcesSpider(SiteSpider):
         if source.refuses(url):
             self.crawler.stats.inc_value("crawl/denied")
             return None
+        meta = {"download_slot": slot_of(source), **kwargs.pop("meta", {})}
         if url in self.skip:
             self.crawler.stats.inc_value("crawl/skipped_resumed")
-            return None
-        meta = {"download_slot": slot_of(source), **kwargs.pop("meta", {})}
+            if not follows_stored_links(self.crawler.settings):
+                return None
+            meta[STORED_ONLY] = True  # not fetched again: SkipFresh follows the links of its stored page
         headers = {"User-Agent": source.user_agent} if source.user_agent else None
         return scrapy.Request(url, callback=self.parse, errback=self.failed, meta=meta, headers=headers, **kwargs)
 

@@ -98,3 +98,14 @@ def test_sigterm_stops_the_running_crawl_cleanly(tmp_path: Path) -> None:
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Crawl)) == 1
     engine.dispose()
+
+
+def test_a_run_hung_past_its_time_limit_is_stopped_then_killed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run stops itself at its time limit; one that does not (hung) must not block the schedule."""
+    from archive.cli import schedule as module
+    monkeypatch.setattr(module, "OVERTIME", 0.5)
+    said: list[str] = []
+    deaf = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(120)"
+    status = module.Runner(said.append).run([sys.executable, "-c", deaf], limit=0.1)
+    assert status == -signal.SIGKILL
+    assert "stopping it (SIGTERM)" in said[0] and "killing it" in said[1]
