@@ -18,7 +18,7 @@ from typing import Any, Callable, Collection, Mapping, Sequence, TypeVar
 
 import zstandard
 from sqlalchemy import (Connection, Engine, Insert, Row, Select, Table, and_, bindparam, delete, func, insert, or_,
-                        select, update)
+                        select, text, update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session
@@ -407,6 +407,7 @@ class ArchiveStore:
         own, claimed = canonical_url(page.url), canonical_url(page.canonical_url)
         if claimed == own or claimed in {canonical_url(url) for url in capture.redirected_from}:
             return claimed, None
+        _lock_claim(connection, claimed)
         found = connection.execute(_CLAIMED, {"url": claimed}).first()
         if found is not None and _agrees(page, found.title, found.minhash):
             return claimed, None
@@ -425,6 +426,7 @@ class ArchiveStore:
         canonical before this URL was in the archive, when this page agrees with it (a near-duplicate
         body: a title alone could be copied): that article takes this URL, instead of a second one
         starting. `article` (just inserted, no version yet) is removed then. Else `article`."""
+        _lock_claim(connection, article.canonical_url)
         claimants = connection.execute(_CLAIMANTS, {"url": article.canonical_url}).all()
         sig = fingerprint.signature(page.body) if claimants else None
         for claimant_id, minhash in claimants:
@@ -588,6 +590,15 @@ def _agrees(page: Extracted, title: str | None, minhash: bytes | None) -> bool:
     return sig is not None and fingerprint.similarity(sig, fingerprint.from_bytes(minhash)) >= fingerprint.THRESHOLD
 
 
+def _lock_claim(connection: Connection, url: str) -> None:
+    """On PostgreSQL, hold a lock on claims to `url` until the transaction ends: a page claiming it
+    (`_identity`) and the page at it starting its article (`_adopt_claimant`) must each see the
+    other's write, or two concurrent crawls keep the copy and the original as two articles. Each
+    statement after the lock reads what the other committed. SQLite has one writer at a time."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(_CLAIM_LOCK, {"url": url})
+
+
 def _published_before(new: datetime | None, existing: datetime | None) -> bool:
     return new is not None and existing is not None and new < existing
 
@@ -607,6 +618,8 @@ _PUBLISHED = select(SNAPSHOT.c.published_at).join(ARTICLE, and_(
 _CLAIMED = select(ARTICLE.c.minhash, SNAPSHOT.c.title).outerjoin(SNAPSHOT, and_(
     ARTICLE.c.id == SNAPSHOT.c.article_id, ARTICLE.c.latest_version == SNAPSHOT.c.version)).where(
     ARTICLE.c.canonical_url == bindparam("url"))
+#: A transaction-scoped PostgreSQL advisory lock per claimed URL (a key space of its own: two int4 keys).
+_CLAIM_LOCK = text("SELECT pg_advisory_xact_lock(1634890601, hashtext(:url))")
 #: Articles with a version that claimed the canonical URL bound as :url without it being accepted.
 _CLAIMANTS = select(ARTICLE.c.id, ARTICLE.c.minhash).join(SNAPSHOT, SNAPSHOT.c.article_id == ARTICLE.c.id).where(
     SNAPSHOT.c.unverified_canonical == bindparam("url")).distinct().order_by(ARTICLE.c.id)
