@@ -251,10 +251,13 @@ def finish(db_url: str, stats: list[dict[str, Any]]) -> None:
 
 
 def no_start_fetched(all_stats: list[dict[str, Any]]) -> str | None:
-    """Why a crawl fetched none of its start URLs (one line), or None if it fetched any or had none."""
+    """Why a crawl fetched none of its start URLs (one line), or None if it fetched any, had none,
+    or some were never tried: a worker of a shared crawl leaves a start URL that another worker
+    already asked for to that worker."""
     started = sum(int(stats.get("archive/start_urls", 0)) for stats in all_stats)
     fetched = sum(int(stats.get("archive/start_fetched", 0)) for stats in all_stats)
-    if not started or fetched:
+    failed = sum(int(stats.get("archive/start_failed", 0)) for stats in all_stats)
+    if not started or fetched or failed < started:
         return None
     errors = [stats["archive/start_error"] for stats in all_stats if stats.get("archive/start_error")]
     why = f" (last: {errors[-1][:300]})" if errors else ""

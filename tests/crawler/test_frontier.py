@@ -67,9 +67,12 @@ def build_site(root: Path, pages: int = PAGES, per_list: int = 20) -> Path:
     return root
 
 
-def worker(url: str, db: str, redis_url: str, name: str, *, idle: float = 3.0) -> subprocess.Popen[str]:
-    """`archive crawl URL --frontier ...` in its own process, as on another machine."""
-    env = {**os.environ, "ARCHIVE_ALLOW_PRIVATE_ADDRESSES": "1", "ARCHIVE_FRONTIER_HEARTBEAT": "3",
+def worker(url: str, db: str, redis_url: str, name: str, *, idle: float = 3.0,
+           heartbeat: float = 3.0) -> subprocess.Popen[str]:
+    """`archive crawl URL --frontier ...` in its own process, as on another machine. A worker whose
+    process is stalled longer than `heartbeat` seconds (a loaded machine) is taken for dead and its
+    claims are fetched again by another: tests that count fetches exactly give it more time."""
+    env = {**os.environ, "ARCHIVE_ALLOW_PRIVATE_ADDRESSES": "1", "ARCHIVE_FRONTIER_HEARTBEAT": str(heartbeat),
            "ARCHIVE_EXTRACT_WORKERS": "1"}
     return subprocess.Popen(
         [sys.executable, "-m", "archive", "crawl", url, "--db", db, "--frontier", redis_url, "--frontier-name", name,
@@ -184,7 +187,7 @@ def test_frontier_cli_status_seed_clear(redis_server: str, frontier_name: str) -
 def test_two_workers_fetch_every_page_once_into_one_archive(tmp_path: Path, postgres_db: str, redis_server: str,
                                                             frontier_name: str) -> None:
     with SiteServer(build_site(tmp_path / "site")) as server:
-        workers = [worker(server.url, postgres_db, redis_server, frontier_name) for _ in range(2)]
+        workers = [worker(server.url, postgres_db, redis_server, frontier_name, heartbeat=60) for _ in range(2)]
         outputs = [finished(w) for w in workers]
     counts = fetched(server)
     assert len(counts) == PAGES and set(counts.values()) == {1}, counts.most_common(3)
