@@ -112,7 +112,7 @@ class SiteSpider(scrapy.Spider):
         if isinstance(failure.value, FreshEnough):  # fetched moments ago: the recrawl schedule's job
             self.crawler.stats.inc_value("archive/skipped_fresh")
             return
-        failed = describe(failure, self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        failed = describe(failure, request.meta.get("download_maxsize") or self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
         start = bool(request.meta.get(START))
         if failed.kind == "robots_txt":  # the site's rule, not a failure: counted, never fetched, not stored
             self.crawler.stats.inc_value("archive/robots_disallowed")

@@ -35,6 +35,9 @@ FEED_PRIORITY, DUE_PRIORITY = 3000, 2000
 MAX_SITEMAP_DEPTH = 5
 #: Sitemaps read per site and run, at most (the protocol's 50,000 per index is for search engines).
 MAX_SITEMAPS = 10_000
+#: A feed or sitemap may be this large, uncompressed (the sitemaps protocol's limit): news sitemaps
+#: of big publishers pass DOWNLOAD_MAXSIZE, which is sized for pages.
+DOCUMENT_MAXSIZE = 50 * 1024 * 1024
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -101,12 +104,14 @@ class SourcesSpider(SiteSpider):
         return True
 
     def _document(self, url: str, source: Source, callback: Any, depth: int = 0) -> scrapy.Request:
-        """A feed or sitemap: always read in full (never conditional), never stored as a page.
+        """A feed or sitemap: always read in full (never conditional), never stored as a page, up to
+        DOCUMENT_MAXSIZE (Scrapy's download handler and decompression read the size limits from meta).
         dont_filter: the duplicate filter must not drop it for a page of the same URL; `_first_time`
         keeps each from being read twice."""
         return scrapy.Request(url, callback=callback, errback=self._document_failed, priority=FEED_PRIORITY,
                               dont_filter=True, meta={VALIDATORS: False, "download_slot": slot_of(source),
-                                                      "sitemap_depth": depth},
+                                                      "sitemap_depth": depth, "download_maxsize": DOCUMENT_MAXSIZE,
+                                                      "download_warnsize": DOCUMENT_MAXSIZE},
                               headers={"User-Agent": source.user_agent} if source.user_agent else None)
 
     def _document_failed(self, failure: Failure) -> Iterable[PageItem | scrapy.Request]:
@@ -234,7 +239,7 @@ def _body(response: Response) -> bytes:
     body = response.body
     if body[:2] == b"\x1f\x8b":
         try:
-            return gunzip(body, max_size=50 * 1024 * 1024)
+            return gunzip(body, max_size=DOCUMENT_MAXSIZE)
         except (OSError, EOFError, ValueError) as exc:  # a broken .gz: no entries, logged below
             log.warning("cannot gunzip %s: %s", response.url, exc)
             return b""

@@ -150,3 +150,41 @@ def test_child_sitemaps_on_hosts_the_sources_file_does_not_name_are_not_read(tmp
         assert not any(u.startswith(stranger.url) for u in urls)
         assert runs(db)[-1].stats["crawl/sitemaps_refused/off_site"] == 1
         assert "1 listed sitemap(s) not read: off site 1" in result.stdout
+
+
+def news_sitemap(fresh: list[str], size: int) -> bytes:
+    """A Google News sitemap of `fresh` articles, published now, padded to `size` bytes with entries
+    published in 2001 (older than the crawl's --since, so not fetched), each with a long keyword list."""
+    namespaces = ('xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+                  'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"')
+
+    def entry(path: str, date: str) -> str:
+        return (f"<url><loc>{path}</loc><news:news><news:publication_date>{date}</news:publication_date>"
+                f"<news:title>Story at {path}</news:title><news:keywords>{'markets, ' * 400}</news:keywords>"
+                "</news:news></url>\n")
+
+    head = f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset {namespaces}>\n' + "".join(
+        entry(p, "2026-01-02T08:00:00Z") for p in fresh)
+    old = entry("/archive/000000.html", "2001-01-02T08:00:00Z")
+    count = (size - len(head)) // len(old) + 1
+    return (head + "".join(entry(f"/archive/{n:06d}.html", "2001-01-02T08:00:00Z") for n in range(count))
+            + "</urlset>\n").encode()
+
+
+def test_a_news_sitemap_over_the_page_size_limit_is_read_up_to_the_protocols_50_mb(tmp_path: Path) -> None:
+    """Issue 20, item 11: an 18.8 MB news sitemap passes DOWNLOAD_MAXSIZE (8 MiB, sized for pages)
+    but not the sitemaps protocol's 50 MB: it is read and its articles fetched, not dropped as too_large."""
+    root = tmp_path / "site"
+    paths = write_site(root, 3)
+    sitemap = news_sitemap(paths, 19_000_000)
+    assert len(sitemap) > 18_800_000
+    (root / "news-sitemap.xml").write_bytes(sitemap)
+    db = f"sqlite:///{tmp_path / 'archive.db'}"
+    with SiteServer(root) as server:
+        file = sources(tmp_path / "sources.toml", server, sitemaps=("/news-sitemap.xml",))
+        result = crawl_bounded("crawl", "--sources", str(file), "--db", db, "--since", "2026-01-01")
+        assert result.returncode == 0, result.stderr
+        assert "too_large" not in result.stdout + result.stderr
+        assert stored(db) == set(paths)
+        assert server.requests.count("/news-sitemap.xml") == 1
+        assert not any(p.startswith("/archive/") for p in server.requests)  # the padding, older than --since
