@@ -266,6 +266,15 @@ def _redirect(target: Callable[[str, str], str] | None = None) -> Fault:
     return fault
 
 
+def _headers(content_type: str = "text/html; charset=utf-8", **headers: str) -> Fault:
+    """The page as it is, with a Content-Type and headers other servers would not send (values too
+    long for the archive's columns: issue 20, item 3)."""
+    def fault(server: FaultServer, request: BaseHTTPRequestHandler, path: str) -> None:
+        _send(request, 200, server.page(path) or _filler_article(), content_type,
+              {name.replace("_", "-"): value for name, value in headers.items()})
+    return fault
+
+
 def _filler_article() -> bytes:
     from tests.pages import article
     return article("Filler story for a fault").encode()
@@ -299,4 +308,7 @@ FAULTS: dict[str, Fault] = {
     "redirect_file": _redirect(lambda path, query: "file:///etc/passwd"),
     "redirect_metadata": _redirect(lambda path, query: "http://169.254.169.254/latest/meta-data/"),
     "redirect": _redirect(),
+    "long_etag": _headers(ETag='"' + "e" * 600 + '"'),
+    "long_last_modified": _headers(Last_Modified="Sun, 06 Dec 2026 01:00:00 GMT" + " (edited)" * 10),
+    "long_content_type": _headers("text/html; charset=utf-8" + "; profile=x" * 25),
 }

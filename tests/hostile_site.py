@@ -57,3 +57,22 @@ def sitemap_index(*children: str) -> str:
 def urlset(*urls: str) -> str:
     return ('<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
             + "".join(f"<url><loc>{url}</loc></url>" for url in urls) + "</urlset>\n")
+
+
+def news_sitemap(fresh: list[str], size: int) -> bytes:
+    """A Google News sitemap of `fresh` articles, published now, padded to `size` bytes with entries
+    published in 2001 (older than the crawl's --since, so not fetched), each with a long keyword list."""
+    namespaces = ('xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+                  'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"')
+
+    def entry(path: str, date: str) -> str:
+        return (f"<url><loc>{path}</loc><news:news><news:publication_date>{date}</news:publication_date>"
+                f"<news:title>Story at {path}</news:title><news:keywords>{'markets, ' * 400}</news:keywords>"
+                "</news:news></url>\n")
+
+    head = f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset {namespaces}>\n' + "".join(
+        entry(p, "2026-01-02T08:00:00Z") for p in fresh)
+    old = entry("/archive/000000.html", "2001-01-02T08:00:00Z")
+    count = (size - len(head)) // len(old) + 1
+    return (head + "".join(entry(f"/archive/{n:06d}.html", "2001-01-02T08:00:00Z") for n in range(count))
+            + "</urlset>\n").encode()

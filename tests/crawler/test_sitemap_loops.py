@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from archive.demo.server import SiteServer
 from archive.models import Article, Crawl, Fetch
 from tests.conftest import run_cli
-from tests.hostile_site import sitemap_index, urlset, write_site
+from tests.hostile_site import news_sitemap, sitemap_index, urlset, write_site
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -150,25 +150,6 @@ def test_child_sitemaps_on_hosts_the_sources_file_does_not_name_are_not_read(tmp
         assert not any(u.startswith(stranger.url) for u in urls)
         assert runs(db)[-1].stats["crawl/sitemaps_refused/off_site"] == 1
         assert "1 listed sitemap(s) not read: off site 1" in result.stdout
-
-
-def news_sitemap(fresh: list[str], size: int) -> bytes:
-    """A Google News sitemap of `fresh` articles, published now, padded to `size` bytes with entries
-    published in 2001 (older than the crawl's --since, so not fetched), each with a long keyword list."""
-    namespaces = ('xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
-                  'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"')
-
-    def entry(path: str, date: str) -> str:
-        return (f"<url><loc>{path}</loc><news:news><news:publication_date>{date}</news:publication_date>"
-                f"<news:title>Story at {path}</news:title><news:keywords>{'markets, ' * 400}</news:keywords>"
-                "</news:news></url>\n")
-
-    head = f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset {namespaces}>\n' + "".join(
-        entry(p, "2026-01-02T08:00:00Z") for p in fresh)
-    old = entry("/archive/000000.html", "2001-01-02T08:00:00Z")
-    count = (size - len(head)) // len(old) + 1
-    return (head + "".join(entry(f"/archive/{n:06d}.html", "2001-01-02T08:00:00Z") for n in range(count))
-            + "</urlset>\n").encode()
 
 
 def test_a_news_sitemap_over_the_page_size_limit_is_read_up_to_the_protocols_50_mb(tmp_path: Path) -> None:
