@@ -103,6 +103,10 @@ class Run:
     returncode: int | None
     check: str
     check_ok: bool
+    kinds: Counter[str] = field(default_factory=Counter)  # error kinds over every fetch row
+    errors: list[str] = field(default_factory=list)  # every "url: kind" of the fetch rows, to name the unexpected
+    site_url: str = ""
+    second_url: str = ""
     stdout: str = ""
     stderr: str = ""
 
@@ -134,6 +138,7 @@ def build(articles: int, private_url: str, stranger_url: str) -> tuple[dict[str,
     }
     pages.update(values)
     faults = {f"/fault/{name}.html": name for name in PLAIN_FAULTS}
+    pages.update({path: numbered(base + 20 + n) for n, path in enumerate(faults) if path not in pages})
     faults.update({"/values/etag.html": "long_etag", "/values/last-modified.html": "long_last_modified",
                    "/values/content-type.html": "long_content_type", "/redirect/metadata.html": "redirect_metadata",
                    "/redirect/loopback.html": "redirect"})
@@ -191,7 +196,8 @@ def faults_list() -> list[Fault]:
         Fault("URL > 2,048 chars", "site", (LONG_PATH,), "one fetch row", recorded),
         Fault("canonical forged by /comments", "site", ("/comments.html",), "/news/8 keeps 1 version", forged),
         Fault("redirect to metadata service", "site", ("/redirect/metadata.html",), "refused (error)", error),
-        Fault("redirect to 127.0.0.1", "private", ("/secret.html",), "no connection", none_served),
+        Fault("redirect to 127.0.0.1", "site", ("/redirect/loopback.html",), "refused, 0 requests there",
+              lambda r, f: error(r, f) and sum(r.served["private"].values()) == 0),
         Fault("robots.txt 503 (second host)", "second", ("/robots.txt", "/", "/news/1.html"), "only robots.txt asked",
               robots_5xx),
         Fault("meta-refresh loop", "site", ("/refresh-a.html",), "a fetch row", recorded),
@@ -219,8 +225,8 @@ def crawl(db: str, sources: Path, timeout: float, max_time: float, hard_limit: f
         return time.monotonic() - started, False, None, out, err
 
 
-def read_records(db: str, urls: dict[str, str]) -> Callable[[str, str], Records]:
-    """Every fetch row and article of the database, looked up by (server, path) prefix."""
+def read_records(db: str, urls: dict[str, str]) -> tuple[Callable[[str, str], Records], Counter[str], list[str]]:
+    """Every fetch row and article of the database, looked up by (server, path) prefix; error kinds counted."""
     engine = create_engine(db)
     with Session(engine) as session:
         fetches = session.execute(select(Fetch.url, Fetch.outcome, Fetch.error)).all()
@@ -237,7 +243,9 @@ def read_records(db: str, urls: dict[str, str]) -> Callable[[str, str], Records]
                 found.outcomes[(error or "").split(":", 1)[0] if outcome == "error" else outcome] += 1
         found.versions = sum(n for u, n in versions.items() if u == url or (len(url) > 300 and u.startswith(url[:300])))
         return found
-    return records
+    kinds = Counter((error or "").split(":", 1)[0] for _, outcome, error in fetches if outcome == "error")
+    errors = [f"{url}: {(error or '').split(':', 1)[0]}" for url, outcome, error in fetches if outcome == "error"]
+    return records, kinds, errors
 
 
 def check(db: str) -> tuple[str, bool]:
@@ -281,10 +289,11 @@ def one_run(label: str, db: str, tmp: Path, args: argparse.Namespace) -> Run:
         servers = {"site": site, "second": second, "stranger": stranger, "private": private}
         served = {name: Counter(urlsplit(p).path for p in s.requests) for name, s in servers.items()}
         urls = {name: s.url for name, s in servers.items()}
-    records = read_records(db, urls)
+    records, kinds, errors = read_records(db, urls)
+    ended &= "stopped at the time limit" not in err  # cut by --max-time: it would not have ended
     missing = [p for p in good if not records("site", p).stored]
     verdict, ok = check(db)
-    return Run(label, served, records, missing, seconds, ended, rc, verdict, ok, out, err)
+    return Run(label, served, records, missing, seconds, ended, rc, verdict, ok, kinds, errors, urls["site"], urls["second"], out, err)
 
 
 def main() -> None:
@@ -329,11 +338,17 @@ def main() -> None:
         summary.append([run.database, "yes" if good else f"NO, {len(run.good_missing)} missing: "
                         + ", ".join(p[:40] for p in run.good_missing[:5]),
                         f"{'yes' if run.ended else 'NO (killed)'}, {run.seconds:.0f} s, exit {run.returncode}",
-                        f"{run.check} ({'clean' if run.check_ok else 'FAILED'})"])
-    print(_markdown(["database", "every good page stored", "ended by itself", "archive check"], summary))
+                        f"{run.check} ({'clean' if run.check_ok else 'FAILED'})",
+                        ", ".join(f"{k} {n}" for k, n in sorted(run.kinds.items()))])
+    print(_markdown(["database", "every good page stored", "ended by itself", "archive check", "error kinds counted"],
+                    summary))
     for run in runs:
         tail = [line for line in run.stdout.strip().splitlines()][-12:]
         print(f"\n{run.database} crawl summary:\n" + "\n".join("    " + line for line in tail))
+        faulty = {run.site_url + p.lstrip("/") for f in rows if f.server == "site" for p in f.paths} | {run.second_url}
+        unexpected = [e for e in run.errors if not any(e.startswith(url[:300]) for url in faulty)]
+        if unexpected:
+            print(f"{run.database}: errors on pages that serve no fault: " + "; ".join(unexpected))
         if "Traceback" in run.stderr:
             print(f"{run.database}: a traceback on stderr:\n" + run.stderr[run.stderr.index("Traceback"):][:2000])
     raise SystemExit(1 if failed else 0)
