@@ -355,8 +355,6 @@ def main() -> None:
 
 
 def _records(run: Run, fault: Fault) -> str:
-    if fault.server != "site":
-        return "-"
     return "; ".join(f"{str(run.records(fault.server, p))}" for p in fault.paths)
 
 

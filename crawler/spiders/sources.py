@@ -18,6 +18,7 @@ from scrapy.http import Response
 from scrapy.utils.gz import gunzip
 from twisted.python.failure import Failure
 
+from archive.limits import MAX_DOCUMENT_BYTES
 from archive.recrawl import Due
 from archive.store import Validators
 from archive.urls import canonical_url, site_of
@@ -35,9 +36,6 @@ FEED_PRIORITY, DUE_PRIORITY = 3000, 2000
 MAX_SITEMAP_DEPTH = 5
 #: Sitemaps read per site and run, at most (the protocol's 50,000 per index is for search engines).
 MAX_SITEMAPS = 10_000
-#: A feed or sitemap may be this large, uncompressed (the sitemaps protocol's limit): news sitemaps
-#: of big publishers pass DOWNLOAD_MAXSIZE, which is sized for pages.
-DOCUMENT_MAXSIZE = 50 * 1024 * 1024
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -105,13 +103,13 @@ class SourcesSpider(SiteSpider):
 
     def _document(self, url: str, source: Source, callback: Any, depth: int = 0) -> scrapy.Request:
         """A feed or sitemap: always read in full (never conditional), never stored as a page, up to
-        DOCUMENT_MAXSIZE (Scrapy's download handler and decompression read the size limits from meta).
+        MAX_DOCUMENT_BYTES (Scrapy's download handler and decompression read the size limits from meta).
         dont_filter: the duplicate filter must not drop it for a page of the same URL; `_first_time`
         keeps each from being read twice."""
         return scrapy.Request(url, callback=callback, errback=self._document_failed, priority=FEED_PRIORITY,
                               dont_filter=True, meta={VALIDATORS: False, "download_slot": slot_of(source),
-                                                      "sitemap_depth": depth, "download_maxsize": DOCUMENT_MAXSIZE,
-                                                      "download_warnsize": DOCUMENT_MAXSIZE},
+                                                      "sitemap_depth": depth, "download_maxsize": MAX_DOCUMENT_BYTES,
+                                                      "download_warnsize": MAX_DOCUMENT_BYTES},
                               headers={"User-Agent": source.user_agent} if source.user_agent else None)
 
     def _document_failed(self, failure: Failure) -> Iterable[PageItem | scrapy.Request]:
@@ -239,7 +237,7 @@ def _body(response: Response) -> bytes:
     body = response.body
     if body[:2] == b"\x1f\x8b":
         try:
-            return gunzip(body, max_size=DOCUMENT_MAXSIZE)
+            return gunzip(body, max_size=MAX_DOCUMENT_BYTES)
         except (OSError, EOFError, ValueError) as exc:  # a broken .gz: no entries, logged below
             log.warning("cannot gunzip %s: %s", response.url, exc)
             return b""
