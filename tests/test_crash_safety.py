@@ -105,8 +105,15 @@ def test_backup_during_a_crawl_opens_and_passes_check(tmp_path: Path, server: Fa
     assert totals(db)[2] > fetches  # the copy is one consistent moment, before the crawl finished
 
 
-def test_ctrl_c_stops_cleanly_and_the_next_run_resumes(tmp_path: Path, server: FaultServer) -> None:
+def test_ctrl_c_stops_cleanly_and_the_next_run_resumes(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'archive.db'}"
+    # Slow answers: the pages already downloaded when Ctrl-C lands are still stored, and on a loaded
+    # machine a fast site was all downloaded before 10 fetches had been written.
+    with FaultServer(root=SITE, slow=0.25, seed=1) as server:
+        ctrl_c_then_resume(server, db)
+
+
+def ctrl_c_then_resume(server: FaultServer, db: str) -> None:
     crawl = start_crawl(server.url, db)
     deadline = time.monotonic() + 30
     while totals(db)[2] < 10 and time.monotonic() < deadline:
