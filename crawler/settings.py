@@ -27,9 +27,10 @@ DOWNLOAD_DELAY = 0.0
 # A robots.txt Crawl-delay above this many seconds is cut to it (with a warning): a site cannot
 # stall a crawl for hours with one line.
 ARCHIVE_MAX_CRAWL_DELAY = 60.0
-# A request leaves some milliseconds after crawler.politeness lets it go (more on a busy machine):
-# a site's gap is kept this much longer, so that its server sees the whole gap.
-ARCHIVE_GAP_MARGIN = 0.03
+# A request leaves some milliseconds after crawler.politeness lets it go (more on an overloaded
+# machine, where a worker process may wait its turn for a CPU): a site's promised gap is kept this
+# many seconds longer, so that its server sees the whole gap.
+ARCHIVE_GAP_MARGIN = float(os.environ.get("ARCHIVE_GAP_MARGIN") or 0.03)
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 # Scrapy starts this many tasks for every response to run its output (one page item and its

@@ -1,15 +1,19 @@
 """A loopback site that keeps an access log the way a publisher would see the crawler: for every
-request its start and end (monotonic clock, shared by all processes of the machine) and how many
-requests were in flight when it started. Politeness tests read their figures from it.
+request its start and end and how many requests were in flight when it started. Politeness tests
+read their figures from it.
 
-The start is taken once the request line and headers are read (after the client sent them), and
-the end just before the last byte of the answer is written (before the client can have it): the
-server's window for a request lies inside the client's, so the in-flight counts it reports are
-never more than the crawler really had open.
+The start is the kernel's receive time of the request's first bytes (SO_TIMESTAMPNS), not the
+moment a busy server thread gets to read them: on a loaded machine the thread may run tens of
+milliseconds late, which would shorten the gap to the next request. The end is taken just before
+the last bytes of the answer are written, before the client can have them. So the server's window
+for a request lies inside the client's, and the in-flight counts it reports are never more than
+the crawler really had open.
 """
 
 from __future__ import annotations
 
+import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass
@@ -19,8 +23,9 @@ from pathlib import Path
 from archive.demo.server import LoopbackServer
 from tests.pages import article, listing
 
-#: Slack for comparing gaps between starts: the server's clock reads and thread wake-ups.
+#: Slack for comparing gaps between starts: the clock's granularity and the loopback's own delays.
 CLOCK_SLACK = 0.02
+_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux
 
 
 @dataclass(frozen=True)
@@ -28,25 +33,42 @@ class Hit:
     path: str
     start: float
     end: float
-    in_flight: int  # requests in flight when this one started, itself included
+    in_flight: int = 0  # requests in flight when this one started, itself included (see AccessLogSite.log)
 
 
 class AccessLogSite:
     """A site of `articles` article pages behind listing pages of `per_list` links, answering
     each request after `latency` seconds; robots.txt allows everything (with `crawl_delay` if set).
-    `log_path`, if given, gets one tab-separated line per request: start, end, in flight, path."""
+    `log_path`, if given, gets the access log when the server stops (see write_log)."""
 
     def __init__(self, articles: int = 30, *, per_list: int = 10, latency: float = 0.05,
                  crawl_delay: float | None = None, log_path: Path | None = None) -> None:
         self.articles, self.per_list, self.latency, self.crawl_delay = articles, per_list, latency, crawl_delay
         self.log_path = log_path
         self.hits: list[Hit] = []
-        self._open = 0
         self._lock = threading.Lock()
         site = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as a real server: the crawler reuses connections
+            arrived = 0.0
+
+            def setup(self) -> None:
+                super().setup()
+                self.connection.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+
+            def handle_one_request(self) -> None:
+                """Wait for the next request's first bytes and note when the kernel received them."""
+                try:
+                    data, ancillary, _, _ = self.connection.recvmsg(1, socket.CMSG_SPACE(16), socket.MSG_PEEK)
+                except OSError:
+                    data, ancillary = b"", []
+                self.arrived = time.time()
+                for level, kind, raw in ancillary:
+                    if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS:
+                        seconds, nanoseconds = struct.unpack("qq", raw[:16])
+                        self.arrived = seconds + nanoseconds / 1e9
+                super().handle_one_request()
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 site.serve(self)
@@ -68,6 +90,8 @@ class AccessLogSite:
     def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+        if self.log_path is not None:
+            self.write_log(self.log_path)
 
     def page(self, path: str) -> tuple[int, str, bytes]:
         lists = (self.articles + self.per_list - 1) // self.per_list
@@ -85,10 +109,7 @@ class AccessLogSite:
         return 404, "text/plain", b"not found"
 
     def serve(self, handler: BaseHTTPRequestHandler) -> None:
-        with self._lock:
-            start = time.monotonic()
-            self._open += 1
-            in_flight = self._open
+        start = getattr(handler, "arrived", 0.0) or time.time()
         try:
             time.sleep(self.latency)
             status, kind, body = self.page(handler.path.split("?")[0])
@@ -99,13 +120,18 @@ class AccessLogSite:
             handler.wfile.flush()
         finally:
             with self._lock:
-                end = time.monotonic()
-                self._open -= 1
-                self.hits.append(Hit(handler.path, start, end, in_flight))
-                if self.log_path is not None:
-                    with self.log_path.open("a", encoding="utf-8") as log:
-                        log.write(f"{start:.6f}\t{end:.6f}\t{in_flight}\t{handler.path}\n")
+                self.hits.append(Hit(handler.path, start, time.time()))
         handler.wfile.write(body)
+
+    def log(self) -> list[Hit]:
+        """Every hit in order of start, with the requests in flight when it started."""
+        hits = sorted(self.hits, key=lambda h: h.start)
+        return [Hit(h.path, h.start, h.end, sum(1 for o in hits if o.start <= h.start < o.end)) for h in hits]
+
+    def write_log(self, path: Path) -> None:
+        """The access log as tab-separated lines: start, end (Unix time), in flight, path."""
+        path.write_text("".join(f"{h.start:.6f}\t{h.end:.6f}\t{h.in_flight}\t{h.path}\n" for h in self.log()),
+                        encoding="utf-8")
 
     # -- what a publisher would measure --------------------------------------------------------
     def pages(self, robots: bool = False) -> list[Hit]:
@@ -118,7 +144,7 @@ class AccessLogSite:
         return min((b - a for a, b in zip(starts, starts[1:])), default=float("inf"))
 
     def max_in_flight(self) -> int:
-        return max((h.in_flight for h in self.hits), default=0)
+        return max((h.in_flight for h in self.log()), default=0)
 
     def rate(self) -> float:
         """Requests per second between the first start and the last end."""
