@@ -93,6 +93,7 @@ class Politeness:
         self.poll = settings.getfloat("ARCHIVE_SHARED_POLL", 0.02)
         self.margin = settings.getfloat("ARCHIVE_GAP_MARGIN", 0.03)
         self.sites: dict[str, Site] = {}
+        self.outage = 0.0  # seconds to wait before asking Redis again, while it cannot be reached
         self.throttle = _throttle(crawler, self)
         self.start_delay = settings.getfloat("AUTOTHROTTLE_START_DELAY") if self.throttle else 0.0
         crawler.signals.connect(self._opened, signal=signals.spider_opened)
@@ -159,7 +160,7 @@ class Politeness:
                     continue
                 lease = None
                 if self.shared is not None:
-                    lease, wait = self.shared.acquire(site.key, site.concurrency, gap)
+                    lease, wait = self._take_lease(site, gap)
                     if lease is None:
                         await asyncio.sleep(wait or self.poll)
                         continue
@@ -167,6 +168,23 @@ class Politeness:
                 site.last_start = loop.time()
                 request.meta[PLACE] = Place(site, lease)
                 return
+
+    def _take_lease(self, site: Site, gap: float) -> tuple[str | None, float]:
+        """A shared lease, or how long to wait. While Redis cannot be reached the site waits, asking
+        again after 1, 2, 4 ... 30 s, with one warning for the outage, not one per request."""
+        assert self.shared is not None
+        try:
+            granted = self.shared.acquire(site.key, site.concurrency, gap)
+        except self.shared.errors as exc:
+            if not self.outage:
+                log.warning("cannot reach Redis for the shared crawl's politeness limits (%s); "
+                            "requests wait until it answers", exc)
+            self.outage = min(30.0, max(1.0, self.outage * 2))
+            return None, self.outage
+        if self.outage:
+            log.warning("Redis answers again: requests go on")
+            self.outage = 0.0
+        return granted
 
     def process_response(self, request: Request, response: Response) -> Response:
         self._let_go(request)
@@ -182,7 +200,10 @@ class Politeness:
         place.site.in_flight -= 1
         place.site.freed.set()
         if place.lease is not None and self.shared is not None:
-            self.shared.release(place.site.key, place.lease)
+            try:
+                self.shared.release(place.site.key, place.lease)
+            except self.shared.errors:  # the lease expires by itself
+                log.info("could not give back a lease on %s; it expires by itself", place.site.key)
 
     # -- robots.txt ----------------------------------------------------------------------------
     def _robots_parsed(self, robotparser: RobotParser, request: Request) -> None:
@@ -250,8 +271,10 @@ class SharedLimits:
     download timeout and a margin), so a worker that dies holding one frees its place by itself."""
 
     def __init__(self, server: Any, name: str, ttl: float) -> None:
+        import redis  # noqa: PLC0415 - only shared crawls need it
         from crawler.frontier import KEY_ROOT  # noqa: PLC0415
 
+        self.errors: tuple[type[Exception], ...] = (redis.RedisError,)
         self.server, self.ttl = server, ttl
         self.prefix = f"{KEY_ROOT}:{name}:polite"
         self.script = server.register_script(_ACQUIRE)

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 import redis
+from scrapy.utils.test import get_crawler
 
-from crawler.politeness import SharedLimits
+from crawler.politeness import Politeness, SharedLimits
 from tests.accesslog import CLOCK_SLACK, AccessLogSite
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,3 +71,21 @@ def test_the_gap_is_kept_across_workers_by_redis_clock(redis_server: str, fronti
     refused, wait = two.acquire("h", 4, 5.0)
     assert refused is None and 4.0 < wait <= 5.0
     server.close()
+
+
+def test_a_redis_outage_makes_requests_wait_with_one_warning(caplog: pytest.LogCaptureFixture) -> None:
+    class Flaky:
+        errors = (redis.ConnectionError,)
+        calls = 0
+
+        def acquire(self, site: str, concurrency: int, gap: float) -> tuple[str | None, float]:
+            self.calls += 1
+            if self.calls <= 3:
+                raise redis.ConnectionError("Connection refused")
+            return "lease", 0.0
+
+    gate = Politeness(get_crawler(settings_dict={"AUTOTHROTTLE_ENABLED": False}), Flaky())  # type: ignore[arg-type]
+    waits = [gate._take_lease(gate.site("h"), 0.0) for _ in range(4)]
+    assert waits == [(None, 1.0), (None, 2.0), (None, 4.0), ("lease", 0.0)]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 2 and "cannot reach Redis" in warnings[0] and "again" in warnings[1]
