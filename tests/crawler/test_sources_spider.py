@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import gzip
 import re
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from dataclasses import replace
 
 from scrapy import Request
 from scrapy.http import HtmlResponse, XmlResponse
