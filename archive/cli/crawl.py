@@ -234,8 +234,10 @@ def run_jobs(jobs: list[Any], verbose: bool) -> list[dict[str, Any]]:
     return run_crawls(jobs, log_level="INFO" if verbose else "WARNING")
 
 
-def finish(db_url: str, stats: list[dict[str, Any]]) -> None:
-    """Print what the crawls did and the archive's totals; exit non-zero if pages were lost."""
+def finish(db_url: str, stats: list[dict[str, Any]], own_start: bool = True) -> None:
+    """Print what the crawls did and the archive's totals; exit non-zero if pages were lost, or
+    (`own_start`) if none of the start URLs could be fetched. A worker of a shared crawl passes
+    False: its start URLs go to the shared queue, and another worker may fetch them."""
     click.echo(crawl_summary(stats))
     if any(run.get("finish_reason") == TIME_LIMIT for run in stats):
         click.echo("stopped at the time limit (--max-time / max_time): the pages in flight were stored; "
@@ -251,7 +253,7 @@ def finish(db_url: str, stats: list[dict[str, Any]]) -> None:
     if lost:
         raise click.ClickException(f"{lost} page(s) fetched but not stored ({error}); "
                                    "fix the database and crawl again")
-    unreached = no_start_fetched(stats)
+    unreached = no_start_fetched(stats) if own_start else None
     if unreached:
         raise click.ClickException(unreached)
 

@@ -54,7 +54,7 @@ def run_worker(frontier_url: str, name: str | None, idle: float, db_url: str, ur
         job, name = _sources_job(frontier, db_url, name, idle, frontier_url, sources_path, only, since, due,
                                  schedule, max_pages, depth, allow_private, settings)
     click.echo(f"worker of shared crawl {name} at {frontier.public_url(frontier_url)}", err=True)
-    finish(db_url, run_jobs([job], verbose))
+    finish(db_url, run_jobs([job], verbose), own_start=False)
 
 
 def _sources_job(frontier: Any, db_url: str, name: str | None, idle: float, frontier_url: str, sources_path: Path,
