@@ -49,6 +49,7 @@ import redis
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.utils.defer import _schedule_coro
 from scrapy.utils.request import fingerprint as scrapy_fingerprint
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
@@ -87,8 +88,26 @@ def connect(url: str) -> redis.Redis:
         client = redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=5, retry_on_timeout=True)
         client.ping()
     except (redis.RedisError, ValueError) as exc:
-        raise FrontierError(f"cannot reach the frontier at {url}: {exc}") from exc
+        raise FrontierError(f"cannot reach the frontier at {public_url(url)}: "
+                            f"{str(exc).replace(_password(url), '***') if _password(url) else exc}") from exc
     return client
+
+
+def public_url(url: str) -> str:
+    """A Redis URL fit to print: its password (in the user part or a password= parameter) as ***,
+    as SQLAlchemy shows a database URL's."""
+    password = _password(url)
+    return url.replace(password, "***") if password else url
+
+
+def _password(url: str) -> str:
+    from urllib.parse import parse_qs, urlsplit  # noqa: PLC0415
+
+    try:
+        parts = urlsplit(url)
+        return parts.password or (parse_qs(parts.query).get("password") or [""])[0]
+    except ValueError:
+        return ""
 
 
 def crawl_name(command: dict[str, Any]) -> str:
@@ -142,10 +161,13 @@ class Frontier:
 
     # -- workers ---------------------------------------------------------------------------------
     def join(self, worker: str, description: dict[str, Any]) -> int:
-        """Register a worker and return the run it works on: a new run when the frontier is idle."""
+        """Register a worker and return the run it works on: a new run when the frontier is idle.
+        The first worker to start (no other alive) also starts the run's page budget anew."""
         with self.lock():
             self.recover()
             run = self._current_run()
+            if not self.live_workers():
+                self.server.delete(self.key("pages", run))
             self.server.hset(self.key("workers"), worker, json.dumps(description))
             self.beat(worker)
             return run
@@ -230,6 +252,20 @@ class Frontier:
         if tokens:
             self.server.hdel(self.key("claims", worker), *tokens)
 
+    def take_page(self, run: int, limit: int) -> bool:
+        """Count one page against the budget `limit` that all workers of the run share (--max-pages)."""
+        key = self.key("pages", run)
+        pipe = self.server.pipeline(transaction=True)
+        pipe.incr(key)
+        pipe.expire(key, 30 * 86400)
+        if int(pipe.execute()[0]) <= limit:
+            return True
+        self.server.decr(key)
+        return False
+
+    def give_back_page(self, run: int) -> None:
+        self.server.decr(self.key("pages", run))
+
     def queued(self) -> int:
         return int(self.server.zcard(self.queue_key))
 
@@ -271,10 +307,12 @@ def crawls(server: redis.Redis) -> list[str]:
     return sorted(names)
 
 
-def settings(url: str, name: str, idle: float | None = None) -> dict[str, Any]:
-    """Scrapy settings that make a crawl a worker of the shared crawl `name` at `url`."""
+def settings(url: str, name: str, idle: float | None = None, max_pages: int = 0) -> dict[str, Any]:
+    """Scrapy settings that make a crawl a worker of the shared crawl `name` at `url`. `max_pages`
+    limits the shared crawl, all workers together, in place of each worker's CLOSESPIDER_PAGECOUNT."""
     extra: dict[str, Any] = {"SCHEDULER": "crawler.frontier.FrontierScheduler", "ARCHIVE_FRONTIER_URL": url,
-                             "ARCHIVE_FRONTIER_NAME": name}
+                             "ARCHIVE_FRONTIER_NAME": name, "ARCHIVE_FRONTIER_MAX_PAGES": max_pages,
+                             "CLOSESPIDER_PAGECOUNT": 0}
     if idle is not None:
         extra["ARCHIVE_FRONTIER_IDLE"] = idle
     return extra
@@ -311,6 +349,8 @@ class FrontierScheduler(Scheduler):
         self.idle_since: float | None = None
         self.last_beat = 0.0
         self.ticker = task.LoopingCall(self._tick)
+        self.max_pages = 0  # the shared crawl's --max-pages (0: no limit)
+        self.spent = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -320,6 +360,7 @@ class FrontierScheduler(Scheduler):
             raise NotConfigured("ARCHIVE_FRONTIER_URL and ARCHIVE_FRONTIER_NAME must both be set")
         frontier = Frontier(connect(url), name, settings.getfloat("ARCHIVE_FRONTIER_HEARTBEAT", 15.0))
         scheduler = cls(crawler, frontier, settings.getfloat("ARCHIVE_FRONTIER_IDLE", 30.0))
+        scheduler.max_pages = settings.getint("ARCHIVE_FRONTIER_MAX_PAGES", 0)
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
         return scheduler
 
@@ -369,8 +410,18 @@ class FrontierScheduler(Scheduler):
     def next_request(self) -> Request | None:
         if self.local:
             return heapq.heappop(self.local)[2]
+        if self.spent:
+            return None
+        if self.max_pages and not self.frontier.take_page(self.run, self.max_pages):
+            self.spent = True
+            log.info("frontier %s: the crawl's %d pages (--max-pages) are fetched or claimed; stopping",
+                     self.frontier.name, self.max_pages)
+            _schedule_coro(self.crawler.engine.close_spider_async(reason="closespider_pagecount"))
+            return None
         claimed = self.frontier.claim(self.worker)
         if claimed is None:
+            if self.max_pages:
+                self.frontier.give_back_page(self.run)
             return None
         token, data = claimed
         try:

@@ -22,6 +22,15 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.25
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+# A site's delay (seconds between request starts) when neither its sources entry nor --delay sets one.
+DOWNLOAD_DELAY = 0.0
+# A robots.txt Crawl-delay above this many seconds is cut to it (with a warning): a site cannot
+# stall a crawl for hours with one line.
+ARCHIVE_MAX_CRAWL_DELAY = 60.0
+# A request leaves some milliseconds after crawler.politeness lets it go (more on an overloaded
+# machine, where a worker process may wait its turn for a CPU): a site's promised gap is kept this
+# many seconds longer, so that its server sees the whole gap.
+ARCHIVE_GAP_MARGIN = float(os.environ.get("ARCHIVE_GAP_MARGIN") or 0.03)
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 # Scrapy starts this many tasks for every response to run its output (one page item and its
@@ -59,13 +68,15 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.conditional.ConditionalGet": 120,       # after robots.txt (100): refused requests cost no lookup
     "crawler.middlewares.RetryAfter": 560,           # sees responses before Scrapy's RetryMiddleware (550)
     "crawler.middlewares.RedirectLoopGuard": 610,    # sees redirects before RedirectMiddleware (600)
+    # Last before the download: each request waits for its site's turn (delay, concurrency,
+    # robots.txt Crawl-delay, AutoThrottle), and holds its place until its answer is back.
+    "crawler.politeness.Politeness": 990,
 }
 # With --refresh-after, links to articles fetched moments ago are dropped before they are scheduled.
 SPIDER_MIDDLEWARES = {"crawler.conditional.SkipFresh": 800}
-# crawler.progress.Progress is added by crawler.run when ARCHIVE_PROGRESS is on. AutoThrottle is
-# replaced by one that keeps each site's delay from the sources file as a floor.
-EXTENSIONS: dict[str, int | None] = {"scrapy.extensions.throttle.AutoThrottle": None,
-                                     "crawler.throttle.SiteThrottle": 0}
+# crawler.progress.Progress is added by crawler.run when ARCHIVE_PROGRESS is on. AutoThrottle's
+# policy runs inside crawler.politeness, on its sites, where it can only slow a site down.
+EXTENSIONS: dict[str, int | None] = {"scrapy.extensions.throttle.AutoThrottle": None}
 # Scrapy 2.19 starts, for every crawl, an HTTP server on localhost that runs any Python code sent
 # with its token (written to a file): a way into a scheduled archive crawl that nobody here uses.
 # Off, and out of Scrapy's base list too: Scrapy imports every listed extension's module, even one
@@ -132,3 +143,8 @@ ARCHIVE_FRONTIER_URL = ""
 ARCHIVE_FRONTIER_NAME = ""
 ARCHIVE_FRONTIER_IDLE = 30.0
 ARCHIVE_FRONTIER_HEARTBEAT = float(os.environ.get("ARCHIVE_FRONTIER_HEARTBEAT") or 15.0)
+# In a shared crawl each site's gap and concurrency hold across all workers (crawler.politeness):
+# a worker's lease on a site lasts the download timeout plus this margin, after which a worker that
+# died holding it has freed it; a worker waiting for a free place asks again every ARCHIVE_SHARED_POLL s.
+ARCHIVE_LEASE_MARGIN = 15.0
+ARCHIVE_SHARED_POLL = 0.02

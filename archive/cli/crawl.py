@@ -45,8 +45,11 @@ def crawl_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--concurrency", type=click.IntRange(min=1), default=None,
                      help="Requests in flight per site (default 4; a sources file's own setting wins). "
                           "Raise it only for servers you run or may load."),
+        click.option("--delay", type=click.FloatRange(min=0), default=None,
+                     help="Seconds between the starts of two requests to a site (default 0; a sources file's "
+                          "own setting wins; a longer robots.txt Crawl-delay or AutoThrottle wins over both)."),
         click.option("--throttle/--no-throttle", default=True, show_default=True,
-                     help="AutoThrottle: adapt the request rate to the server's response times."),
+                     help="AutoThrottle: slow down further for a site whose answers slow down."),
         click.option("--max-time", "max_time", default=None, metavar="DURATION",
                      help="Stop the run cleanly after this long (e.g. 30m, 2h): the requests in flight finish, "
                           "nothing new starts, and the next run resumes. Default: the sources file's max_time, "
@@ -81,8 +84,9 @@ def schedule_option(func: Callable[..., Any]) -> Callable[..., Any]:
 @frontier_options
 def crawl(urls: tuple[str, ...], sources_path: Path | None, only: tuple[str, ...], since: str | None, due: bool,
           schedule_text: str, depth: int, refresh_after: str, db_url: str, max_pages: int, allow_private_addresses: bool,
-          timeout: float, concurrency: int | None, throttle: bool, max_time: str | None, verbose: bool,
-          frontier_url: str | None = None, frontier_name: str | None = None, frontier_idle: float = 30.0) -> None:
+          timeout: float, concurrency: int | None, delay: float | None, throttle: bool, max_time: str | None,
+          verbose: bool, frontier_url: str | None = None, frontier_name: str | None = None,
+          frontier_idle: float = 30.0) -> None:
     """Crawl sites into the archive: from start URLs (same-site links only), or from a sources
     file's feeds, sitemaps and start pages.
 
@@ -112,7 +116,7 @@ def crawl(urls: tuple[str, ...], sources_path: Path | None, only: tuple[str, ...
             raise click.BadParameter(f"not an http(s) URL: {url}", param_hint="URLS")
     seconds = time_limit(max_time)
     open_engine(db_url, create=True).dispose()  # fail fast on a bad database, before any fetching
-    settings = {**politeness(timeout, concurrency, throttle), **refresh_settings(refresh_after, schedule_text)}
+    settings = {**politeness(timeout, concurrency, delay, throttle), **refresh_settings(refresh_after, schedule_text)}
     if frontier_url:  # one worker of a crawl shared through Redis (archive/cli/frontier.py)
         run_worker(frontier_url, frontier_name, frontier_idle, db_url, urls, sources_path=sources_path, only=only,
                    since=parse_bound(since), due=due, schedule=parse_schedule(schedule_text), max_pages=max_pages,
@@ -140,7 +144,7 @@ def crawl(urls: tuple[str, ...], sources_path: Path | None, only: tuple[str, ...
 @crawl_options
 def recrawl(due: bool, sources_path: Path | None, only: tuple[str, ...], schedule_text: str, list_only: bool,
             db_url: str, max_pages: int, allow_private_addresses: bool, timeout: float, concurrency: int | None,
-            throttle: bool, max_time: str | None, verbose: bool) -> None:
+            delay: float | None, throttle: bool, max_time: str | None, verbose: bool) -> None:
     """Revisit known articles on a decaying schedule after publication: commentary gets edited
     in its first days.
 
@@ -174,7 +178,7 @@ def recrawl(due: bool, sources_path: Path | None, only: tuple[str, ...], schedul
         return
     run_sources(db_url, sources_path, only, discover=False, recrawl=True, schedule=schedule, since=None,
                 max_pages=max_pages, depth=1, allow_private=allow_private_addresses,
-                settings=politeness(timeout, concurrency, throttle), verbose=verbose, max_time=seconds)
+                settings=politeness(timeout, concurrency, delay, throttle), verbose=verbose, max_time=seconds)
 
 
 #: Scrapy's finish reason for a crawl stopped by CLOSESPIDER_TIMEOUT (--max-time), as the crawl row records it.
@@ -191,9 +195,11 @@ def time_limit(max_time: str | None) -> float | None:
     return seconds
 
 
-def politeness(timeout: float, concurrency: int | None, throttle: bool) -> dict[str, Any]:
-    """Scrapy settings from the crawl options."""
+def politeness(timeout: float, concurrency: int | None, delay: float | None, throttle: bool) -> dict[str, Any]:
+    """Scrapy settings from the crawl options (crawler.politeness enforces them)."""
     settings: dict[str, Any] = {"DOWNLOAD_TIMEOUT": timeout, "AUTOTHROTTLE_ENABLED": throttle}
+    if delay is not None:
+        settings["DOWNLOAD_DELAY"] = delay
     if concurrency is not None:
         settings["CONCURRENT_REQUESTS_PER_DOMAIN"] = concurrency
         settings["CONCURRENT_REQUESTS"] = max(16, concurrency)
@@ -228,8 +234,10 @@ def run_jobs(jobs: list[Any], verbose: bool) -> list[dict[str, Any]]:
     return run_crawls(jobs, log_level="INFO" if verbose else "WARNING")
 
 
-def finish(db_url: str, stats: list[dict[str, Any]]) -> None:
-    """Print what the crawls did and the archive's totals; exit non-zero if pages were lost."""
+def finish(db_url: str, stats: list[dict[str, Any]], own_start: bool = True) -> None:
+    """Print what the crawls did and the archive's totals; exit non-zero if pages were lost, or
+    (`own_start`) if none of the start URLs could be fetched. A worker of a shared crawl passes
+    False: its start URLs go to the shared queue, and another worker may fetch them."""
     click.echo(crawl_summary(stats))
     if any(run.get("finish_reason") == TIME_LIMIT for run in stats):
         click.echo("stopped at the time limit (--max-time / max_time): the pages in flight were stored; "
@@ -245,7 +253,7 @@ def finish(db_url: str, stats: list[dict[str, Any]]) -> None:
     if lost:
         raise click.ClickException(f"{lost} page(s) fetched but not stored ({error}); "
                                    "fix the database and crawl again")
-    unreached = no_start_fetched(stats)
+    unreached = no_start_fetched(stats) if own_start else None
     if unreached:
         raise click.ClickException(unreached)
 

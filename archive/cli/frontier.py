@@ -49,12 +49,12 @@ def run_worker(frontier_url: str, name: str | None, idle: float, db_url: str, ur
         name = name or frontier.crawl_name(command)
         job = CrawlJob(list(urls), db_url, max_pages, depth, allow_private, progress=sys.stderr.isatty(),
                        command={**command, "max_pages": max_pages, "frontier": name},
-                       settings={**settings, **frontier.settings(frontier_url, name, idle)})
+                       settings={**settings, **frontier.settings(frontier_url, name, idle, max_pages)})
     else:
         job, name = _sources_job(frontier, db_url, name, idle, frontier_url, sources_path, only, since, due,
                                  schedule, max_pages, depth, allow_private, settings)
-    click.echo(f"worker of shared crawl {name} at {_redacted(frontier_url)}", err=True)
-    finish(db_url, run_jobs([job], verbose))
+    click.echo(f"worker of shared crawl {name} at {frontier.public_url(frontier_url)}", err=True)
+    finish(db_url, run_jobs([job], verbose), own_start=False)
 
 
 def _sources_job(frontier: Any, db_url: str, name: str | None, idle: float, frontier_url: str, sources_path: Path,
@@ -85,7 +85,7 @@ def _sources_job(frontier: Any, db_url: str, name: str | None, idle: float, fron
     job = CrawlJob([], db_url, max_pages, depth, allow_private, progress=sys.stderr.isatty(), spider=SourcesSpider,
                    spider_args={"sources": sources, "due": found, "since": since, "skip": (), "discover": True},
                    command=command, settings={**settings, "DOWNLOAD_SLOTS": download_slots(sources),
-                                              **frontier.settings(frontier_url, name, idle)})
+                                              **frontier.settings(frontier_url, name, idle, max_pages)})
     return job, name
 
 
@@ -95,12 +95,6 @@ def _frontier_module() -> Any:
     except ImportError as exc:
         raise click.ClickException(f"shared crawls need the redis extra (pip install -e '.[redis]'): {exc}") from exc
     return frontier
-
-
-def _redacted(url: str) -> str:
-    from urllib.parse import urlsplit  # noqa: PLC0415
-    parts = urlsplit(url)
-    return url.replace(f"{parts.password}@", "***@") if parts.password else url
 
 
 redis_option = click.option("--redis", "frontier_url", envvar="ARCHIVE_FRONTIER_URL", required=True,

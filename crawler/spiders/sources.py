@@ -155,6 +155,11 @@ class SourcesSpider(SiteSpider):
         headers = {"User-Agent": source.user_agent} if source.user_agent else None
         return scrapy.Request(url, callback=self.parse, errback=self.failed, meta=meta, headers=headers, **kwargs)
 
+    def site_key(self, url: str) -> str | None:
+        """The download slot of a URL's site: crawler.politeness puts robots.txt there too."""
+        source = self.source_of(url)
+        return slot_of(source) if source is not None else None
+
     def may_follow(self, url: str) -> bool:
         return self.source_of(url) is not None
 

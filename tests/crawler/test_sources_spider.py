@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import gzip
 import re
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from types import SimpleNamespace
 
 from scrapy import Request
 from scrapy.http import HtmlResponse, XmlResponse
@@ -16,7 +16,6 @@ from scrapy.utils.test import get_crawler
 from crawler.jobs import download_slots
 from crawler.sources import Source
 from crawler.spiders.sources import SourcesSpider
-from crawler.throttle import SiteThrottle
 
 SITE = "https://news.example.com"
 FEED = f"""<rss version="2.0"><channel><title>x</title>
@@ -104,25 +103,14 @@ def test_a_resumed_run_skips_what_the_interrupted_one_stored() -> None:
     assert made.request(f"{SITE}/2025/03/02/newer.html") is not None
 
 
-def test_per_site_politeness_becomes_download_slots_with_a_delay_floor() -> None:
+def test_per_site_politeness_becomes_download_slots() -> None:
+    """What the gate (crawler.politeness) reads; tests/crawler/test_politeness.py measures it from the server."""
     slow = Source(name="slow", feeds=("https://a.example.com/f.xml",), delay=3.0, concurrency=1)
     free = Source(name="free", feeds=("https://b.example.com/f.xml",))
-    slots = download_slots([slow, free])
-    assert slots == {"source:slow": {"delay": 3.0, "concurrency": 1}}
-    crawler = get_crawler(settings_dict={"AUTOTHROTTLE_ENABLED": True, "DOWNLOAD_SLOTS": slots})
-    throttle = SiteThrottle(crawler)
-    throttle.mindelay, throttle.maxdelay, throttle.target_concurrency = 0.0, 60.0, 2.0
-    slot = SimpleNamespace(delay=3.0)
-    request = Request("https://a.example.com/x", meta={"download_slot": "source:slow"})
-    fast_answer = HtmlResponse(request.url, status=200, body=b"", request=request)
-    for _ in range(10):  # a fast server: AutoThrottle alone would go down to 0
-        throttle._adjust_delay(slot, 0.01, fast_answer)  # type: ignore[arg-type]
-    assert slot.delay == 3.0
-    other = SimpleNamespace(delay=3.0)
-    request_b = Request("https://b.example.com/x", meta={"download_slot": "source:free"})
-    for _ in range(10):
-        throttle._adjust_delay(other, 0.01, HtmlResponse(request_b.url, body=b"", request=request_b))  # type: ignore[arg-type]
-    assert other.delay < 0.1
+    assert download_slots([slow, free]) == {"source:slow": {"delay": 3.0, "concurrency": 1}}
+    made = SourcesSpider(sources=[replace(slow, sites=frozenset({"a.example.com"}))])
+    assert made.site_key("https://a.example.com/robots.txt") == "source:slow"
+    assert made.site_key("https://c.example.com/robots.txt") is None
 
 
 def test_sources_example_file_loads(tmp_path: Path) -> None:
