@@ -54,7 +54,7 @@ class Case:
 
     suite: str
     id: str
-    url: str
+    url: str | None  # None: the suite does not know the page's address
     raw: bytes
     expected: dict[str, Any]
     reference: str | None  # the whole expected body, or a span of the page's text
@@ -84,7 +84,7 @@ def load_cases(shared: Path = SHARED, suites: Iterable[str] | None = None) -> li
             if entry.get("stored_gzip"):
                 raw = gzip.decompress(raw)
             body = (corpus / entry["body_file"]).read_text() if entry.get("body_file") else None
-            cases.append(Case(suite, entry["id"], entry["url"] or f"https://example.invalid/{entry['id']}",
+            cases.append(Case(suite, entry["id"], entry["url"],
                               raw, entry, body))
     return cases
 
@@ -310,9 +310,14 @@ def main() -> None:
         for case, got in zip(cases, outputs["ours"]):
             result = score(case, got)
             value = result.get(args.misses)
-            missed = value is False or (args.misses == "f1" and value is not None and value < 0.9) or \
-                (args.misses == "tickers" and value is not None and (value[1] or value[2])) or \
-                (args.misses == "errors" and value)
+            if args.misses == "errors":
+                missed = bool(value)
+            elif args.misses == "f1":
+                missed = value is not None and value < 0.9
+            elif args.misses == "tickers":
+                missed = value is not None and bool(value[1] or value[2])
+            else:
+                missed = value is False
             if missed:
                 shown = {"article": got.get("reason"), "errors": got.get("error"), "f1": value,
                          "tickers": got.get("tickers")}.get(args.misses)

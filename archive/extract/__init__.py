@@ -27,14 +27,15 @@ __all__ = ["extract", "Extracted", "Ticker", "Dated", "ExtractionError", "EXTRAC
 log = logging.getLogger(__name__)
 
 
-def extract(html: bytes | str, url: str, universe: SymbolUniverse | None = None, *,
+def extract(html: bytes | str, url: str | None, universe: SymbolUniverse | None = None, *,
             content_type: str | None = None) -> Extracted:
     """Extract the article from one page. Raises ExtractionError (with `.kind`) and nothing else.
 
     `universe` validates tickers; by default the active one (`archive symbols`), loaded once.
     `content_type`: the Content-Type header the page was served with (its charset counts).
+    `url` may be None or "" (a saved file with no known address): URL-based rules then find nothing.
     """
-    page = load_page(html, url, content_type)
+    page = load_page(html, url or "", content_type)
     try:
         with memo():
             return _extract(page, universe if universe is not None else load_universe())

@@ -31,7 +31,7 @@ FLOORS = {"title": 0.84, "authors": 0.76, "date": 0.94, "time": 0.82, "body": 0.
           "article": 0.93}
 #: Ticker precision on the labelled corpus pages may not drop below this.
 TICKER_PRECISION = 0.95
-MAX_ERRORS = 1
+MAX_ERRORS = 0
 
 pytestmark = pytest.mark.skipif(not (SHARED / "fixtures" / "corpus" / "manifest.jsonl").exists(),
                                 reason="../shared/fixtures/corpus is absent")
