@@ -61,7 +61,7 @@ def _extract(page: Page, universe: SymbolUniverse) -> Extracted:
     authors, ai_generated = find_authors(page, bylines, getattr(document, "author", None))
     published, updated = find_dates(page, [root])
     body = clean_body(text, title, bylines)
-    is_article, reason = classify(page, len(body.split()), link_share(root, wrapper_limit(page)))
+    is_article, reason = classify(page, body, link_share(root, wrapper_limit(page)))
     language = (page.tree.get("lang") or page.meta("og:locale", "language") or
                 getattr(document, "language", None))
     return Extracted(
