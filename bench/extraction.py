@@ -10,8 +10,8 @@ with metadata) and, for dates, for htmldate's extensive mode (original date), in
 Fields (a page counts for a field only where its manifest gives the expected value):
   title      exact headline (whitespace-normalised)
   authors    exact list of person names (an empty list where the page has no person byline)
-  date       publication calendar date right; where the expected value has a zone, the date is
-             compared in the expected value's offset (postlight/metascraper give UTC)
+  date       publication calendar date right: the page's own calendar day, or where the expected
+             value has a zone, the day in that offset (postlight/metascraper give UTC)
   time       publication instant right to the minute, where the expected value has a time and zone
   tickers    micro precision / recall of symbols, on the pages labelled for tickers
   body       first and last expected sentences both present in the body (their first/last 60 chars)
@@ -161,10 +161,12 @@ def date_right(got: str | None, expected: str) -> bool:
     if not got:
         return False
     exp, have = _parse(expected), _parse(got)
+    if got[:10] == expected[:10]:
+        return True  # the publisher's calendar day
     if exp is not None and have is not None and exp.tzinfo is not None and have.tzinfo is not None \
             and len(got) > 10:
-        return have.astimezone(exp.tzinfo).date() == exp.date()
-    return got[:10] == expected[:10]
+        return have.astimezone(exp.tzinfo).date() == exp.date()  # the day in the expected value's zone
+    return False
 
 
 def instant(value: str | None) -> datetime | None:
