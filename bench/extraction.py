@@ -9,7 +9,8 @@ with metadata) and, for dates, for htmldate's extensive mode (original date), in
 
 Fields (a page counts for a field only where its manifest gives the expected value):
   title      exact headline (whitespace-normalised)
-  authors    exact list of person names (an empty list where the page has no person byline)
+  authors    exact list of person names, in order, up to letter case (this project writes an
+             all-capitals byline "By JANE DOE" as "Jane Doe"); an empty list where the page has none
   date       publication calendar date right: the page's own calendar day, or where the expected
              value has a zone, the day in that offset (postlight/metascraper give UTC)
   time       publication instant right to the minute, where the expected value has a time and zone
@@ -202,7 +203,8 @@ def score(case: Case, got: dict[str, Any]) -> dict[str, Any]:
     first, last = norm(exp.get("first_sentence")), norm(exp.get("last_sentence"))
     result: dict[str, Any] = {"errors": errored}
     result["title"] = norm(got.get("title")) == norm(exp["title"])
-    result["authors"] = ([norm(a) for a in got.get("authors") or []] == (exp.get("authors") or [])
+    result["authors"] = ([norm(a).casefold() for a in got.get("authors") or []] ==
+                         [norm(a).casefold() for a in exp.get("authors") or []]
                          if _has_authors_truth(exp) else None)
     result["date"] = date_right(got.get("published"), exp["published"]) if exp.get("published") else None
     want = instant(exp.get("published"))
