@@ -77,7 +77,7 @@ def _extract(page: Page, universe: SymbolUniverse) -> Extracted:
         site_name=site_name,
         language=language.split("-")[0].split("_")[0].lower() if language else None,
         description=page.meta("description", "og:description"),
-        tickers=find_tickers(page, root, universe),
+        tickers=find_tickers(page, root, universe, body),
         body=body,
         paywalled=is_paywalled(page, body),
     )
