@@ -31,6 +31,7 @@ import argparse
 import gzip
 import json
 import os
+import statistics
 import sys
 import time
 from collections import Counter, defaultdict
@@ -234,6 +235,11 @@ def score(case: Case, got: dict[str, Any]) -> dict[str, Any]:
 
 # --- running and printing -------------------------------------------------------------------------
 
+#: Seconds per page of each extractor in the last run (medians are not moved by one-off costs:
+#: htmldate's extensive search compiles dateparser's language data on first use, seconds once).
+PER_PAGE: dict[str, list[float]] = defaultdict(list)
+
+
 def run(cases: list[Case], names: Iterable[str] = ("ours", "trafilatura", "htmldate")
         ) -> tuple[dict[str, dict[str, list[dict[str, Any]]]], dict[str, float], dict[str, list[dict[str, Any]]]]:
     """(suite -> extractor -> scores per page, extractor -> seconds, extractor -> raw results)."""
@@ -244,7 +250,9 @@ def run(cases: list[Case], names: Iterable[str] = ("ours", "trafilatura", "htmld
         for name in names:
             start = time.perf_counter()
             got = EXTRACTORS[name](case)
-            seconds[name] += time.perf_counter() - start
+            spent = time.perf_counter() - start
+            seconds[name] += spent
+            PER_PAGE[name].append(spent)
             outputs[name].append(got)
             scores[case.suite][name].append(score(case, got))
     return scores, seconds, outputs
@@ -307,8 +315,11 @@ def main() -> None:
     print(table(scores, names))
     if "trafilatura" in seconds:
         base = seconds["trafilatura"]
-        print("\ntime per page: " + ", ".join(f"{n} {seconds[n] / len(cases) * 1000:.1f} ms ({seconds[n] / base:.2f}x)"
-                                             for n in names))
+        print("\ntime per page (mean): " + ", ".join(
+            f"{n} {seconds[n] / len(cases) * 1000:.1f} ms ({seconds[n] / base:.2f}x)" for n in names))
+        medians = {n: statistics.median(PER_PAGE[n]) for n in names}
+        print("time per page (median): " + ", ".join(
+            f"{n} {medians[n] * 1000:.1f} ms ({medians[n] / medians['trafilatura']:.2f}x)" for n in names))
     if args.misses and "ours" in names:
         print(f"\npages where this project misses {args.misses}:")
         for case, got in zip(cases, outputs["ours"]):

@@ -91,7 +91,11 @@ def find_dates(page: Page, article_nodes: Iterable) -> tuple[Dated | None, Dated
     updated = _more_precise(updated, visible_upd)
     in_url = url_date(page.url)
     if published is None:
-        found = find_date(page.tree, url=page.url, original_date=True, extensive_search=True)
+        found = find_date(page.tree, url=page.url, original_date=True, extensive_search=False)
+        if not found and in_url is None:
+            # the extensive search reads the whole text for dates: a tenth of a second and more a
+            # page, so only where neither the page's markup nor its URL gives one
+            found = find_date(page.tree, url=page.url, original_date=True, extensive_search=True)
         if found:
             published = parse_when(found, "htmldate")
     if in_url is not None and (published is None or _disagree(published, in_url)):
