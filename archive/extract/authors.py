@@ -43,7 +43,15 @@ _INITIALS = re.compile(r"\s*\([^()]{1,8}\)$")
 
 
 def find_authors(page: Page, byline_texts: Iterable[str], fallback: str | None) -> tuple[tuple[str, ...], bool]:
-    """(authors, ai_generated). JSON-LD Person authors win; then bylines; then <meta>; then trafilatura.
+    """(authors, ai_generated): see find_authors_with_source."""
+    names, ai, _ = find_authors_with_source(page, byline_texts, fallback)
+    return names, ai
+
+
+def find_authors_with_source(page: Page, byline_texts: Iterable[str],
+                             fallback: str | None) -> tuple[tuple[str, ...], bool, str]:
+    """(authors, ai_generated, which rule found them). JSON-LD Person authors win; then bylines;
+    then <meta>; then trafilatura.
 
     A byline often shows one name where the page's metadata lists the whole team: a metadata
     list that contains every byline name and more replaces the byline's.
@@ -60,16 +68,17 @@ def find_authors(page: Page, byline_texts: Iterable[str], fallback: str | None) 
     meta_names = people(list(dict.fromkeys(name for names in meta for name in names)))
     from_json_ld = people(_json_ld_people(page))
     if from_json_ld:
-        return tuple(from_json_ld), ai  # already the publisher's whole list
-    candidates: list[list[str]] = [*[people(clean_byline(t)) for t in texts], meta_names]
+        return tuple(from_json_ld), ai, "json-ld author"  # already the publisher's whole list
+    candidates: list[tuple[list[str], str]] = [*[(people(clean_byline(t)), f"byline {t[:60]!r}") for t in texts],
+                                               (meta_names, "meta author")]
     if fallback:
-        candidates.append(people(clean_byline(fallback)))
-    for names in candidates:
+        candidates.append((people(clean_byline(fallback)), "trafilatura"))
+    for names, source in candidates:
         if names:
             if set(names) < set(meta_names):
-                names = meta_names
-            return tuple(names), ai
-    return (), ai
+                names, source = meta_names, f"{source}, completed from meta author"
+            return tuple(names), ai, source
+    return (), ai, "none found"
 
 
 def clean_byline(text: str, *, structured: bool = False) -> list[str]:
