@@ -16,9 +16,10 @@ import zlib
 from dataclasses import dataclass
 
 from archive.errors import ArchiveError
+from archive.limits import MAX_PAGE_BYTES
 
-#: The crawl's own limits (crawler/settings.py: DOWNLOAD_MAXSIZE, DOWNLOAD_TIMEOUT).
-MAX_BYTES = 8 * 1024 * 1024
+#: The crawl's own limits (archive/limits.py, which DOWNLOAD_MAXSIZE is set from; DOWNLOAD_TIMEOUT).
+MAX_BYTES = MAX_PAGE_BYTES
 TIMEOUT = 30.0
 
 

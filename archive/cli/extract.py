@@ -11,6 +11,7 @@ import click
 from archive.cli.base import cli, private_option
 from archive.errors import BadInput
 from archive.extract import Extracted, extract
+from archive.limits import MAX_PAGE_BYTES
 
 
 @cli.command("extract")
@@ -18,7 +19,7 @@ from archive.extract import Extracted, extract
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.option("--url", "page_url", help="The address a saved FILE was served from (URL rules use it).")
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait for a URL.")
-@click.option("--max-bytes", type=int, default=8 * 1024 * 1024, show_default=True,
+@click.option("--max-bytes", type=int, default=MAX_PAGE_BYTES, show_default=True,
               help="Refuse a page larger than this (the crawl's limit).")
 @private_option
 def extract_command(target: str, as_json: bool, page_url: str | None, timeout: float, max_bytes: int,
