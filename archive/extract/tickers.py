@@ -151,7 +151,6 @@ def _from_text(text: str, hits: Hits) -> None:
 #: Keys of a page's own JSON state that name the article's securities; "symbol"/"ticker" alone are
 #: also what market tapes use, so they count only when the article's text shows the symbol too.
 _ISLAND_LIST_KEYS = {"tickers", "stocktickers", "relatedtickers", "tickersymbols", "primaryticker", "tickersymbol"}
-_ISLAND_KEYS = _ISLAND_LIST_KEYS | {"ticker", "symbol"}
 _ISLAND_PAIR = re.compile(r'"(tickers?|symbol|tickerSymbols?|stockTickers|relatedTickers|primaryTicker)"\s*:\s*'
                           r'("[^"]{1,24}"|\[[^\]]{1,400}\])', re.IGNORECASE)
 
