@@ -18,7 +18,8 @@ from archive.db import normalise_url
 from archive.demo.server import SiteServer
 from archive.store import ArchiveStore
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+#: ../shared beside the checkout; ARCHIVE_SHARED names another place (a git worktree sits elsewhere).
+SHARED = Path(os.environ.get("ARCHIVE_SHARED") or Path(__file__).resolve().parents[1].parent / "shared")
 FIXTURES = SHARED / "fixtures" / "pages"
 SCHEMA = Path(__file__).resolve().parents[1] / "docs" / "export-schema.json"
 

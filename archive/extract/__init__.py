@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from archive.errors import ExtractionError
-from archive.extract.authors import find_authors
+from archive.extract.authors import find_authors_with_source
 from archive.extract.body import clean_body, trafilatura_document
 from archive.extract.dates import find_dates
 from archive.extract.kind import classify, is_paywalled, link_share
@@ -18,7 +18,7 @@ from archive.extract.page import Page, load_page
 from archive.extract.regions import (LEAD_BYLINE, article_root, byline_texts, drop_navigation, memo, paragraph_chars,
                                      wrapper_limit)
 from archive.extract.tickers import find_tickers
-from archive.extract.titles import find_site_name, find_title
+from archive.extract.titles import find_site_name, find_title_with_source
 from archive.symbols import SymbolUniverse, load_universe
 from archive.urls import choose_canonical
 
@@ -27,14 +27,15 @@ __all__ = ["extract", "Extracted", "Ticker", "Dated", "ExtractionError", "EXTRAC
 log = logging.getLogger(__name__)
 
 
-def extract(html: bytes | str, url: str, universe: SymbolUniverse | None = None, *,
+def extract(html: bytes | str, url: str | None, universe: SymbolUniverse | None = None, *,
             content_type: str | None = None) -> Extracted:
     """Extract the article from one page. Raises ExtractionError (with `.kind`) and nothing else.
 
     `universe` validates tickers; by default the active one (`archive symbols`), loaded once.
     `content_type`: the Content-Type header the page was served with (its charset counts).
+    `url` may be None or "" (a saved file with no known address): URL-based rules then find nothing.
     """
-    page = load_page(html, url, content_type)
+    page = load_page(html, url or "", content_type)
     try:
         with memo():
             return _extract(page, universe if universe is not None else load_universe())
@@ -56,11 +57,17 @@ def _extract(page: Page, universe: SymbolUniverse) -> Extracted:
     text = getattr(document, "text", None) or ""
     bylines += [line for line in text.splitlines()[:3] if LEAD_BYLINE.match(line) and line not in bylines]
     site_name = find_site_name(page)
-    title = find_title(page, root, site_name, getattr(document, "title", None))
-    authors, ai_generated = find_authors(page, bylines, getattr(document, "author", None))
+    title, title_source = find_title_with_source(page, root, site_name, getattr(document, "title", None))
+    authors, ai_generated, authors_source = find_authors_with_source(page, bylines, getattr(document, "author", None))
     published, updated = find_dates(page, [root])
     body = clean_body(text, title, bylines)
-    is_article, reason = classify(page, len(body.split()), link_share(root, wrapper_limit(page)))
+    is_article, reason = classify(page, body, link_share(root, wrapper_limit(page)))
+    tickers = find_tickers(page, root, universe, body)
+    evidence = {"title": title_source, "authors": authors_source,
+                "published": published.source if published else "none found",
+                "updated": updated.source if updated else "none found", "kind": reason,
+                "body": f"trafilatura on the {'article region <' + root.tag + '>' if root.tag not in ('html', 'body') else 'page'}",
+                "tickers": "; ".join(f"{t.symbol}: {', '.join(t.evidence)}" for t in tickers) or "none found"}
     language = (page.tree.get("lang") or page.meta("og:locale", "language") or
                 getattr(document, "language", None))
     return Extracted(
@@ -76,7 +83,8 @@ def _extract(page: Page, universe: SymbolUniverse) -> Extracted:
         site_name=site_name,
         language=language.split("-")[0].split("_")[0].lower() if language else None,
         description=page.meta("description", "og:description"),
-        tickers=find_tickers(page, root, universe),
+        tickers=tickers,
         body=body,
         paywalled=is_paywalled(page, body),
+        evidence=evidence,
     )

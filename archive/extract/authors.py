@@ -9,48 +9,89 @@ from archive.extract.page import Page
 
 AI_BYLINE = re.compile(r"\b(?:generated|written|created)\s+by\s+(?:an\s+)?AI\s+(?:writing\s+)?agent\b\s*",
                        re.IGNORECASE)
-_PREFIX = re.compile(r"^(?:(?:reporting|written|story|words|analysis|commentary)\s+)?by\s*[:\-]?\s+",
+#: "By" and its equivalents in bylines of other languages: German von, French par, Spanish and
+#: Portuguese por, Italian di, Swedish/Norwegian av, Dutch door, Danish af.
+_PREFIX = re.compile(r"^(?:(?:reporting|written|story|words|analysis|commentary)\s+)?"
+                     r"(?:by|von|par|por|di|av|door|af)\s*[:\-]?\s+|^(?:著者|作者|文|撰文|记者|記者)\s*[：:／/]\s*",
                      re.IGNORECASE)
 _INNER_BY = re.compile(r"\b(?:post(?:ed)?|written|story|words|report(?:ed)?)\s+by\s+(.+)$", re.IGNORECASE)
 _TRAILING_DATE = re.compile(r"\s+(?:on|at|\||·|-|–)\s+(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+)?"
-                            r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|\d).*$", re.IGNORECASE)
+                            r"(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d|\d{1,4}[/.\-:]\d|"
+                            r"\d{1,2}\s+[a-z]{3}).*$|"
+                            r"\s+(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+)?"
+                            r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}\b.*$",
+                            re.IGNORECASE)
 _NOT_AUTHOR_SEGMENT = re.compile(r"^[\s|]*(?:editing|edited|additional reporting|compiled|graphics|"
                                  r"photo|produced|fact[- ]checked|tagged|tags|filed under|categor)", re.IGNORECASE)
-_SPLIT = re.compile(r"\s*(?:;|,|&|\band\b|\|)\s*|\s+[-–—]\s+", re.IGNORECASE)
+#: Separators of names: punctuation, "and" in any case, and "and" in other languages in lower case
+#: only (und, et, y, e, og, och, en: "Laura E. Adkins" keeps its initial).
+_SPLIT = re.compile(r"\s*(?:;|,|&|\b(?i:and)\b|\b(?:und|et|y|e|og|och|en)\b|\||·|•)\s*|\s+[-–—]\s+")
 #: Words that make a byline fragment a role, a desk or page furniture rather than a person.
 _JUNK = re.compile(
     r"\b(staff|writer|editor|editors|reporter|correspondent|contributor|columnist|analyst|desk|"
     r"team|newsroom|email|author|follow|updated|published|min|read|ago|hours?|minutes?|"
     r"news|wire|press|agency|associated|reuters|bloomberg|benzinga|insights?|research|"
-    r"markets?|senior|chief|the)\b", re.IGNORECASE)
-_NAME = re.compile(r"^[A-Z][\w'’.\-]*(?:\s+(?:[A-Z][\w'’.\-]*|de|van|von|der|da|di|la|le|bin|al)){1,4}$")
+    r"markets?|senior|chief|the|post|times|journal|herald|tribune|gazette|magazine|media|"
+    r"view|watch|live|more|stories|share|subscribe|sign)\b", re.IGNORECASE)
+#: A piece of an author box that is prose (a bio: "Jane Doe was a former editor of ..."), not names.
+_PROSE_WORDS = 10
+_WORD = re.compile(r"^[\w'’.\-]+$")
+#: Lower-case words inside names: "Lisa de Moraes", "Ludwig van Beethoven".
+_PARTICLES = {"de", "van", "von", "der", "den", "da", "di", "du", "del", "dos", "das", "la", "le", "bin", "al", "ter"}
+#: A parenthesised short code after a name: "Elena Oberholzer (obe)".
+_INITIALS = re.compile(r"\s*\([^()]{1,8}\)$")
 
 
 def find_authors(page: Page, byline_texts: Iterable[str], fallback: str | None) -> tuple[tuple[str, ...], bool]:
-    """(authors, ai_generated). JSON-LD Person authors win; then bylines; then <meta>; then trafilatura.
+    """(authors, ai_generated): see find_authors_with_source."""
+    names, ai, _ = find_authors_with_source(page, byline_texts, fallback)
+    return names, ai
+
+
+def find_authors_with_source(page: Page, byline_texts: Iterable[str],
+                             fallback: str | None) -> tuple[tuple[str, ...], bool, str]:
+    """(authors, ai_generated, which rule found them). JSON-LD Person authors win; then bylines;
+    then <meta>; then trafilatura.
 
     A byline often shows one name where the page's metadata lists the whole team: a metadata
     list that contains every byline name and more replaces the byline's.
     """
     texts = list(byline_texts)
     ai = any(AI_BYLINE.search(text) for text in texts)
-    meta = [clean_byline(value) for value in page.meta_all("author", "article:author", "parsely-author",
+    publications = organisations(page)
+
+    def people(names: list[str]) -> list[str]:
+        return [name for name in names if name.casefold() not in publications]
+
+    meta = [clean_byline(value, structured=True) for value in page.meta_all("author", "article:author", "parsely-author",
                                                             "sailthru.author") if not value.startswith("http")]
-    meta_names = list(dict.fromkeys(name for names in meta for name in names))
-    candidates: list[list[str]] = [_json_ld_people(page), *[clean_byline(t) for t in texts], meta_names]
+    meta_names = people(list(dict.fromkeys(name for names in meta for name in names)))
+    from_json_ld = people(_json_ld_people(page))
+    if from_json_ld:
+        return tuple(from_json_ld), ai, "json-ld author"  # already the publisher's whole list
+    candidates: list[tuple[list[str], str]] = [*[(people(clean_byline(t)), f"byline {t[:60]!r}") for t in texts],
+                                               (meta_names, "meta author")]
     if fallback:
-        candidates.append(clean_byline(fallback))
-    for names in candidates:
+        candidates.append((people(clean_byline(fallback)), "trafilatura"))
+    for names, source in candidates:
         if names:
             if set(names) < set(meta_names):
-                names = meta_names
-            return tuple(names), ai
-    return (), ai
+                names, source = meta_names, f"{source}, completed from meta author"
+            return tuple(names), ai, source
+    return (), ai, "none found"
 
 
-def clean_byline(text: str) -> list[str]:
-    """Person names from one byline string, in order, without duplicates."""
+def clean_byline(text: str, *, structured: bool = False) -> list[str]:
+    """Person names from one byline string, in order, without duplicates.
+
+    `structured`: the string is a metadata author value, where a name in a script without
+    capitals (Chinese, Japanese, ...) is taken; in page text such a word is as often a label.
+    """
     text = AI_BYLINE.sub("", " ".join(text.split()))
+    # a name without capitals stands in page text only alone or after a "by" ("著者：後藤大地")
+    structured = structured or " | " not in text and " " not in text.strip() or bool(_PREFIX.match(text))
+    if " | " in text:
+        text = " | ".join(piece for piece in text.split(" | ") if len(piece.split()) < _PROSE_WORDS)
     names: list[str] = []
     for segment in text.split(";"):
         if _NOT_AUTHOR_SEGMENT.match(segment):
@@ -60,10 +101,12 @@ def clean_byline(text: str) -> list[str]:
             segment = inner.group(1)  # "Music post by Katie Presley on April 11, 2013"
         segment = _TRAILING_DATE.sub("", segment)
         for part in _SPLIT.split(segment):
-            part = _PREFIX.sub("", part.strip(" .:-–—"))
+            part = _INITIALS.sub("", _PREFIX.sub("", part.strip(" :-–—")))
+            if not _SUFFIX_DOT.search(part):
+                part = part.strip(" .")
             if part.isupper():  # "By JORDAN ROBERTSON and RACHEL METZ"
                 part = part.title()
-            if _is_name(part) and part not in names:
+            if _is_name(part, structured) and part not in names:
                 names.append(part)
     return names
 
@@ -71,25 +114,56 @@ def clean_byline(text: str) -> list[str]:
 _ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
 
 
-def _is_name(text: str) -> bool:
-    """A person's name: 2-5 capitalised words, no role or desk word, no digits, no acronym ("ETF Professor")."""
-    return (bool(_NAME.match(text)) and not _JUNK.search(text) and not _ACRONYM.search(text)
-            and not any(c.isdigit() for c in text))
+_SUFFIX_DOT = re.compile(r"\b(?:Jr|Sr)\.$")
+
+
+def _is_name(text: str, uncased: bool = False) -> bool:
+    """A person's name: 2-5 capitalised words (in any cased script), or in a script without
+    capitals (Chinese, Japanese, Korean, Devanagari, ...) a short run of letters; no role or desk
+    word, no digits, no acronym ("ETF Professor")."""
+    if not text or any(c.isdigit() for c in text) or _JUNK.search(text) or _ACRONYM.search(text):
+        return False
+    words = text.split()
+    if not any(c.isupper() or c.islower() for c in text):
+        return uncased and len(words) <= 4 and 2 <= len(text) <= 24 and all(c.isalpha() or c in " ·・" for c in text)
+    return (2 <= len(words) <= 5 and words[0][0].isupper() and all(_WORD.match(w) for w in words)
+            and all(w[0].isupper() or w in _PARTICLES for w in words))
 
 
 def _json_ld_people(page: Page) -> list[str]:
+    """Person authors of the first JSON-LD object that names any: `name`, else givenName +
+    familyName, and an {"@id": ...} reference resolved to the Person it points at (schema.org)."""
+    by_id = {obj["@id"]: obj for obj in page.json_ld() if isinstance(obj.get("@id"), str)}
     names: list[str] = []
     for obj in page.json_ld():
         authors = obj.get("author")
         for author in authors if isinstance(authors, list) else [authors]:
-            if isinstance(author, dict) and author.get("@type", "Person") == "Person":
-                name = author.get("name")
+            if isinstance(author, dict) and set(author) <= {"@id", "@type"} and \
+                    isinstance(ref := author.get("@id"), str) and ref in by_id:
+                author = by_id[ref]
+            if isinstance(author, dict) and author.get("@type", "Person") in ("Person", ["Person"]):
+                name = author.get("name") or " ".join(
+                    part for part in (author.get("givenName"), author.get("familyName")) if isinstance(part, str))
             elif isinstance(author, str):
                 name = author
             else:
                 continue
             if isinstance(name, str):
-                names.extend(n for n in clean_byline(name) if n not in names)
+                names.extend(n for n in clean_byline(name, structured=True) if n not in names)
         if names:
             break
     return names
+
+
+def organisations(page: Page) -> set[str]:
+    """Names of the publication and its publisher (og:site_name, JSON-LD publisher and
+    Organization names), case-folded: a byline or author meta giving one of them names no person."""
+    found = {page.meta("og:site_name", "application-name") or ""}
+    for obj in page.json_ld():
+        for candidate in (obj.get("publisher"), obj if obj.get("@type") in ("Organization", "NewsMediaOrganization")
+                          else None):
+            for entry in candidate if isinstance(candidate, list) else [candidate]:
+                if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+                    found.add(entry["name"])
+    names = {" ".join(name.split()).casefold() for name in found if name}
+    return names | {name[4:] for name in names if name.startswith("the ")}

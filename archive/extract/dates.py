@@ -7,7 +7,7 @@ A zone written as "ET" means America/New_York on that date (EST or EDT), never a
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
@@ -52,7 +52,7 @@ _UPDATED_LABEL = re.compile(r"(updated|modified|revised)\W*$", re.IGNORECASE)
 _HAS_TIME = re.compile(r"\d{1,2}:\d{2}|T\d{2}")
 _DATE_CLASSES = ("date", "time", "publish", "posted", "byline", "timestamp", "dateline", "meta")
 
-PUBLISHED_META = ("article:published_time", "og:published_time", "datePublished",
+PUBLISHED_META = ("article:published_time", "og:article:published_time", "og:published_time", "datePublished",
                   "parsely-pub-date", "sailthru.date", "pubdate", "publish-date", "date", "dc.date")
 UPDATED_META = ("article:modified_time", "og:updated_time", "dateModified", "last-modified")
 
@@ -89,11 +89,77 @@ def find_dates(page: Page, article_nodes: Iterable) -> tuple[Dated | None, Dated
     if published is None or published.precision == "date":
         published = _more_precise(published, _first_zoned_time(page))
     updated = _more_precise(updated, visible_upd)
+    in_url = url_date(page.url)
     if published is None:
         found = find_date(page.tree, url=page.url, original_date=True, extensive_search=False)
+        if not found and in_url is None:
+            # the extensive search reads the whole text for dates: a tenth of a second and more a
+            # page, so only where neither the page's markup nor its URL gives one
+            found = find_date(page.tree, url=page.url, original_date=True, extensive_search=True)
         if found:
             published = parse_when(found, "htmldate")
+    if in_url is not None and (published is None or _disagree(published, in_url)):
+        published = in_url
+    if published is not None and published.precision == "datetime" and published.value.utcoffset() == timedelta(0):
+        published = _in_publishers_zone(page, published, in_url)
     return published, updated
+
+
+_PUBLISHED_NAME = re.compile(r"publish|date|created|original", re.IGNORECASE)
+_OTHER_NAME = re.compile(r"modif|updat|revis|expir|edit", re.IGNORECASE)
+
+
+def _in_publishers_zone(page: Page, published: Dated, in_url: Dated | None) -> Dated:
+    """The same instant in the publisher's own offset, when the page gives the time only in UTC but
+    its publication <meta> also gives it in local, zoneless form on another calendar day (and the
+    URL, if dated, agrees with that day)
+    ("Thursday, December 22, 2016, 06:47 PM" beside "2016-12-23T00:47:31Z"): the offset is their
+    difference, so the publisher's calendar day is kept with the instant."""
+    if in_url is not None and in_url.value.date() == published.value.date():
+        return published
+    utc = published.value.replace(tzinfo=None, second=0, microsecond=0)
+    texts = [value for attrs, value in page._meta_tags if ":" in value and len(value) < 80
+             and any(_PUBLISHED_NAME.search(key) and not _OTHER_NAME.search(key) for _, key in attrs)]
+    for text in texts:
+        try:
+            local = dateparser.parse(" ".join(text.split()), fuzzy=True)
+        except (ValueError, OverflowError, TypeError):
+            continue
+        if local is None or local.tzinfo is not None or local.date() == published.value.date() or \
+                (in_url is not None and local.date() != in_url.value.date()):
+            continue
+        offset = local.replace(second=0, microsecond=0) - utc
+        if abs(offset) <= timedelta(hours=14) and offset % timedelta(minutes=15) == timedelta(0):
+            return Dated(published.value.astimezone(timezone(offset)), "datetime", f"{published.source}, local offset")
+    return published
+
+
+def _disagree(found: Dated, in_url: Dated) -> bool:
+    """A date in the URL is the publisher's own record of the day: a date read from the text that
+    is another day, or any date more than a day away (a zone, or a zoneless time, can move it one),
+    is a related item's, a copyright line's or a misread."""
+    days = abs((found.value.date() - in_url.value.date()).days)
+    return days > 1 if found.precision == "datetime" or found.source not in _WEAK_SOURCES else days > 0
+
+
+#: Where a date is read from text rather than stated by the publisher's metadata.
+_WEAK_SOURCES = {"visible", "htmldate"}
+
+
+#: /2016/12/19/, /2016-12-19, /20161219/ in a URL's path.
+_URL_DATE = re.compile(r"/((?:19|20)\d{2})([/-]?)(0[1-9]|1[0-2])\2(0[1-9]|[12]\d|3[01])(?=/|[^\d]|$)")
+
+
+def url_date(url: str) -> Dated | None:
+    """The publication day a URL's path gives, if any."""
+    match = _URL_DATE.search(url.split("?")[0])
+    if match is None:
+        return None
+    try:
+        day = datetime(int(match.group(1)), int(match.group(3)), int(match.group(4)), tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    return Dated(day, "date", "url")
 
 
 def _structured(page: Page, ld_key: str, meta_names: tuple[str, ...], kind: str) -> Dated | None:

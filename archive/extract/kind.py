@@ -13,6 +13,8 @@ from archive.extract.regions import in_chrome, text_length, wrapper_limit
 ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle",
                  "opinionnewsarticle", "backgroundnewsarticle", "blogposting", "report",
                  "scholarlyarticle", "techarticle", "liveblogposting"}
+#: schema.org types of pages that list or index others (a Blog is the blog, a BlogPosting one post).
+LISTING_TYPES = {"collectionpage", "itemlist", "blog", "searchresultspage", "profilepage"}
 #: Path segments of pages that list or index articles rather than being one.
 LISTING_PATH = re.compile(
     r"/(?:tags?|topics?|category|categories|authors?|people|quotes?|symbols?|stocks?|search|"
@@ -21,6 +23,16 @@ LISTING_PATH = re.compile(
 #: Paths of article pages: a date in the path, or an /article/-like segment.
 ARTICLE_PATH = re.compile(r"/(?:19|20)\d\d[/-]\d\d[/-]\d\d(?:/|$)|/(?:articles?|news|story|stories|opinion|"
                           r"commentary|analysis|blog|posts?)/[^/]+", re.IGNORECASE)
+_LONG_ID = re.compile(r"\d{5,}")
+
+
+def _article_slug(path: str) -> bool:
+    """The last path segment names one article: an SEO slug of four or more words, or a long numeric
+    id ("/nouvelle/1022038/kpmg-comptables-...", "/id/44613978", "...-conferences-300039248.html")."""
+    last = path.rstrip("/").rpartition("/")[2].rpartition(".")[0] or path.rstrip("/").rpartition("/")[2]
+    return len([w for w in re.split(r"[-_]+", last) if w]) >= 4 or bool(_LONG_ID.search(last))
+
+
 MIN_ARTICLE_WORDS = 120
 MIN_TEASERS = 3  # linked headlines that make a page a listing
 MIN_BRIEF_WORDS = 20  # a wire brief is one sentence; with structured data saying "article" it is one
@@ -29,30 +41,61 @@ MIN_BRIEF_WORDS = 20  # a wire brief is one sentence; with structured data sayin
 MAX_LINK_SHARE = 0.7
 MIN_LISTING_CHARS = 300  # about 50 words: less is too little text to call a listing by its links
 
+#: A listing's body is its teasers: at least this share of its paragraphs are linked headlines...
+TEASER_SHARE = 0.25
+#: ...and the first comes within this many words of the top (an article's "related" list comes last).
+TEASER_LEAD_WORDS = 50
+#: Words per linked headline elsewhere on the page below which the page is taken for a listing.
+WORDS_PER_TEASER = 100
+#: og:type "website" is what many CMSs say on every page: it decides only for shorter texts.
+MIN_WEBSITE_WORDS = 300
+#: Scripts written without spaces between words: their characters are counted, two to a word.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
-def classify(page: Page, word_count: int, links: float = 0.0) -> tuple[bool, str]:
+
+def word_count(text: str) -> int:
+    """Words of `text`; in Chinese and Japanese, which put no spaces between words, two characters make one."""
+    unspaced = len(_UNSPACED.findall(text))
+    return len((_UNSPACED.sub(" ", text) if unspaced else text).split()) + unspaced // 2
+
+
+def classify(page: Page, body: str, links: float = 0.0) -> tuple[bool, str]:
     """(is_article, reason). A region that is mostly link text (`links`, link_share) is never an
-    article; otherwise structured data decides when present; else URL and text length."""
+    article. Otherwise each signal is evidence, none a veto on its own: a body made of linked
+    headlines is a listing whatever the metadata says; structured data saying "article" decides
+    otherwise; then the URL, headlines linking elsewhere, og:type and the length of the text."""
     if links > MAX_LINK_SHARE:
         return False, f"{links:.0%} of its text is links"
+    words = word_count(body)
+    if words < MIN_BRIEF_WORDS:
+        return False, f"too little text ({words} words)"
+    if (in_body := _teasers_in_body(page, body)) is not None:
+        return False, f"{in_body} linked headlines make up the text"
     ld_types = {str(t).lower() for obj in page.json_ld() for t in _types(obj)}
     og_type = (page.meta("og:type") or "").lower()
-    if (ld_types & ARTICLE_TYPES or og_type == "article") and word_count >= MIN_BRIEF_WORDS:
+    if ld_types & ARTICLE_TYPES or og_type == "article":
         return True, "structured data says article"
-    if word_count < 50:
-        return False, f"too little text ({word_count} words)"
+    if listing := sorted(ld_types & LISTING_TYPES):
+        return False, f"structured data says {listing[0]}"
+    if words < 50:
+        return False, f"too little text ({words} words)"
     path = urlsplit(page.url).path
     if LISTING_PATH.search(path):
         return False, "listing-like URL"
-    if (teasers := _teasers(page)) >= MIN_TEASERS:
+    if (cards := _excerpt_cards(page, body)) >= MIN_TEASERS:
+        return False, f"{cards} headlines each with an excerpt of the text"
+    if (ARTICLE_PATH.search(path) or _article_slug(path)) and words >= MIN_ARTICLE_WORDS:
+        return True, f"article-like URL and {words} words"  # sites mislabel articles og:type=website
+    if (teasers := _teasers(page)) >= MIN_TEASERS and words < WORDS_PER_TEASER * teasers:
         return False, f"{teasers} linked teaser headlines"
-    if ARTICLE_PATH.search(path) and word_count >= MIN_ARTICLE_WORDS:
-        return True, f"article-like URL and {word_count} words"  # sites mislabel articles og:type=website
-    if og_type and og_type != "article":
+    if og_type and og_type != "article" and words < MIN_WEBSITE_WORDS:
         return False, f"og:type is {og_type}"
-    if word_count >= MIN_ARTICLE_WORDS:
-        return True, f"{word_count} words of article text"
-    return False, f"too little text ({word_count} words)"
+    if words >= MIN_ARTICLE_WORDS:
+        return True, f"{words} words of article text"
+    return False, f"too little text ({words} words)"
+
+
+_HEADLINE_LINKS = "//h2/a[@href] | //h3/a[@href] | //h2[@class]//a[@href]"
 
 
 def link_share(root: HtmlElement, limit: int) -> float:
@@ -70,9 +113,53 @@ def link_share(root: HtmlElement, limit: int) -> float:
 
 def _teasers(page: Page) -> int:
     """Headlines that link to other pages, outside chrome: what a listing or blog index is made of."""
-    links = page.tree.xpath("//h2/a[@href] | //h3/a[@href] | //h2[@class]//a[@href]")
+    links = page.tree.xpath(_HEADLINE_LINKS)
     limit = wrapper_limit(page)
     return len({a.get("href") for a in links if not a.get("href", "").startswith("#") and not in_chrome(a, limit)})
+
+
+def _excerpt_cards(page: Page, body: str) -> int:
+    """Linked headlines whose own block (up to the next headline's) holds text of the body: a blog
+    index or section front whose excerpts are what the body is made of. An article's sidebar and
+    "related" headlines carry no body text with them."""
+    snippets = {p[:40] for p in body.split("\n\n") if len(p) >= 60}
+    if len(snippets) < MIN_TEASERS:
+        return 0
+    limit = wrapper_limit(page)
+    found: set[str] = set()
+    for link in page.tree.xpath(_HEADLINE_LINKS):
+        href = link.get("href", "")
+        if href.startswith("#") or href in found or in_chrome(link, limit):
+            continue
+        card = link
+        for parent in link.iterancestors():
+            if len(parent.xpath(_INNER_HEADLINE_LINKS)) > 1:
+                break
+            card = parent
+        if card is not link and any(s in " ".join(card.text_content().split()) for s in snippets):
+            found.add(href)
+    return len(found)
+
+
+_INNER_HEADLINE_LINKS = ".//h2/a[@href] | .//h3/a[@href] | .//h2[@class]//a[@href]"
+
+
+def _teasers_in_body(page: Page, body: str) -> int | None:
+    """How many linked headlines the body is made of, when it is a listing's: at least MIN_TEASERS,
+    TEASER_SHARE of its paragraphs, the first within TEASER_LEAD_WORDS of the top. Else None."""
+    paragraphs = [p for p in body.split("\n\n") if p.strip()]
+    if len(paragraphs) < MIN_TEASERS:
+        return None
+    starts = {p: i for i, p in reversed(list(enumerate(paragraphs)))}
+    found: dict[str, int] = {}
+    for link in page.tree.xpath(_HEADLINE_LINKS):
+        text = " ".join(link.text_content().split())
+        if len(text) >= 10 and (href := link.get("href", "")) and not href.startswith("#") and text in starts:
+            found.setdefault(href, starts[text])
+    if len(found) < MIN_TEASERS or len(found) < TEASER_SHARE * len(paragraphs):
+        return None
+    first = min(found.values())
+    return len(found) if word_count(" ".join(paragraphs[:first])) < TEASER_LEAD_WORDS else None
 
 
 def _types(obj: dict) -> list:

@@ -8,7 +8,7 @@ from typing import Literal
 
 #: Bumped whenever a change to extraction can change its output; stored with every version so that
 #: a re-extraction is never mistaken for the publisher editing the article.
-EXTRACTOR_VERSION = "2026.12.3"
+EXTRACTOR_VERSION = "2026.12.4"
 
 Precision = Literal["datetime", "date"]
 
@@ -63,6 +63,8 @@ class Extracted:
     paywalled: bool = False
     extractor_version: str = EXTRACTOR_VERSION
     kind_reason: str = field(default="", compare=False)
+    #: Field -> the rule that gave its value ("og:title", "json-ld author", ...): for `archive extract`.
+    evidence: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def word_count(self) -> int:

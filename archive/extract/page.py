@@ -110,12 +110,12 @@ def load_page(raw: bytes | str, url: str, content_type: str | None = None) -> Pa
     data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
     if not data.strip():
         raise ExtractionError("empty", "the page is empty")
-    head = data[:4096]
+    head = data.lstrip()[:4096]  # a page may open with kilobytes of blank lines
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         if head.count(b"\x00") > _MAX_STRAY_NULS:
             raise ExtractionError("not_html", "the page holds binary data, not HTML")
         data = data.replace(b"\x00", b"")  # a stray NUL or two (a template's bug): never text, dropped
-        head = data[:4096]
+        head = data.lstrip()[:4096]
     text = decode(data, charset_of(content_type))
     if len(_CONTROL.findall(text[:4096])) > 8:
         raise ExtractionError("not_html", "the page holds binary data, not HTML")

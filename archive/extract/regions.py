@@ -23,6 +23,8 @@ CHROME = re.compile(
     r"author-bio|bio|disclosure|disclaimer|standards|breadcrumbs?)($|[\s_-])",
     re.IGNORECASE)
 BYLINE = re.compile(r"byline|author|writer|contributor|nitfby|submitted|\bby\b", re.IGNORECASE)
+#: The address of an author's page.
+AUTHOR_HREF = re.compile(r"/(?:author|authors|autor|auteur|autore|journalist|profile)/[^/?#]+/?$", re.IGNORECASE)
 #: A paragraph that is only a byline ("By Jane Doe and John Roe"): some sites put it in the body.
 LEAD_BYLINE = re.compile(r"^\s*by\s+[A-Z][^.!?]{2,80}$", re.IGNORECASE)
 
@@ -216,6 +218,7 @@ def byline_texts(root: HtmlElement) -> Iterator[str]:
     """Short texts of byline/author elements inside the article, outermost first; separate text
     pieces of one element are joined with " | "."""
     seen: set[str] = set()
+    linked: list[str] = []
     for element in content_elements(root):
         if not element.attrib and element.tag != "p":  # no class, id, rel or itemprop to go by
             continue
@@ -224,11 +227,17 @@ def byline_texts(root: HtmlElement) -> Iterator[str]:
             # pieces joined with "|": two linked names side by side are two names, not one
             text = " | ".join(t.strip() for t in element.itertext() if t.strip()) or \
                 " | ".join(img.get("alt", "") for img in element.iter("img"))
-        elif element.tag == "p" and text_length(element) <= 100 and LEAD_BYLINE.match(text_of(element)):
-            text = text_of(element)
+        elif element.tag in ("p", "div", "span") and text_length(element) <= 100 and \
+                LEAD_BYLINE.match(text_of(element)):
+            text = text_of(element)  # "By <span>Jane Doe</span>" in a block of any class
+        elif element.tag == "a" and AUTHOR_HREF.search(element.get("href", "")) and text_length(element) <= 60:
+            linked.append(text_of(element))  # a link to the author's page (/author/jane-doe: most CMSs)
+            continue
         else:
             continue
         text = " ".join(text.split())
         if 0 < len(text) <= 400 and text not in seen:
             seen.add(text)
             yield text
+    if linked:  # every author page linked, as one byline: several authors are several links
+        yield " | ".join(dict.fromkeys(linked))

@@ -10,10 +10,11 @@ capitalised word on its own is never a ticker.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from typing import Iterable
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -27,18 +28,39 @@ EXCHANGES = {"NASDAQ": "NASDAQ", "NASDAQGS": "NASDAQ", "NASDAQGM": "NASDAQ", "NA
              "NYSE": "NYSE", "NYSEARCA": "NYSEARCA", "NYSE ARCA": "NYSEARCA", "NYSE AMERICAN": "NYSEAMERICAN",
              "AMEX": "NYSEAMERICAN", "NYSEAMERICAN": "NYSEAMERICAN", "NYSEMKT": "NYSEAMERICAN",
              "OTC": "OTC", "OTCMKTS": "OTC", "OTCQX": "OTC", "OTCQB": "OTC", "CBOE": "CBOE", "BATS": "CBOE",
-             "TSX": "TSX", "LSE": "LSE"}
+             "TSX": "TSX", "TSXV": "TSXV", "LSE": "LSE", "LON": "LSE", "ETR": "XETRA", "XETRA": "XETRA",
+             "FRA": "FRA", "EPA": "EPA", "AMS": "AMS", "TYO": "TSE", "TSE": "TSE", "HKG": "HKEX", "HKEX": "HKEX",
+             "ASX": "ASX", "NSE": "NSE", "BSE": "BSE", "SIX": "SIX", "BIT": "BIT"}
+#: Reuters instrument code suffixes of non-US listings ("7203.T", "BP.L", "VOW3.DE", "SHOP.TO"): the
+#: code is kept whole, as shown, with the exchange its suffix names.
+RIC_SUFFIXES = {"T": "TSE", "L": "LSE", "PA": "EPA", "DE": "XETRA", "F": "FRA", "AS": "AMS", "BR": "EBR",
+                "MI": "BIT", "MC": "BME", "SW": "SIX", "S": "SIX", "ST": "STO", "CO": "CPH", "OL": "OSL",
+                "HE": "HEL", "LS": "ELI", "VI": "VIE", "TO": "TSX", "V": "TSXV", "AX": "ASX", "NZ": "NZX",
+                "HK": "HKEX", "SS": "SSE", "SZ": "SZSE", "KS": "KRX", "KQ": "KOSDAQ", "TW": "TWSE",
+                "SI": "SGX", "NS": "NSE", "BO": "BSE", "JK": "IDX", "BK": "SET", "KL": "BURSA", "SA": "B3",
+                "MX": "BMV", "JO": "JSE", "IS": "BIST", "WA": "GPW"}
+_US_VENUES = {"NASDAQ", "NYSE", "NYSEARCA", "NYSEAMERICAN", "OTC", "CBOE"}
 #: Reuters instrument codes: TSLA.O is Nasdaq, BAC.N is NYSE.
 RIC_EXCHANGES = {"O": "NASDAQ", "OQ": "NASDAQ", "N": "NYSE", "K": "NYSE"}
 _SYMBOL = r"[A-Z]{1,5}(?:[.\-][A-Z]{1,2})?"
-SYMBOL = re.compile(rf"^(?:{_SYMBOL}|(?:\d{{3,6}}|[A-Z]{{1,5}})(?:\.[A-Z]{{1,2}})?-[A-Z]{{2}})$")
+#: A non-US code with a Reuters suffix: letters with digits ("VOW3"), or a Tokyo/Hong Kong number.
+_FOREIGN_CODE = r"(?:[A-Z][A-Z0-9]{0,5}|\d{3,6})\.(?:" + "|".join(sorted(
+    ("T", "L", "PA", "DE", "F", "AS", "BR", "MI", "MC", "SW", "S", "ST", "CO", "OL", "HE", "LS", "VI", "TO", "V",
+     "AX", "NZ", "HK", "SS", "SZ", "KS", "KQ", "TW", "SI", "NS", "BO", "JK", "BK", "KL", "SA", "MX", "JO", "IS",
+     "WA"), key=len, reverse=True)) + ")"
+SYMBOL = re.compile(rf"^(?:{_SYMBOL}|(?:\d{{3,6}}|[A-Z]{{1,5}})(?:\.[A-Z]{{1,2}})?-[A-Z]{{2}}|{_FOREIGN_CODE})$")
 # Each text regex begins with a lookahead for the characters a match can start with: it changes
 # no match, and spares the regex engine trying the whole pattern at every character of the text
 # (a third to half of each search's time).
 CASHTAG = re.compile(rf"(?=\$)(?<![\w$])\$({_SYMBOL})\b(?![.\-]\d)")
 _EXCHANGE_NAMES = "|".join(sorted((re.escape(e) for e in EXCHANGES), key=len, reverse=True))
 _EXCHANGE_INITIALS = "".join(sorted({e[0] for e in EXCHANGES}))
-QUALIFIED = re.compile(rf"(?=[{_EXCHANGE_INITIALS}])\b({_EXCHANGE_NAMES})\s*:\s*({_SYMBOL})\b", re.IGNORECASE)
+QUALIFIED = re.compile(rf"(?=[{_EXCHANGE_INITIALS}])\b({_EXCHANGE_NAMES})\s*:\s*({_SYMBOL}|[A-Z0-9]{{1,6}})\b(?![.\-]\d)",
+                       re.IGNORECASE)
+_FOREIGN_CODE_RE = re.compile(rf"^{_FOREIGN_CODE}$")
+_LOCAL_CODE = re.compile(r"^[A-Z0-9]{1,6}$")
+#: Non-US Reuters codes in brackets: "Larsen & Toubro (LART.NS)", "Toyota (7203.T)".
+FOREIGN_RIC = re.compile(rf"\(\s*({_FOREIGN_CODE})\s*\)")
 # Inline markup often wraps the symbol ("Tesla (<span>TSLA.O</span>)"), so brackets allow spaces.
 RIC = re.compile(r"\(\s*([A-Z]{1,5})\.(OQ|O|N|K)\s*\)")
 PRICE_CHIP = re.compile(rf"\(\s*({_SYMBOL})\s+[-+]?\d+(?:\.\d+)?%\s*\)")
@@ -47,20 +69,40 @@ FOREIGN = re.compile(r"\(\s*((?:\d{3,6}|[A-Z]{1,5})(?:\.[A-Z]{1,2})?-(?:[A-Z]{2}
 NAMED = re.compile(rf"(?=[A-Z])((?:[A-Z][\w&'’.\-]*\s+){{1,5}})\(\s*({_SYMBOL})\s*\)")
 QUOTE_PATH = re.compile(r"/(?:quote|quotes|symbol|symbols|stock|stocks|ticker|equities)/(.+)$", re.IGNORECASE)
 #: Headings of widgets that list the article's securities, wherever the page puts them.
-WIDGET_HEADING = re.compile(r"^(?:related (?:stocks|tickers|securities)|stocks? mentioned|tickers? mentioned|"
+WIDGET_HEADING = re.compile(r"^(?:related (?:stocks|tickers|securities|quotes)|stocks? mentioned|tickers? mentioned|"
+                            r"stocks? in this (?:article|story)|quotes? in this (?:article|story)|"
                             r"in this (?:article|story)|companies in this (?:article|story)|securities in this article|"
                             r"tickers? in this (?:article|story)|mentioned in this article)\b", re.IGNORECASE)
-_WIDGET_CLASS_WORDS = ("related-stocks", "stocks-mentioned", "ticker-list", "article-tickers", "mentioned-stocks")
+_WIDGET_CLASS_WORDS = ("related-stocks", "relatedstocks", "stocks-mentioned", "ticker-list", "article-tickers",
+                       "mentioned-stocks", "stocks-in-story", "quotes-in-article")
 WIDGET_CLASS = re.compile("|".join(_WIDGET_CLASS_WORDS), re.IGNORECASE)
 
 Hits = dict[str, list[tuple[str | None, str]]]
 
 
-def find_tickers(page: Page, root: HtmlElement, universe: SymbolUniverse | None = None) -> tuple[Ticker, ...]:
-    """Tickers found in the article region and its widgets, most-mentioned first."""
+def find_tickers(page: Page, root: HtmlElement, universe: SymbolUniverse | None = None,
+                 body: str = "") -> tuple[Ticker, ...]:
+    """Tickers found in the article region and its widgets, most-mentioned first.
+
+    `body`, the article text as extracted, is read for strong textual evidence too: where the
+    region found by its paragraphs is not the one the article's text is in (a press release beside
+    a longer sidebar), the symbols it shows are still the article's.
+    """
     hits: Hits = defaultdict(list)
     text = content_text(root)
     _from_text(text, hits)
+    if body:
+        in_body: Hits = defaultdict(list)
+        _from_text(body, in_body)
+        for symbol, found in in_body.items():
+            hits.setdefault(symbol, found)
+    for element in content_elements(root):
+        for name in ("data-symbol", "data-ticker", "data-ticker-symbol"):
+            if (value := element.get(name)) and value.strip():
+                _add(hits, value, None, "data-attribute")
+    _from_json_islands(page, text + " " + body, hits)
+    for table in (e for e in content_elements(root) if e.tag == "table"):
+        _from_quote_table(table, hits)
     if universe is not None:
         _from_names(text, hits, universe)
     for element in content_elements(root):
@@ -74,7 +116,8 @@ def find_tickers(page: Page, root: HtmlElement, universe: SymbolUniverse | None 
                 exchange, _, bare = symbol.rpartition(":")
                 _add(hits, bare, EXCHANGES.get(exchange.strip().upper()), "json-ld")
     for value in page.meta_all("tickers", "stock_tickers", "news:stock_tickers"):
-        for token in re.split(r"[,;\s]+", value):
+        in_brackets = re.findall(r"\(([^()]{1,24})\)", value)  # "Home Depot(HD)"
+        for token in in_brackets or re.split(r"[,;\s]+", value):
             exchange, _, bare = token.rpartition(":")
             _add(hits, bare, EXCHANGES.get(exchange.upper()), "meta")
     label = f"{universe.source} {universe.version}" if universe is not None else None
@@ -91,13 +134,65 @@ def _from_text(text: str, hits: Hits) -> None:
     for match in CASHTAG.finditer(text):
         _add(hits, match.group(1), None, "cashtag")
     for match in QUALIFIED.finditer(text):
-        _add(hits, match.group(2), EXCHANGES[" ".join(match.group(1).upper().split())], "exchange")
+        exchange, symbol = EXCHANGES[" ".join(match.group(1).upper().split())], match.group(2)
+        if not symbol.isupper() and not symbol.isdigit():
+            continue  # "NYSE: shares fell": a word, not a symbol
+        _add(hits, symbol, exchange, "exchange")
     for match in RIC.finditer(text):
         _add(hits, match.group(1), RIC_EXCHANGES[match.group(2)], "ric")
     for match in PRICE_CHIP.finditer(text):
         _add(hits, match.group(1), None, "chip")
     for match in FOREIGN.finditer(text):
         _add(hits, match.group(1), None, "foreign")
+    for match in FOREIGN_RIC.finditer(text):
+        _add(hits, match.group(1), RIC_SUFFIXES[match.group(1).rpartition(".")[2]], "foreign")
+
+
+#: Keys of a page's own JSON state that name the article's securities; "symbol"/"ticker" alone are
+#: also what market tapes use, so they count only when the article's text shows the symbol too.
+_ISLAND_LIST_KEYS = {"tickers", "stocktickers", "relatedtickers", "tickersymbols", "primaryticker", "tickersymbol"}
+_ISLAND_PAIR = re.compile(r'"(tickers?|symbol|tickerSymbols?|stockTickers|relatedTickers|primaryTicker)"\s*:\s*'
+                          r'("[^"]{1,24}"|\[[^\]]{1,400}\])', re.IGNORECASE)
+
+
+def _from_json_islands(page: Page, text: str, hits: Hits) -> None:
+    """Symbols in the page's JSON data (`<script>` state, not JSON-LD, which has its own rule)."""
+    words = set(re.findall(r"[A-Z][A-Z0-9.\-]{0,9}", text))
+    for script in page.tree.iter("script"):
+        if script.get("type") == "application/ld+json" or not script.text or '"' not in script.text:
+            continue
+        for match in _ISLAND_PAIR.finditer(script.text):
+            key = match.group(1).lower()
+            raw = match.group(2)
+            try:
+                values = json.loads(raw)
+            except ValueError:
+                continue
+            for value in values if isinstance(values, list) else [values]:
+                if not isinstance(value, str):
+                    continue  # a list of objects (scores, names): not a plain list of symbols
+                exchange, _, symbol = value.strip().rpartition(":")
+                if key in _ISLAND_LIST_KEYS or symbol.upper() in words:
+                    _add(hits, symbol, EXCHANGES.get(exchange.upper()), "json")
+
+
+_SYMBOL_COLUMN = re.compile(r"^(?:symbol|ticker|ticker symbol|code)$", re.IGNORECASE)
+
+
+def _from_quote_table(table: HtmlElement, hits: Hits) -> None:
+    """A quote table inside the article ("Symbol | Last | Change"): each row's symbol cell."""
+    rows = [row for row in table.iter("tr")]
+    if not rows:
+        return
+    header = [" ".join(cell.text_content().split()) for cell in rows[0] if cell.tag in ("th", "td")]
+    column = next((i for i, name in enumerate(header) if _SYMBOL_COLUMN.match(name)), None)
+    if column is None:
+        return
+    for row in rows[1:]:
+        cells = [cell for cell in row if cell.tag in ("th", "td")]
+        if column < len(cells) and (value := cells[column].text_content().strip()) and value == value.upper():
+            exchange, _, symbol = value.rpartition(":")
+            _add(hits, symbol, EXCHANGES.get(exchange.strip().upper()), "table")
 
 
 def _from_names(text: str, hits: Hits, universe: SymbolUniverse) -> None:
@@ -122,8 +217,13 @@ def _from_link(element: HtmlElement, hits: Hits, kind: str) -> None:
 def _add(hits: Hits, symbol: str, exchange: str | None, kind: str) -> None:
     """Count one piece of evidence; symbols take one form (BRK-B, BRK/B -> BRK.B), foreign ones stay as shown."""
     symbol = symbol.strip().upper()
-    if kind != "foreign":
+    if kind == "exchange" and exchange not in _US_VENUES and _LOCAL_CODE.match(symbol):
+        hits[symbol].append((exchange, kind))  # "TYO:7203", "ETR:VOW3": the local code as shown
+        return
+    if kind != "foreign" and not _FOREIGN_CODE_RE.match(symbol):
         symbol = normalize_symbol(symbol) or ""
+    elif (suffix := symbol.rpartition(".")[2]) in RIC_SUFFIXES and _FOREIGN_CODE_RE.match(symbol):
+        exchange = exchange or RIC_SUFFIXES[suffix]
     if SYMBOL.match(symbol):
         hits[symbol].append((exchange, kind))
 
@@ -132,6 +232,8 @@ def quote_link(href: str) -> tuple[str, str | None] | None:
     """(symbol, exchange) for links to quote pages: /quote/NVDA, /stocks/NYSE-BABA/, /quote/nasdaq/amzn/,
     /quote/BA:US (symbol:country), /stock/slv#NYSE, /quote/TSLA.O (RIC)."""
     parts = urlsplit(href)
+    if parts.query and (found := _query_symbol(parts.path, parts.query)):
+        return found
     match = QUOTE_PATH.search(parts.path.rstrip("/"))
     if not match:
         return None
@@ -154,6 +256,31 @@ def quote_link(href: str) -> tuple[str, str | None] | None:
     if not SYMBOL.match(token.upper()) or (token.islower() and len(token) > 5):
         return None
     return token.upper(), exchange
+
+
+#: Query parameters that name a security on quote pages: ?symbol=GILD, ?stockTicker=X, ?ticker=X;
+#: ?s= and ?sym= only on a quote-like path (WordPress searches with ?s=).
+_QUERY_NAMES = {"symbol", "symbols", "stockticker", "ticker", "tickers", "sym", "s", "qsymbol"}
+_QUOTE_LIKE_PATH = re.compile(r"quote|symbol|stock|ticker|overview|market|chart|finance", re.IGNORECASE)
+
+
+def _query_symbol(path: str, query: str) -> tuple[str, str | None] | None:
+    for name, value in parse_qsl(query):
+        key = name.lower()
+        if key not in _QUERY_NAMES or (key in ("s", "sym") and not _QUOTE_LIKE_PATH.search(path)):
+            continue
+        exchange, _, token = value.strip().rpartition(":")
+        if exchange and len(token) == 2 and token.upper() not in EXCHANGES:
+            if token != "US":
+                continue  # Bloomberg's SYMBOL:COUNTRY outside the US: the form names no listing we can keep
+            exchange, token = "", exchange
+        # as written: upper case ("?ticker=a" is an A-Z index of quote pages, not a symbol)
+        if token and token == token.upper() and (SYMBOL.match(token) or _FOREIGN_CODE_RE.match(token)):
+            base, dot, suffix = token.rpartition(".")
+            if dot and suffix in RIC_EXCHANGES:
+                return base, RIC_EXCHANGES[suffix]
+            return token, EXCHANGES.get(exchange.upper()) or (RIC_SUFFIXES.get(suffix) if dot else None)
+    return None
 
 
 #: Short texts (widget headings are 10 to 44 characters) and class attributes, as plain strings:

@@ -33,19 +33,26 @@ def find_site_name(page: Page) -> str | None:
 
 def find_title(page: Page, root, site_name: str | None, fallback: str | None) -> str | None:
     """JSON-LD headline, og:title, the article's <h1>, <title>: without a site-name suffix."""
+    return find_title_with_source(page, root, site_name, fallback)[0]
+
+
+def find_title_with_source(page: Page, root, site_name: str | None,
+                           fallback: str | None) -> tuple[str | None, str]:
+    """(title, which rule gave it): see find_title."""
     h1s = root.xpath(".//h1") or [h for h in page.tree.xpath("//h1") if not in_chrome(h, wrapper_limit(page))]
     h1 = next((text for h in h1s if (text := text_of(h))), None)
     headline = next((obj["headline"] for obj in page.json_ld() if isinstance(obj.get("headline"), str)), None)
     titles = page.tree.xpath("//title/text()")
-    for candidate in (headline, page.meta("og:title", "twitter:title"), h1,
-                      titles[0] if titles else None, fallback):
+    for candidate, source in ((headline, "json-ld headline"), (page.meta("og:title", "twitter:title"), "og:title"),
+                              (h1, "<h1>"), (titles[0] if titles else None, "<title>"), (fallback, "trafilatura")):
         if not candidate or not candidate.strip() or _TEMPLATE.search(candidate):
             continue
         candidate = " ".join(candidate.split())
         if h1 and len(h1) >= 10 and h1.casefold() in candidate.casefold() and h1 != candidate:
-            return h1  # the headline wrapped in tickers, section or site name
-        return _without_suffix(candidate, site_name, h1)
-    return None
+            return h1, f"<h1> inside the {source}"  # the headline wrapped in tickers, section or site name
+        title = _without_suffix(candidate, site_name, h1)
+        return title, source if title == candidate else f"{source} without its site suffix"
+    return None, "none found"
 
 
 def _without_suffix(title: str, site_name: str | None, h1: str | None) -> str:

@@ -235,3 +235,15 @@ def test_a_page_that_is_mostly_links_is_never_an_article() -> None:
         assert not result.is_article and result.kind_reason.endswith("of its text is links"), result.kind_reason
     story = extract(hostile_site.article(7), "https://news.example/news/7.html")
     assert story.is_article
+
+
+@pytest.mark.parametrize("url", [None, ""])
+def test_a_page_without_a_known_address_still_extracts(url: str | None) -> None:
+    """A saved file has no URL: URL-based rules find nothing, nothing raises."""
+    result = extract(article(), url)
+    assert result.is_article and result.title == "Chipmakers rally as data-center demand stays hot"
+
+
+def test_a_page_opening_with_kilobytes_of_blank_lines_is_html() -> None:
+    result = extract("\n" + " " * 8000 + "\n" + article(), URL)
+    assert result.is_article and result.body.startswith("Chip stocks extended their rally")
