@@ -19,7 +19,6 @@ from archive import export as exporting
 from archive.attention import Attention, attention as attention_series
 from archive.db import make_engine, upgrade
 from archive.diff import VersionDiff, diff_versions
-from archive.errors import BadInput
 from archive.query import Filters, History, find_article, parse_bound, search as run_search
 from archive.stats import Stats, collect
 
@@ -163,17 +162,19 @@ class Archive:
                csv_raw: bool = False, **filters: Any) -> int:
         """Write matching versions to a path or an open file; returns how many were written.
 
-        `format` is jsonl, csv or parquet (default: from the file name, else jsonl); CSV leaves
-        the body out unless `with_body`, and puts "'" before cells that would start a spreadsheet
-        formula unless `csv_raw`. A path is written whole or not at all (via a .part file).
+        `format` is one of archive.export.FORMATS: jsonl, csv, parquet or warc (default: from the
+        file name; JSON lines for a name without a suffix). CSV leaves the body out unless
+        `with_body`, and puts "'" before cells that would start a spreadsheet formula unless
+        `csv_raw`; WARC writes every capture of the matching articles. A path is written whole
+        or not at all (via a .part file); an open file must be binary for parquet and warc.
         """
         name = os.fspath(target) if isinstance(target, (str, os.PathLike)) else getattr(target, "name", "")
-        fmt = exporting.format_for(str(name), format)
-        rows = self.rows(query, all_versions=all_versions, with_body=exporting.body_needed(fmt, with_body), **filters)
-        if not isinstance(target, (str, os.PathLike)):
-            return exporting.write(rows, target, fmt, with_body=with_body, csv_raw=csv_raw)
-        refuse_archive_as_target(self.engine, Path(target))
-        return write_file(Path(target), rows, fmt, with_body=with_body, csv_raw=csv_raw)
+        if isinstance(target, (str, os.PathLike)):
+            exporting.refuse_archive_as_target(self.engine, Path(target))  # before a .db name is judged
+        exporter = exporting.exporter_for(str(name), format)
+        job = exporting.ExportJob(self.engine, make_filters(query, **filters), all_versions=all_versions,
+                                  with_body=with_body, csv_raw=csv_raw)
+        return exporting.export_to(job, exporter, target)
 
     def attention(self, query: str | None = None, *, by: str = "day", **filters: Any) -> Attention:
         """Matching articles per day, week or month of publication (UTC), with every article's count
@@ -183,47 +184,3 @@ class Archive:
     def stats(self, *, top: int = 10, **filters: Any) -> Stats:
         """Counts per site, per month, top tickers and edited articles, under the same filters."""
         return collect(self.engine, make_filters(None, **filters), top=top)
-
-
-def refuse_archive_as_target(engine: Engine, target: Path) -> None:
-    """An export written over the SQLite archive it reads would replace the archive with a copy of part of it."""
-    database = engine.url.database if engine.dialect.name == "sqlite" else None
-    if not database or database == ":memory:":
-        return
-    archive_file = Path(database).expanduser().resolve()
-    protected = {archive_file, *(archive_file.with_name(archive_file.name + s) for s in ("-wal", "-shm", "-journal"))}
-    if target.expanduser().resolve() in protected:
-        raise BadInput(f"refusing to write the export over the archive itself: {target}")
-
-
-def staging_path(target: Path) -> Path:
-    """Where an export to `target` is written before it is complete: FILE.part, renamed over the file
-    at the end. A device or pipe (/dev/stdout, a FIFO) is written in place: renaming over it would
-    replace it with a regular file."""
-    if target.exists() and not target.is_file():
-        return target
-    return target.with_name(target.name + ".part")
-
-
-def write_file(target: Path, rows: Iterator[dict[str, Any]], fmt: str, *, with_body: bool = False,
-               csv_raw: bool = False) -> int:
-    """Write an export to a file atomically: into FILE.part, renamed when complete."""
-    if target.is_dir() or not target.parent.is_dir():
-        raise BadInput(f"cannot write to {target}: not a file in an existing directory")
-    partial = staging_path(target)
-    if partial == target:  # a device or a pipe: written in place
-        if fmt == "parquet":
-            return exporting.write_parquet(rows, str(target))
-        with target.open("w", encoding="utf-8", newline="") as handle:
-            return exporting.write(rows, handle, fmt, with_body=with_body, csv_raw=csv_raw)
-    try:
-        if fmt == "parquet":
-            written = exporting.write_parquet(rows, str(partial))
-        else:
-            with partial.open("w", encoding="utf-8", newline="") as handle:
-                written = exporting.write(rows, handle, fmt, with_body=with_body, csv_raw=csv_raw)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    os.replace(partial, target)  # never leave half an export under the real name
-    return written

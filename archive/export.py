@@ -1,17 +1,23 @@
 """Export: one record per version with a stable, documented schema (docs/export-schema.json).
 
 Rows stream from the database in batches (plain columns, not ORM objects) and are written as
-they come, so an export of millions of versions runs in constant memory. Three formats:
-JSON lines (the reference form), CSV (flat: lists joined with "; ", tickers as symbols, no body
-unless asked for) and Parquet (needs the optional `parquet` extra, pyarrow).
+they come, so an export of millions of versions runs in constant memory. The formats are one
+registry, EXPORTERS (as Scrapy's FEED_EXPORTERS): JSON lines (the reference form), CSV (flat:
+lists joined with "; ", tickers as symbols, no body unless asked for), Parquet (needs the
+optional `parquet` extra, pyarrow) and WARC (every capture, with its extraction as metadata).
+The CLI's `archive export` and the API's `Archive.export` both go through `export_to`.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 import queue
+import sys
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, TextIO, TypeVar
 
 import orjson
@@ -21,17 +27,40 @@ from archive.errors import BadInput
 from archive.models import Article, Snapshot
 from archive.query import Filters, reading, select_versions
 
-__all__ = ["SCHEMA_VERSION", "FORMATS", "CSV_COLUMNS", "row", "local_time", "export_rows", "write_jsonl",
-           "write_csv", "write_parquet", "write", "format_for", "csv_columns"]
+__all__ = ["SCHEMA_VERSION", "FIELDS", "FIELD_NAMES", "CSV_COLUMNS", "EXPORTERS", "FORMATS", "Exporter",
+           "ExportJob", "row", "local_time", "export_rows", "write_jsonl", "write_csv", "write_parquet",
+           "exporter_for", "export_to", "refuse_archive_as_target", "staging_path", "defuse_formula"]
 
 SCHEMA_VERSION = 2  # 2: adds `origin`
-FORMATS = ("jsonl", "csv", "parquet", "warc")
 
-#: CSV columns, in order: every JSONL field except the nested or long ones (body comes last, on request).
-CSV_COLUMNS = ("article_id", "version", "url", "canonical_url", "site", "site_name", "fetched_at", "first_seen_at",
-               "title", "authors", "ai_generated", "published_at", "published_precision", "updated_at", "tickers",
-               "language", "description", "word_count", "paywalled", "content_sha256", "raw_sha256",
-               "changed_fields", "duplicate_of", "origin", "extractor_version", "schema_version")
+
+@dataclass(frozen=True)
+class Field:
+    """One field of an export record: its name, its Parquet type, whether CSV has it as a column."""
+
+    name: str
+    kind: str  # int64, int32, string, bool, utc (time of capture), strings (a list), tickers
+    csv: bool = True
+
+
+#: Every field of an export record, in order: the one list the JSONL keys, the CSV columns and the
+#: Parquet schema come from (docs/export-schema.json documents each; a test checks they agree).
+FIELDS = (
+    Field("article_id", "int64"), Field("version", "int32"), Field("url", "string"),
+    Field("canonical_url", "string"), Field("site", "string"), Field("site_name", "string"),
+    Field("fetched_at", "utc"), Field("first_seen_at", "utc"), Field("title", "string"),
+    Field("authors", "strings"), Field("ai_generated", "bool"), Field("published_at", "string"),
+    Field("published_precision", "string"), Field("updated_at", "string"), Field("tickers", "tickers"),
+    Field("language", "string"), Field("description", "string"),
+    Field("body", "string", csv=False),  # long: a CSV column only on request, then last
+    Field("word_count", "int32"), Field("paywalled", "bool"), Field("content_sha256", "string"),
+    Field("raw_sha256", "string"), Field("changed_fields", "strings"), Field("duplicate_of", "int64"),
+    Field("origin", "string"), Field("extractor_version", "string"), Field("schema_version", "int32"),
+)
+FIELD_NAMES = tuple(f.name for f in FIELDS)
+
+#: CSV columns, in order: every field but the body (which comes last, on request).
+CSV_COLUMNS = tuple(f.name for f in FIELDS if f.csv)
 CSV_LIST_SEPARATOR = "; "
 
 
@@ -39,7 +68,7 @@ def local_time(value: datetime | None, offset_min: int | None = None, precision:
     """The stored UTC time shown with the publisher's own offset; the UTC date alone when no time was given.
 
     `value` is aware (the models') or naive UTC (as SQLite's driver reads it for export_rows,
-    which skips the models' conversion: with astimezone per field, a fifth of an export's time).
+    which skips the models' per-field time-zone conversion: it was costly at export volumes).
     """
     if value is None:
         return None
@@ -57,39 +86,58 @@ def local_time(value: datetime | None, offset_min: int | None = None, precision:
 _UTC_SUFFIX = "+00:00"
 
 
-def row(snapshot: Any, article: Any) -> dict[str, Any]:
-    """The export form of one version of one article (ORM objects, or one plain row given twice)."""
+def record(article_id: int, canonical_url: str, site: str, first_seen_at: datetime, duplicate_of_id: int | None,
+           version: int, url: str, site_name: str | None, fetched_at: datetime, title: str | None,
+           authors: list[str], ai_generated: bool, published_at: datetime | None, published_offset_min: int | None,
+           published_precision: str | None, updated_at: datetime | None, updated_offset_min: int | None,
+           updated_precision: str | None, tickers: list[dict[str, Any]], language: str | None,
+           description: str | None, word_count: int | None, paywalled: bool, content_sha256: str,
+           raw_sha256: str | None, changed_fields: list[str], origin: str, extractor_version: str | None,
+           body: str | None) -> dict[str, Any]:
+    """The export record (keys: FIELD_NAMES) from stored values: the one place it is built."""
     return {
-        "article_id": article.id,
-        "version": snapshot.version,
-        "url": snapshot.url,
-        "canonical_url": article.canonical_url,
-        "site": article.site,
-        "site_name": snapshot.site_name,
-        "fetched_at": snapshot.fetched_at.isoformat(),
-        "first_seen_at": article.first_seen_at.isoformat(),
-        "title": snapshot.title,
-        "authors": list(snapshot.authors),
-        "ai_generated": snapshot.ai_generated,
-        "published_at": local_time(snapshot.published_at, snapshot.published_offset_min, snapshot.published_precision),
-        "published_precision": snapshot.published_precision,
-        "updated_at": local_time(snapshot.updated_at, snapshot.updated_offset_min, snapshot.updated_precision),
-        "tickers": list(snapshot.tickers),
-        "language": snapshot.language,
-        "description": snapshot.description,
-        "body": snapshot.body,
-        "word_count": snapshot.word_count,
-        "paywalled": snapshot.paywalled,
-        "content_sha256": snapshot.content_sha256,
-        "raw_sha256": snapshot.raw_sha256,
-        "changed_fields": list(snapshot.changed_fields),
-        "duplicate_of": article.duplicate_of_id,
-        "origin": snapshot.origin,
-        "extractor_version": snapshot.extractor_version,
+        "article_id": article_id,
+        "version": version,
+        "url": url,
+        "canonical_url": canonical_url,
+        "site": site,
+        "site_name": site_name,
+        "fetched_at": local_time(fetched_at),
+        "first_seen_at": local_time(first_seen_at),
+        "title": title,
+        "authors": authors,
+        "ai_generated": ai_generated,
+        "published_at": local_time(published_at, published_offset_min, published_precision),
+        "published_precision": published_precision,
+        "updated_at": local_time(updated_at, updated_offset_min, updated_precision),
+        "tickers": tickers,
+        "language": language,
+        "description": description,
+        "body": body,
+        "word_count": word_count,
+        "paywalled": paywalled,
+        "content_sha256": content_sha256,
+        "raw_sha256": raw_sha256,
+        "changed_fields": changed_fields,
+        "duplicate_of": duplicate_of_id,
+        "origin": origin,
+        "extractor_version": extractor_version,
         "schema_version": SCHEMA_VERSION,
     }
 
 
+def row(snapshot: Any, article: Any) -> dict[str, Any]:
+    """The export form of one version of one article (ORM objects)."""
+    s = snapshot
+    return record(article.id, article.canonical_url, article.site, article.first_seen_at, article.duplicate_of_id,
+                  s.version, s.url, s.site_name, s.fetched_at, s.title, list(s.authors), s.ai_generated,
+                  s.published_at, s.published_offset_min, s.published_precision, s.updated_at,
+                  s.updated_offset_min, s.updated_precision, list(s.tickers), s.language, s.description,
+                  s.word_count, s.paywalled, s.content_sha256, s.raw_sha256, list(s.changed_fields), s.origin,
+                  s.extractor_version, s.body)
+
+
+#: The snapshot's columns as `record` takes them, after the article's five.
 _SNAPSHOT_COLUMNS = ("version", "url", "site_name", "fetched_at", "title", "authors", "ai_generated",
                      "published_at", "published_offset_min", "published_precision", "updated_at",
                      "updated_offset_min", "updated_precision", "tickers", "language", "description",
@@ -97,15 +145,14 @@ _SNAPSHOT_COLUMNS = ("version", "url", "site_name", "fetched_at", "title", "auth
                      "extractor_version")
 
 
-#: Read as JSON text and decoded with orjson: json.loads was a fifth of an export's time.
+#: Read as JSON text and decoded with orjson, which is much faster than json.loads on them.
 _JSON_COLUMNS = ("authors", "tickers", "changed_fields")
+_JSON_INDEXES = tuple(5 + _SNAPSHOT_COLUMNS.index(name) for name in _JSON_COLUMNS)
 
 
 #: Read as naive UTC (as SQLite's driver gives them; PostgreSQL is asked for them so) and written by
-#: local_time: the models' aware-UTC conversion and astimezone were a fifth of an export's time.
+#: local_time, skipping the models' aware-UTC conversion.
 _TIME_COLUMNS = ("fetched_at", "published_at", "updated_at")
-
-
 def _columns(with_body: bool, dialect: str) -> list[Any]:
     columns = [Article.id, Article.canonical_url, Article.site, _naive_utc(Article.first_seen_at, dialect),
                Article.duplicate_of_id]
@@ -135,8 +182,7 @@ def export_rows(engine: Engine, filters: Filters, *, all_versions: bool = False,
 
     Without `with_body` the body is not read at all (it is most of the bytes) and rows carry None.
     The same records as `row` gives for ORM objects, built straight from plain tuples (no ORM
-    loading, no per-row namespace): at a few microseconds per version this is what lets an
-    export of every version run at well over 20,000 lines/s on PostgreSQL as on SQLite.
+    loading, no per-row namespace): that is what keeps a large export fast on either database.
     """
     stmt = (select_versions(_columns(with_body, engine.dialect.name), filters, all_versions=all_versions)
             .order_by(Article.id, Snapshot.version))
@@ -145,39 +191,12 @@ def export_rows(engine: Engine, filters: Filters, *, all_versions: bool = False,
         result = reading(connection.execution_options(stream_results=True, yield_per=batch).execute, stmt)
         if engine.dialect.name == "postgresql":
             result = read_ahead(result, batch)
-        for (article_id, canonical_url, site, first_seen_at, duplicate_of_id, version, url, site_name, fetched_at,
-             title, authors, ai_generated, published_at, published_offset_min, published_precision, updated_at,
-             updated_offset_min, updated_precision, tickers, language, description, word_count, paywalled,
-             content_sha256, raw_sha256, changed_fields, origin, extractor_version, body) in result:
-            yield {  # the keys and order of `row`
-                "article_id": article_id,
-                "version": version,
-                "url": url,
-                "canonical_url": canonical_url,
-                "site": site,
-                "site_name": site_name,
-                "fetched_at": local_time(fetched_at),
-                "first_seen_at": local_time(first_seen_at),
-                "title": title,
-                "authors": loads(authors),
-                "ai_generated": ai_generated,
-                "published_at": local_time(published_at, published_offset_min, published_precision),
-                "published_precision": published_precision,
-                "updated_at": local_time(updated_at, updated_offset_min, updated_precision),
-                "tickers": loads(tickers),
-                "language": language,
-                "description": description,
-                "body": body,
-                "word_count": word_count,
-                "paywalled": paywalled,
-                "content_sha256": content_sha256,
-                "raw_sha256": raw_sha256,
-                "changed_fields": loads(changed_fields),
-                "duplicate_of": duplicate_of_id,
-                "origin": origin,
-                "extractor_version": extractor_version,
-                "schema_version": SCHEMA_VERSION,
-            }
+        authors, tickers, changed_fields = _JSON_INDEXES
+        for values in result:
+            stored = list(values)
+            stored[authors], stored[tickers], stored[changed_fields] = \
+                loads(stored[authors]), loads(stored[tickers]), loads(stored[changed_fields])
+            yield record(*stored)
 
 
 T = TypeVar("T")
@@ -188,7 +207,7 @@ def read_ahead(rows: Iterable[T], batch: int, depth: int = 2) -> Iterator[T]:
 
     PostgreSQL streams an export through a server-side cursor, one batch per round trip: the
     server waited while this process formatted a batch, and this process waited while the server
-    read the next one (half an export's time). A thread that fetches the next batch meanwhile
+    read the next one. A thread that fetches the next batch meanwhile
     (the driver waits for the network without the GIL) overlaps the two; memory stays bounded by
     `depth` batches. Stopping early (the caller closes this generator) stops the thread.
     """
@@ -234,7 +253,7 @@ def read_ahead(rows: Iterable[T], batch: int, depth: int = 2) -> Iterator[T]:
 def write_jsonl(rows: Iterator[dict[str, Any]], output: TextIO) -> int:
     """Write rows as JSON lines (UTF-8, compact); returns how many were written.
 
-    orjson rather than json: on article bodies it is what lets an export exceed 20,000 lines/s.
+    orjson rather than json: article bodies make json the slowest part of an export.
     Its UTF-8 bytes go straight to a text file's binary buffer when it has one (after flushing
     what was written as text before), rather than decoded to be encoded again.
     """
@@ -247,7 +266,7 @@ def write_jsonl(rows: Iterator[dict[str, Any]], output: TextIO) -> int:
         def write(data: bytes) -> None:
             output.write(data.decode())
     # Lines are written a megabyte at a time: a line is a few kilobytes, about a file buffer's
-    # size, so written one by one nearly every line cost a system call (half an export's time).
+    # size, so written one by one nearly every line cost a system call.
     written, pending, size = 0, [], 0
     for item in rows:
         line = dumps(item, option=option)
@@ -265,6 +284,7 @@ def write_jsonl(rows: Iterator[dict[str, Any]], output: TextIO) -> int:
 _WRITE_CHUNK = 1 << 20
 
 
+# -- CSV: the one place the CSV form is decided ---------------------------------------------------
 def csv_columns(with_body: bool) -> tuple[str, ...]:
     return CSV_COLUMNS + (("body",) if with_body else ())
 
@@ -310,38 +330,33 @@ def write_csv(rows: Iterator[dict[str, Any]], output: TextIO, *, with_body: bool
     return written
 
 
+# -- Parquet --------------------------------------------------------------------------------------
+PARQUET_MISSING = "Parquet export needs pyarrow: pip install -e '.[parquet]' (in the project's folder)"
+
+
 def _pyarrow() -> Any:
     try:
         import pyarrow  # noqa: PLC0415 - optional dependency
         import pyarrow.parquet  # noqa: F401, PLC0415
     except ImportError as exc:
-        raise BadInput("Parquet export needs pyarrow: pip install 'commentary-archive[parquet]'") from exc
+        raise BadInput(PARQUET_MISSING) from exc
     return pyarrow
 
 
 def parquet_schema(pa: Any) -> Any:
-    """The Parquet form of the JSONL schema: same fields; times of capture as UTC timestamps."""
+    """The Parquet form of FIELDS: the JSONL fields; times of capture as UTC timestamps."""
     ticker = pa.struct([("symbol", pa.string()), ("exchange", pa.string()), ("mentions", pa.int32()),
                         ("evidence", pa.list_(pa.string())), ("validated_by", pa.string())])
-    utc = pa.timestamp("us", tz="UTC")
-    return pa.schema([
-        ("article_id", pa.int64()), ("version", pa.int32()), ("url", pa.string()), ("canonical_url", pa.string()),
-        ("site", pa.string()), ("site_name", pa.string()), ("fetched_at", utc), ("first_seen_at", utc),
-        ("title", pa.string()), ("authors", pa.list_(pa.string())), ("ai_generated", pa.bool_()),
-        ("published_at", pa.string()), ("published_precision", pa.string()), ("updated_at", pa.string()),
-        ("tickers", pa.list_(ticker)), ("language", pa.string()), ("description", pa.string()),
-        ("body", pa.string()), ("word_count", pa.int32()), ("paywalled", pa.bool_()),
-        ("content_sha256", pa.string()), ("raw_sha256", pa.string()), ("changed_fields", pa.list_(pa.string())),
-        ("duplicate_of", pa.int64()), ("origin", pa.string()), ("extractor_version", pa.string()),
-        ("schema_version", pa.int32()),
-    ])
+    types = {"int64": pa.int64(), "int32": pa.int32(), "string": pa.string(), "bool": pa.bool_(),
+             "utc": pa.timestamp("us", tz="UTC"), "strings": pa.list_(pa.string()), "tickers": pa.list_(ticker)}
+    return pa.schema([(f.name, types[f.kind]) for f in FIELDS])
 
 
 def write_parquet(rows: Iterator[dict[str, Any]], output: str | IO[bytes], *, batch: int = 5000) -> int:
     """Write rows as Parquet, one row group per `batch` rows (memory stays bounded by one batch)."""
     pa = _pyarrow()
     schema = parquet_schema(pa)
-    times = ("fetched_at", "first_seen_at")
+    times = tuple(f.name for f in FIELDS if f.kind == "utc")
     written = 0
     with pa.parquet.ParquetWriter(output, schema, compression="zstd") as writer:
         pending: list[dict[str, Any]] = []
@@ -364,37 +379,143 @@ def write_parquet(rows: Iterator[dict[str, Any]], output: str | IO[bytes], *, ba
     return written
 
 
-def check_format(name: str) -> str:
-    if name not in FORMATS:
-        raise BadInput(f"unknown export format {name!r}: use one of {', '.join(FORMATS)}")
-    if name == "parquet":
-        _pyarrow()
-    return name
+# -- the registry ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ExportJob:
+    """What to export: the matching versions of an archive, and the options a writer may read."""
+
+    engine: Engine
+    filters: Filters
+    all_versions: bool = False
+    with_body: bool = False
+    csv_raw: bool = False  # CSV: cells as stored, formulas not defused
+
+    def rows(self, *, body: bool = True) -> Iterator[dict[str, Any]]:
+        return export_rows(self.engine, self.filters, all_versions=self.all_versions, with_body=body)
 
 
-def format_for(path: str, given: str | None) -> str:
-    """The format asked for, else the one the file name says (.csv, .parquet), else JSON lines."""
+def _jsonl(job: ExportJob, output: TextIO) -> int:
+    return write_jsonl(job.rows(), output)
+
+
+def _csv(job: ExportJob, output: TextIO) -> int:
+    return write_csv(job.rows(body=job.with_body), output, with_body=job.with_body, raw=job.csv_raw)
+
+
+def _parquet(job: ExportJob, output: IO[bytes]) -> int:
+    return write_parquet(job.rows(), output)
+
+
+def _warc(job: ExportJob, output: IO[bytes]) -> int:
+    from archive.warc import export_warc  # noqa: PLC0415 - archive.warc imports this module
+    return export_warc(job.engine, job.filters, output)
+
+
+@dataclass(frozen=True)
+class Exporter:
+    """One export format: the file names it goes by and how it writes a job to an open file."""
+
+    name: str
+    label: str                    # as messages name it
+    suffixes: tuple[str, ...]
+    write: Callable[[ExportJob, Any], int]
+    binary: bool = False          # written to a binary file (else UTF-8 text)
+    streams: bool = True          # can be written to stdout
+    unit: str = "rows"            # what the count it returns counts
+    check: Callable[[], Any] | None = None  # raises BadInput when an optional dependency is missing
+
+
+#: Every export format by name, as `archive export --format` and `Archive.export(format=)` take it.
+EXPORTERS: dict[str, Exporter] = {e.name: e for e in (
+    Exporter("jsonl", "JSON lines", (".jsonl", ".ndjson"), _jsonl, unit="lines"),
+    Exporter("csv", "CSV", (".csv",), _csv),
+    Exporter("parquet", "Parquet", (".parquet", ".pq"), _parquet, binary=True, streams=False, check=_pyarrow),
+    # Every capture (not versions): response, request and a metadata record with the extraction.
+    Exporter("warc", "WARC", (".warc.gz", ".warc"), _warc, binary=True, streams=False, unit="captures"),
+)}
+FORMATS = tuple(EXPORTERS)
+
+
+def exporter_for(path: str, given: str | None = None) -> Exporter:
+    """The format asked for, else the one the file name says; JSON lines for stdout or a name without suffix."""
     if given:
-        return check_format(given)
+        exporter = EXPORTERS.get(given.lower())
+        if exporter is None:
+            raise BadInput(f"unknown export format {given!r}: use one of {', '.join(FORMATS)}")
+    else:
+        exporter = _by_name(path)
+    if path == "-" and not exporter.streams:
+        raise BadInput(f"{exporter.label} cannot stream to stdout: give a file name, e.g. -o out{exporter.suffixes[0]}")
+    if exporter.check is not None:
+        exporter.check()
+    return exporter
+
+
+def _by_name(path: str) -> Exporter:
     lowered = path.lower()
-    for suffix, name in ((".csv", "csv"), (".parquet", "parquet"), (".pq", "parquet"), (".warc.gz", "warc"),
-                         (".warc", "warc")):
-        if lowered.endswith(suffix):
-            return check_format(name)
-    return "jsonl"
+    for exporter in EXPORTERS.values():
+        if lowered.endswith(exporter.suffixes):
+            return exporter
+    name = os.path.basename(lowered)
+    if path in ("", "-") or name.startswith("<") or "." not in name.lstrip("."):
+        return EXPORTERS["jsonl"]
+    suffixes = ", ".join(s for e in EXPORTERS.values() for s in e.suffixes)
+    raise BadInput(f"cannot tell the export format from {path!r}: name the file {suffixes}, or give --format")
 
 
-def write(rows: Iterator[dict[str, Any]], output: Any, fmt: str, *, with_body: bool = False,
-          csv_raw: bool = False) -> int:
-    """Write rows in a format to an open file (text for jsonl/csv, binary or a path for parquet)."""
-    if fmt == "jsonl":
-        return write_jsonl(rows, output)
-    if fmt == "csv":
-        return write_csv(rows, output, with_body=with_body, raw=csv_raw)
-    return write_parquet(rows, output)
+def refuse_archive_as_target(engine: Engine, target: Path) -> None:
+    """An export written over the SQLite archive it reads would replace the archive with a copy of part of it."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        return
+    archive_file = Path(database).expanduser().resolve()
+    protected = {archive_file, *(archive_file.with_name(archive_file.name + s) for s in ("-wal", "-shm", "-journal"))}
+    if target.expanduser().resolve() in protected:
+        raise BadInput(f"refusing to write the export over the archive itself: {target}")
 
 
-def body_needed(fmt: str, with_body: bool) -> bool:
-    """JSON lines and Parquet always carry the body; CSV only when asked."""
-    return fmt != "csv" or with_body
+def check_target(target: Path) -> None:
+    if target.is_dir() or not target.parent.is_dir():
+        raise BadInput(f"cannot write to {target}: not a file in an existing directory")
 
+
+def staging_path(target: Path) -> Path:
+    """Where an export to `target` is written before it is complete: FILE.part, renamed over the file
+    at the end. A device or pipe (/dev/stdout, a FIFO) is written in place: renaming over it would
+    replace it with a regular file."""
+    if target.exists() and not target.is_file():
+        return target
+    return target.with_name(target.name + ".part")
+
+
+def export_to(job: ExportJob, exporter: Exporter, target: str | os.PathLike[str] | IO[Any]) -> int:
+    """Write a job to a path ("-" is stdout) or an open file; returns the exporter's count.
+
+    A path is written whole or not at all: into PATH.part, renamed when complete (a device or a
+    pipe is written in place).
+    """
+    if isinstance(target, str) and target == "-":
+        output = sys.stdout.buffer if exporter.binary else sys.stdout
+        written = exporter.write(job, output)
+        output.flush()  # a full disk shows here, not at exit
+        return written
+    if not isinstance(target, (str, os.PathLike)):
+        return exporter.write(job, target)
+    path = Path(target)
+    check_target(path)
+    refuse_archive_as_target(job.engine, path)
+    partial = staging_path(path)
+
+    def opened(where: Path) -> IO[Any]:
+        return where.open("wb") if exporter.binary else where.open("w", encoding="utf-8", newline="")
+    if partial == path:  # a device or a pipe: written in place
+        with opened(path) as handle:
+            return exporter.write(job, handle)
+    try:
+        with opened(partial) as handle:
+            written = exporter.write(job, handle)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, path)  # never leave half an export under the real name
+    return written

@@ -111,6 +111,21 @@ def test_export_jsonl_csv_and_parquet(filled: tuple[str, dict[str, int]], tmp_pa
     assert code == 1 and "Parquet cannot stream to stdout" in out
 
 
+def test_export_needs_a_format_for_a_file_name_it_does_not_know(filled: tuple[str, dict[str, int]],
+                                                                  tmp_path: Path) -> None:
+    """-o out.xlsx wrote JSON lines under a spreadsheet's name: now one line asking for --format."""
+    from tests.conftest import run_cli
+    db, _ = filled
+    target = tmp_path / "out.xlsx"
+    result = run_cli("export", "-o", str(target), "--db", db, check=False)
+    assert result.returncode == 1 and not target.exists() and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"Error: cannot tell the export format from '{target}': name the file .jsonl, .ndjson, .csv, .parquet, "
+        ".pq, .warc.gz, .warc, or give --format"]
+    result = run_cli("export", "-o", str(target), "--format", "csv", "--db", db)
+    assert "wrote 4 rows" in result.stderr and target.read_text().startswith("article_id,version,")
+
+
 def test_stats_text_and_json(filled: tuple[str, dict[str, int]]) -> None:
     db, _ = filled
     code, out = run("stats", "--top", "3", "--db", db)

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from archive.api import refuse_archive_as_target, staging_path, write_file
 from archive.cli.base import cli, db_option, open_engine
 from archive.cli.filters import build_filters, research_filters
 from archive.diff import Op, diff_versions
-from archive.errors import BadInput
-from archive.export import FORMATS, body_needed, export_rows, format_for, local_time, row, write
+from archive.export import FORMATS, ExportJob, exporter_for, export_to, local_time, row
 from archive.query import find_article, search as run_search
 from archive.table import render
 
@@ -71,10 +68,11 @@ def search(query: tuple[str, ...], db_url: str, limit: int, offset: int, as_json
 @cli.command()
 @research_filters
 @db_option
-@click.option("-o", "--output", required=True, help="File to write (.jsonl, .csv, .parquet), or - for stdout.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS),
-              help="jsonl (default), csv, parquet (needs the 'parquet' extra) or warc (every capture, gzipped "
-                   "WARC with request and metadata records); default from the file name.")
+@click.option("-o", "--output", required=True,
+              help="File to write (.jsonl, .csv, .parquet, .warc.gz), or - for stdout (JSON lines or CSV).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False),
+              help="jsonl, csv, parquet (needs the 'parquet' extra) or warc (every capture, gzipped WARC with "
+                   "request and metadata records); default from the file name, JSON lines for stdout.")
 @click.option("--all-versions", is_flag=True, help="Every version of each article, not only the latest (or --as-of).")
 @click.option("--with-body", is_flag=True, help="CSV: add the body column (JSONL and Parquet always have it).")
 @click.option("--text", help="Only articles matching this full-text query (syntax: archive search --help).")
@@ -83,7 +81,7 @@ def search(query: tuple[str, ...], db_url: str, limit: int, offset: int, as_json
                    "leading ' so that a spreadsheet shows it as text instead of running it as a formula.")
 def export(db_url: str, output: str, fmt: str | None, all_versions: bool, with_body: bool, text: str | None,
            csv_raw: bool, **filters: Any) -> None:
-    """Stream matching articles to a file: JSON lines, CSV or Parquet (schema: docs/export-schema.json).
+    """Stream matching articles to a file: JSON lines, CSV, Parquet or WARC (schema: docs/export-schema.json).
 
     Memory stays constant however large the export; a file is written whole or not at all.
 
@@ -95,57 +93,20 @@ def export(db_url: str, output: str, fmt: str | None, all_versions: bool, with_b
         archive export --ticker NVDA -o nvda.warc.gz
     """
     wanted = build_filters(text, **filters)
-    fmt = format_for(output, fmt)
-    if output == "-" and fmt in ("parquet", "warc"):
-        name, suffix = {"parquet": ("Parquet", "parquet"), "warc": ("WARC", "warc.gz")}[fmt]
-        raise BadInput(f"{name} cannot stream to stdout: give a file name, e.g. -o out.{suffix}")
-    target = None if output == "-" else Path(output)
-    if target is not None and (target.is_dir() or not target.parent.is_dir()):
+    exporter = exporter_for(output, fmt)
+    if output != "-" and (Path(output).is_dir() or not Path(output).parent.is_dir()):
         raise click.BadParameter(f"cannot write to {output}: not a file in an existing directory",
                                  param_hint="-o/--output")
     engine = open_engine(db_url)
     try:
-        if target is not None:
-            refuse_archive_as_target(engine, target)
-        written = _export(engine, wanted, target, fmt, all_versions=all_versions, with_body=with_body,
-                          csv_raw=csv_raw)
+        written = export_to(ExportJob(engine, wanted, all_versions=all_versions, with_body=with_body,
+                                      csv_raw=csv_raw), exporter, output)
     except OSError as exc:  # a full disk, a directory we may not write in, a closed pipe
         raise click.ClickException(f"cannot write the export to {output}: {exc.strerror or exc}") from None
     finally:
         engine.dispose()
-    if target is not None:
-        noun = "captures" if fmt == "warc" else "lines" if fmt == "jsonl" else "rows"
-        click.echo(f"wrote {written} {noun} to {target}", err=True)
-
-
-def _export(engine: Any, wanted: Any, target: Path | None, fmt: str, *, all_versions: bool, with_body: bool,
-            csv_raw: bool) -> int:
-    """Write the export to `target` (None: stdout); how many captures, lines or rows were written."""
-    if fmt == "warc":
-        return write_warc(engine, wanted, target)  # type: ignore[arg-type]
-    rows = export_rows(engine, wanted, all_versions=all_versions, with_body=body_needed(fmt, with_body))
-    if target is None:
-        written = write(rows, sys.stdout, fmt, with_body=with_body, csv_raw=csv_raw)
-        sys.stdout.flush()  # a full disk shows here, not at exit
-        return written
-    return write_file(target, rows, fmt, with_body=with_body, csv_raw=csv_raw)
-
-
-def write_warc(engine: Any, wanted: Any, target: Path) -> int:
-    """Every capture of the matching articles as gzipped WARC, written whole or not at all."""
-    from archive.warc import export_warc  # noqa: PLC0415 - warcio only when asked
-    partial = staging_path(target)
-    if partial == target:
-        with target.open("wb") as handle:
-            return export_warc(engine, wanted, handle)
-    try:
-        with partial.open("wb") as handle:
-            written = export_warc(engine, wanted, handle)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    os.replace(partial, target)
-    return written
+    if output != "-":
+        click.echo(f"wrote {written} {exporter.unit} to {output}", err=True)
 
 
 def _colour(text: str, op: Op) -> str:

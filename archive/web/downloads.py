@@ -58,19 +58,18 @@ class _QueueFile:
 
 def stream(engine: Engine, filters: Filters, fmt: str, *, with_body: bool = False) -> Iterator[bytes]:
     """The export of `filters` in `fmt` (jsonl, csv or parquet), chunk by chunk."""
-    exporting.check_format(fmt)  # parquet without pyarrow: one line, before the response starts
-    return _chunks(engine, filters, fmt, with_body)
+    exporter = exporting.exporter_for("", fmt)  # parquet without pyarrow: one line, before the response starts
+    return _chunks(exporting.ExportJob(engine, filters, with_body=with_body), exporter)
 
 
-def _chunks(engine: Engine, filters: Filters, fmt: str, with_body: bool) -> Iterator[bytes]:
+def _chunks(job: exporting.ExportJob, exporter: exporting.Exporter) -> Iterator[bytes]:
     chunks: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=64)
     stopped = threading.Event()
     sink = _QueueFile(chunks, stopped)
 
     def produce() -> None:
         try:
-            rows = exporting.export_rows(engine, filters, with_body=exporting.body_needed(fmt, with_body))
-            exporting.write(rows, sink, fmt, with_body=with_body)
+            exporter.write(job, sink)
             chunks.put(None)
         except _Gone:
             pass

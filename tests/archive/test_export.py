@@ -13,7 +13,8 @@ import jsonschema
 import pytest
 
 from archive.errors import BadInput
-from archive.export import CSV_COLUMNS, export_rows, format_for, write_csv, write_jsonl, write_parquet
+from archive.export import (CSV_COLUMNS, EXPORTERS, FIELD_NAMES, FORMATS, export_rows, exporter_for, parquet_schema,
+                            write_csv, write_jsonl, write_parquet)
 from archive.query import Filters, parse_bound
 from archive.store import ArchiveStore
 from tests import research
@@ -85,15 +86,39 @@ def test_parquet_without_pyarrow_is_one_clear_line(monkeypatch: pytest.MonkeyPat
             raise ImportError("No module named 'pyarrow'")
         return real_import(name, *args, **kwargs)
     monkeypatch.setattr(builtins, "__import__", no_pyarrow)
-    with pytest.raises(BadInput, match=r"Parquet export needs pyarrow: pip install 'commentary-archive\[parquet\]'"):
-        format_for("x.parquet", None)
+    with pytest.raises(BadInput, match=r"Parquet export needs pyarrow: pip install -e '\.\[parquet\]'"):
+        exporter_for("x.parquet")
+    assert exporter_for("x.csv").name == "csv"  # the other formats do not need it
 
 
 def test_format_from_the_file_name() -> None:
-    assert (format_for("a.jsonl", None), format_for("A.CSV", None), format_for("-", None)) == ("jsonl", "csv", "jsonl")
-    assert format_for("a.txt", "csv") == "csv"
-    with pytest.raises(BadInput, match="unknown export format"):
-        format_for("a", "xml")
+    def name(path: str, given: str | None = None) -> str:
+        return exporter_for(path, given).name
+    assert [name(p) for p in ("a.jsonl", "A.CSV", "-", "b.ndjson", "c.pq", "d.parquet", "e.warc.gz", "f.WARC",
+                              "no_suffix", "dir.d/no_suffix", "<stdout>")] == \
+        ["jsonl", "csv", "jsonl", "jsonl", "parquet", "parquet", "warc", "warc", "jsonl", "jsonl", "jsonl"]
+    assert name("a.txt", "csv") == "csv" and name("out.xlsx", "CSV") == "csv"
+    with pytest.raises(BadInput, match="unknown export format 'xml'"):
+        exporter_for("a", "xml")
+    with pytest.raises(BadInput, match=r"cannot tell the export format from 'out.xlsx': name the file .jsonl, "
+                                       r".*\.warc\.gz.*or give --format"):
+        exporter_for("out.xlsx")
+    for fmt in ("parquet", "warc"):
+        with pytest.raises(BadInput, match="cannot stream to stdout"):
+            exporter_for("-", fmt)
+
+
+def test_one_field_list_gives_the_records_csv_columns_parquet_schema_and_documented_fields(
+        store: ArchiveStore) -> None:
+    """FIELDS is the one list: a record's keys, the CSV columns and the Parquet columns follow it."""
+    pa = pytest.importorskip("pyarrow")
+    research.fill(store)
+    schema = json.loads(SCHEMA.read_text())
+    assert list(schema["properties"]) == list(FIELD_NAMES)
+    assert all(tuple(r) == FIELD_NAMES for r in export_rows(store.engine, Filters(), all_versions=True))
+    assert CSV_COLUMNS == tuple(n for n in FIELD_NAMES if n != "body")
+    assert tuple(parquet_schema(pa).names) == FIELD_NAMES
+    assert FORMATS == tuple(EXPORTERS) == ("jsonl", "csv", "parquet", "warc")
 
 
 def test_streamed_records_equal_the_orm_form(store: ArchiveStore) -> None:

@@ -14,6 +14,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+import archive
 from archive.cli import cli
 from archive.extract import extract
 from archive.query import Filters
@@ -202,3 +203,29 @@ def test_real_posts_read_from_their_article_region_keep_all_their_prose(monkeypa
         trimmed += "501(c)3 nonprofit" in whole and "501(c)3 nonprofit" not in region
         assert [p for p in missing_prose(whole, region) if "501(c)3" not in p] == [], url
     assert trimmed >= 7
+
+
+def test_the_python_api_exports_warc_by_file_name_or_format(tmp_path: Path) -> None:
+    """archive.open(...).export("out.warc.gz") writes WARC (it fell through to Parquet), to a path or a binary file."""
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    archive_with_history(url)
+    with archive.open(url) as db:
+        assert db.export(tmp_path / "out.warc.gz") == 4
+        assert db.export(str(tmp_path / "chips.warc"), "chipmakers") == 2
+        with (tmp_path / "open.bin").open("wb") as handle:
+            assert db.export(handle, format="warc") == 4
+    for name, responses in (("out.warc.gz", 4), ("chips.warc", 2), ("open.bin", 4)):
+        with (tmp_path / name).open("rb") as handle:
+            types = [record.rec_type for record in ArchiveIterator(handle)]
+        assert types[0] == "warcinfo" and types.count("response") == responses, name
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_cli_export_warc_counts_captures(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    archive_with_history(url)
+    result = CliRunner().invoke(cli, ["export", "--db", url, "-o", str(tmp_path / "x.warc.gz")])
+    assert result.exit_code == 0 and "wrote 4 captures" in result.output
+    result = CliRunner().invoke(cli, ["export", "--db", url, "--format", "warc", "-o", "-"])
+    assert result.exit_code == 1 and "WARC cannot stream to stdout: give a file name, e.g. -o out.warc.gz" in \
+        result.output
