@@ -23,7 +23,10 @@ def test_demo_crawls_twice_and_records_the_edits(tmp_path: Path) -> None:
     assert "Sample search: archive search --ticker NVDA" in result.stdout
     assert "Edited articles" in result.stdout
     assert "  archive serve --db sqlite:///" in result.stdout.splitlines()[-1]  # it ends saying how to browse
-    with sqlite3.connect(tmp_path / "archive.db") as db:  # the default: ./archive.db
+    assert not (tmp_path / "archive.db").exists()  # the other commands' default stays untouched
+    assert "The demo's archive is sqlite:///demo-archive.db" in result.stdout
+    assert "export ARCHIVE_DB_URL=sqlite:///demo-archive.db" in result.stdout
+    with sqlite3.connect(tmp_path / "demo-archive.db") as db:  # the demo's own file
         assert db.execute("select count(*) from article").fetchone()[0] == len(articles)
         assert db.execute("select count(*) from snapshot").fetchone()[0] == len(articles) + len(revised)
         assert db.execute("select count(*) from fetch where outcome = 'error'").fetchone()[0] == 0
@@ -42,3 +45,19 @@ def test_demo_crawls_twice_and_records_the_edits(tmp_path: Path) -> None:
     second_versions = {line["url"].split("/", 3)[-1]: sorted(line["changed_fields"])
                        for line in lines if line["version"] == 2}
     assert second_versions == {item["path"].lstrip("/"): sorted(item["changed_fields"]) for item in revised}
+
+
+def test_demo_keeps_to_its_own_file_and_replaces_it(tmp_path: Path) -> None:
+    """ARCHIVE_DB_URL names the user's archive: the demo never writes there, and starts its own file afresh."""
+    import os
+    import subprocess
+    import sys
+    (tmp_path / "demo-archive.db").write_bytes(b"left by an earlier demo")
+    env = {**os.environ, "ARCHIVE_ALLOW_PRIVATE_ADDRESSES": "1", "ARCHIVE_DB_URL": "sqlite:///mine.db"}
+    result = subprocess.run([sys.executable, "-m", "archive", "demo", "--port", "0"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "mine.db").exists()
+    with sqlite3.connect(tmp_path / "demo-archive.db") as db:
+        assert db.execute("select count(*) from article").fetchone()[0] == \
+            len(json.loads((SITE / "manifest.json").read_text()))

@@ -326,8 +326,13 @@ def archive_summary(numbers: dict[str, int]) -> str:
                     numbers["raw_pages"], numbers["duplicates"]]])
 
 
+DEMO_DB = "demo-archive.db"
+
+
 @cli.command()
-@db_option
+@click.option("--db", "db_url", default=f"sqlite:///{DEMO_DB}", show_default=True,
+              help="Database URL for the demo's archive (not ARCHIVE_DB_URL: the demo never writes into "
+                   "your archive). The default file is replaced on each run.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
               help="Loopback port for the sample site (0 or a busy port: any free one).")
 @click.option("--export", "export_path", default="demo-export.jsonl", show_default=True,
@@ -335,9 +340,16 @@ def archive_summary(numbers: dict[str, int]) -> str:
 def demo(db_url: str, port: int, export_path: str) -> None:
     """Crawl the bundled sample site twice (the second time with edited articles) and show the result.
 
+    The archive goes into its own file, ./demo-archive.db, apart from ./archive.db that the other
+    commands use by default, so a first real crawl does not mix with the demo's articles.
+
     \b
     Example:
-        archive demo --db sqlite:///demo.db
+        archive demo
+        archive search --ticker NVDA --db sqlite:///demo-archive.db
     """
     from archive.demo.run import run_demo  # noqa: PLC0415 - starts Scrapy: import only when asked
+    if db_url == f"sqlite:///{DEMO_DB}":
+        for suffix in ("", "-wal", "-shm"):
+            Path(DEMO_DB + suffix).unlink(missing_ok=True)  # each demo starts from an empty archive
     run_demo(db_url, port, Path(export_path), echo=click.echo)

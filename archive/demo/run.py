@@ -64,6 +64,19 @@ def run_demo(db_url: str, port: int, export_path: Path, echo: Callable[[str], No
         written = write_jsonl(export_rows(engine, Filters(), all_versions=True), handle)
     echo(f"\nExported {written} versions (all) to {export_path.resolve()}")
     engine.dispose()
-    needs = "" if importlib.util.find_spec("starlette") else "   (first: pip install 'commentary-archive[web]')"
-    echo(f"\nBrowse it (search, attention over time, every version side by side):\n"
-         f"  archive serve --db {db_url} --open{needs}")
+    echo(browse_hint(db_url))
+
+
+def browse_hint(db_url: str) -> str:
+    """Where the demo's archive is and how to look at it from a fresh shell, the web app last."""
+    needs = "" if importlib.util.find_spec("starlette") else "   (first: pip install -e '.[web]')"
+    return (f"\nThe demo's archive is {db_url} (apart from ./archive.db, which the other commands use by default)."
+            "\nLook at it from the project's folder:"
+            "\n  . .venv/bin/activate                      # puts `archive` on PATH"
+            f"\n  export ARCHIVE_DB_URL={db_url}"
+            "\n  archive search --ticker NVDA"
+            "\n  archive search '\"export framework\"'"
+            "\n  archive show ID --versions                 # an ID from the search"
+            "\n  archive export --ticker NVDA -o nvda.csv"
+            "\nBrowse it (search, attention over time, every version side by side):"
+            f"\n  archive serve --db {db_url} --open{needs}")
