@@ -1,5 +1,5 @@
 """`archive crawl --frontier`: a worker of a crawl shared through Redis; `archive frontier ...`:
-look at, seed and clear shared crawls. See "Scaling out" in README.md and crawler/frontier.py."""
+look at, seed and clear shared crawls. See docs/scaling-out.md and crawler/frontier.py."""
 
 from __future__ import annotations
 

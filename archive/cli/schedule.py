@@ -133,7 +133,7 @@ def schedule(sources_path: Path, only: tuple[str, ...], every: str | None, cron:
     Each run is logged with its exit status; a failing run (or site) does not stop the
     schedule. Ctrl-C or SIGTERM stops cleanly: a run in progress finishes its requests in
     flight, and the next run resumes it. To let cron or a systemd timer do the scheduling
-    instead, run `archive crawl --sources FILE --due` from it (see the README).
+    instead, run `archive crawl --sources FILE --due` from it (see docs/scheduling.md).
 
     \b
     Example:

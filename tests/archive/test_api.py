@@ -1,11 +1,8 @@
-"""The Python API: archive.open and its verbs; the README's example runs as written."""
+"""The Python API: archive.open and its verbs (docs/python-api.md's examples run in tests/docs)."""
 
 from __future__ import annotations
 
-import contextlib
 import io
-import json
-import re
 from pathlib import Path
 
 import pytest
@@ -15,9 +12,6 @@ from archive.errors import BadInput, NotFound
 from archive.store import ArchiveStore
 from tests import research
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-
-
 @pytest.fixture
 def db(db_url: str) -> archive.Archive:
     store = ArchiveStore.open(db_url)
@@ -25,29 +19,6 @@ def db(db_url: str) -> archive.Archive:
     store.close()
     with archive.open(db_url) as opened:
         yield opened
-
-
-def readme_example() -> str:
-    section = README.read_text().split("## Python API", 1)[1]
-    match = re.search(r"```python\n(.*?)```", section, re.S)
-    assert match, "README's Python API section has no python code block"
-    return match.group(1)
-
-
-def test_readme_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = ArchiveStore.open(f"sqlite:///{tmp_path / 'archive.db'}")
-    ids = research.fill(store)
-    store.close()
-    monkeypatch.chdir(tmp_path)
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        exec(compile(readme_example(), "README.md", "exec"), {"__name__": "readme"})  # noqa: S102
-    output = printed.getvalue()
-    assert research.NVDA_V1.title in output and "{+Rival AMD slipped" in output
-    lines = (tmp_path / "nvda.jsonl").read_text().splitlines()
-    assert [(json.loads(x)["article_id"], json.loads(x)["version"]) for x in lines][:2] == \
-        [(ids["nvda"], 1), (ids["nvda"], 2)]
-    assert (tmp_path / "nvda.csv").read_text().startswith("article_id,version,url,")
 
 
 def test_search_returns_plain_versions(db: archive.Archive) -> None:
