@@ -166,7 +166,7 @@ def _versions(session: Session) -> Iterator[Problem]:
                        ~select(Snapshot.id).where(Snapshot.article_id == Article.id).exists()).order_by(Article.id)))
     if session.bind.dialect.name == "sqlite":  # type: ignore[union-attr]
         # snapshot.fetch_id has no index: as NOT EXISTS, SQLite scanned every version for each
-        # fetch (62,500 of each: over ten minutes); the list of fetch ids is built once instead.
+        # fetch (quadratic: hours on a large archive); the list of fetch ids is built once instead.
         written = Fetch.id.not_in(select(Snapshot.fetch_id).where(Snapshot.fetch_id.is_not(None)))
     else:  # PostgreSQL turns NOT EXISTS into a hashed anti-join (NOT IN only while the list fits work_mem)
         written = ~select(Snapshot.id).where(Snapshot.fetch_id == Fetch.id).exists()

@@ -32,7 +32,7 @@ DEFAULT_DB_URL = "sqlite:///archive.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
 #: The newest migration's revision (tests/archive/test_migrations.py checks it against alembic's
 #: scripts): an archive already at it is opened without importing alembic and reading every
-#: migration script, which was a sixth of the start-up of a crawl that finds nothing new.
+#: migration script, a noticeable share of the start-up of a crawl that finds nothing new.
 SCHEMA_HEAD = "0010"
 #: How long a SQLite writer waits for another writer's lock, in seconds, unless the URL says
 #: otherwise (`sqlite:///archive.db?timeout=5`); after that the write fails as "locked".
@@ -157,7 +157,7 @@ def upgrade(engine: Engine) -> None:
             current, heads = _revisions(engine)
             if current == heads:  # already the newest: opening the archive writes nothing
                 return
-            if current:  # an existing archive: say so, a rebuilt index reads every version (minutes at 300,000)
+            if current:  # an existing archive: say so, a rebuilt index reads every version (minutes on a large archive)
                 log.warning("upgrading the archive's schema from %s to %s; on a large archive this takes minutes",
                             ",".join(sorted(current)), ",".join(sorted(heads)))
             with _MIGRATING:

@@ -46,7 +46,7 @@ def signature(body: str) -> np.ndarray | None:
 
 @lru_cache(maxsize=1)
 def _template() -> Any:
-    """Imported on first use: datasketch's package brings scipy (0.7 s) and numpy (0.07 s), which
+    """Imported on first use: datasketch's package brings scipy and numpy, slow to import, which
     a crawl that finds no new article never needs; the permutations are drawn once, not per article."""
     from datasketch import MinHash  # noqa: PLC0415
     return MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)

@@ -99,7 +99,7 @@ def _author_condition(name: str) -> ColumnElement[bool]:
 
 
 #: Other versions of the same article, in correlated subqueries. Made once: SQLAlchemy builds an
-#: alias's copy of every snapshot column on its first use, 1.5 ms a search when made per statement.
+#: alias's copy of every snapshot column on its first use, which per statement cost every search.
 _LATER, _NEWER = aliased(Snapshot, name="later"), aliased(Snapshot, name="newer")
 
 
@@ -117,8 +117,8 @@ class _Driving(ColumnElement[bool]):
     """`snapshot.id` among a subquery's few ids, looked up by primary key: the subquery drives.
 
     SQLite does so with IN. PostgreSQL's planner may instead read every version in the date
-    range and hash-join the ids (a tenth of a second at 60,000 versions, growing with the
-    archive); given them as an array, it looks each one up.
+    range and hash-join the ids (a cost growing with the archive); given them as an array, it
+    looks each one up.
     """
 
     type = Boolean()
@@ -239,8 +239,8 @@ def search(engine: Engine, filters: Filters, *, limit: int = 20, offset: int = 0
         postgresql = engine.dialect.name == "postgresql"
         if postgresql:
             # PostgreSQL's planner prices a row's full-text test as cheap, so that for a word in a
-            # tenth of the archive it reads the whole table, unpacking every stored tsvector (half
-            # a second at 60,000 versions), where the GIN index answers in milliseconds. A search
+            # tenth of the archive it reads the whole table, unpacking every stored tsvector, where
+            # the GIN index answers at once. A search
             # reads a page through its indexes; never a whole table. (For this transaction only.)
             session.execute(text("SET LOCAL enable_seqscan = off"))
         plan = reading(search_plan.choose, session.connection(), filters.query, filters.symbols)
@@ -254,8 +254,7 @@ def search(engine: Engine, filters: Filters, *, limit: int = 20, offset: int = 0
             # checking row by row unpacks each row's tsvector, dearer than collecting every match
             # from the GIN index when matches are sparse, unless that index needs the documents
             # too (phrases); when the window held several, reading on finds the page within a few
-            # windows' rows, where collecting every match costs tenths of a second
-            # (`(trial OR trade) AND "the production"`: 12 in the window; driven 213 ms, read on 49).
+            # windows' rows, where collecting every match costs far more (docs/performance.md).
             # When the text drives, tickers are checked by primary key on each of its matches.
             sparse = seen_matches < DENSE_WINDOW
             if not seen_matches or (postgresql and sparse and search_index.decided_by_index(filters.query)):
@@ -263,7 +262,7 @@ def search(engine: Engine, filters: Filters, *, limit: int = 20, offset: int = 0
             else:
                 plan = replace(plan, text="filter", newest_first_scan=False)
         # The page's ids first, then its rows: sorted with every column, the matches of a driving
-        # filter took their bodies into the sort (a rare word in 3,000 versions: 20 ms, most of it that).
+        # filter took their bodies into the sort, most of such a search's time.
         driven = (filters.query is not None and plan.text == "drive") or \
             (bool(filters.symbols) and plan.tickers == "drive")
         if driven:  # a few matches, sorted: one statement
@@ -310,8 +309,8 @@ def newest_first_rows(session: Session, columns: list[Any], filters: Filters, pl
     """Up to `count` rows of select_versions(columns, filters), newest publication first, read lazily.
 
     With `as_of`, in three parts, so that the newest-first index is entered at the instant instead
-    of read from its top past every version published later (45 ms at 300,000 versions for an
-    instant early in the archive): first the versions published after the instant and yet fetched
+    of read from its top past every version published later (a cost growing with the archive for
+    an instant early in it): first the versions published after the instant and yet fetched
     by it, which were fetched before their own publication time (a wrong date, a scheduled post:
     the partial index ix_snapshot_fetched_before_published holds just those; SQLite is kept off
     the newest-first index there, which it would read from the top); then those published by the

@@ -33,7 +33,7 @@ from archive.urls import MAX_URL_BYTES, canonical_url, site_of, too_long
 
 # The write path works on the tables through Core statements, built once: the ORM's unit of work
 # (an autoflush before each query, an UPDATE of the article per flush) cost more than the inserts
-# themselves, about 4 ms of the crawl's 10 ms per stored page.
+# themselves.
 ARTICLE, FETCH, SNAPSHOT = Article.__table__, Fetch.__table__, Snapshot.__table__
 TICKER, BAND, RAW = SnapshotTicker.__table__, MinhashBand.__table__, RawPage.__table__
 
@@ -136,8 +136,8 @@ class ArchiveStore:
         self.engine = engine
         self.writer = writer(engine)  # write transactions take SQLite's write lock first
         self.reextract = reextract
-        # Level 3: on the fixture pages 5.5x smaller at 1.5 ms a page; level 10 gained 10 % more
-        # space for 6x the time, in the crawl's busiest thread.
+        # Level 3: higher levels gain little space for much more time, in the crawl's busiest thread
+        # (docs/performance.md).
         self._compressor = zstandard.ZstdCompressor(level=3)
 
     @classmethod

@@ -34,7 +34,7 @@ ARCHIVE_GAP_MARGIN = float(os.environ.get("ARCHIVE_GAP_MARGIN") or 0.03)
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 # Scrapy starts this many tasks for every response to run its output (one page item and its
-# links) through the pipelines; the default 100 cost about 1 ms a page in the crawl's busiest thread.
+# links) through the pipelines; the default 100 made tasks for nothing in the crawl's busiest thread.
 CONCURRENT_ITEMS = 16
 DOWNLOAD_TIMEOUT = 30  # seconds; `archive crawl --timeout` overrides it
 RETRY_TIMES = 2
@@ -80,13 +80,13 @@ EXTENSIONS: dict[str, int | None] = {"scrapy.extensions.throttle.AutoThrottle": 
 # Scrapy 2.19 starts, for every crawl, an HTTP server on localhost that runs any Python code sent
 # with its token (written to a file): a way into a scheduled archive crawl that nobody here uses.
 # Off, and out of Scrapy's base list too: Scrapy imports every listed extension's module, even one
-# set to None, and this one's imports aiohttp (0.1 s of every crawl's start).
+# set to None, and this one's imports aiohttp (slow, at every crawl's start).
 REMOTE_CONTROL_ENABLED = False
 EXTENSIONS_BASE = {path: order for path, order in _scrapy_defaults.EXTENSIONS_BASE.items()
                    if not path.endswith(".RemoteControl")}
 # Scrapy reads and parses the source of a generator callback to warn about `return value` in it,
 # for every response: the cache it keeps is keyed by the bound method, made anew per request, so it
-# never hits (ast.parse was 4 % of the reactor thread's samples). Our spiders' tests cover them.
+# never hits (ast.parse showed in the reactor thread's profile). Our spiders' tests cover them.
 WARN_ON_GENERATOR_RETURN_VALUE = False
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 300,

@@ -22,7 +22,7 @@ article and version, so that `--edited` and `archive stats` need not read each r
 `origin`, which lies after the body (on SQLite, past its overflow pages).
 
 SQLite needs no pair index: FTS5 keeps positions. Creating the pair index reads every existing version
-once (about 3 ms a version on a 2-core machine).
+once (minutes on a large archive).
 """
 from alembic import op
 import sqlalchemy as sa

@@ -4,8 +4,7 @@ Revision ID: 0006
 Revises: 0005
 
 FTS5 answers a phrase by reading the position lists of its words; for common words ("up the
-for") those cover every version, and such a phrase search cost a tenth of a second at 300,000
-versions, growing with the archive. The index gains two columns, `title_pairs` and `body_pairs`:
+for") those cover every version, and the cost of such a phrase search grew with the archive. The index gains two columns, `title_pairs` and `body_pairs`:
 each field's adjacent word pairs in order ("up the for" -> "up+the the+for", where + stands for U+E000,
 a private-use character that unicode61 keeps inside a token and that no word holds),
 cut as the word columns are (archive/search_syntax.py: word_pairs). A phrase of n words is the

@@ -5,8 +5,7 @@ Revises: 0006
 
 An --as-of search reads versions newest published first among those fetched by the instant.
 Read from the top of the newest-first index, every version published after the instant was
-skipped one by one (45 ms at 300,000 versions for an instant early in the archive, growing with
-it). archive.query now starts that read at the instant; a version published after it can still
+skipped one by one (for an instant early in the archive, a cost growing with it). archive.query now starts that read at the instant; a version published after it can still
 have been fetched before it only if it was fetched before its own publication time (a wrong date,
 a scheduled post), and this partial index holds exactly those, so they are read first, apart.
 """
