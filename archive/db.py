@@ -10,7 +10,6 @@ so two writers can never both compute the same next version.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from pathlib import Path
@@ -175,6 +174,3 @@ def upgrade(engine: Engine) -> None:
                 continue
             raise ArchiveError(f"cannot migrate the archive at {engine.url.render_as_string()}: {exc}") from exc
 
-
-def env_db_url() -> str:
-    return os.environ.get("ARCHIVE_DB_URL") or DEFAULT_DB_URL

@@ -352,18 +352,6 @@ def reading(run: Any, *args: Any, **kwargs: Any) -> Any:
         raise ArchiveError(f"the database refused the query: {first}") from exc
 
 
-def iter_versions(engine: Engine, filters: Filters, *, all_versions: bool = False,
-                  batch: int = 500) -> Iterator[tuple[Snapshot, Article]]:
-    """Stream matching snapshots in article then version order, a batch at a time.
-
-    The session's identity map holds objects weakly, so rows already yielded are freed.
-    """
-    stmt = latest_versions(filters, all_versions=all_versions).order_by(Article.id, Snapshot.version)
-    with Session(engine) as session:
-        for snapshot, article in reading(session.execute, stmt.execution_options(yield_per=batch)):
-            yield snapshot, article
-
-
 @dataclass
 class History:
     """An article with every version and how many times it was fetched."""

@@ -45,11 +45,6 @@ Reextractor = Callable[..., Extracted]
 #: One write of the crawler's, run inside a transaction (see ArchiveStore.save_many).
 Write = Callable[[Session], "SaveResult"]
 
-#: The fields whose change makes a new version, in the order changed_fields lists them
-#: (empty for version 1, which has no predecessor).
-VERSIONED_FIELDS = ("title", "authors", "published_at", "updated_at", "tickers", "body")
-
-
 @dataclass(frozen=True)
 class Capture:
     """What the crawler fetched: the response as served, before any extraction."""
@@ -288,9 +283,6 @@ class ArchiveStore:
 
     def save_same_raw(self, capture: Capture, previous: "SeenFetch | Fetch") -> SaveResult:
         return self._retrying(self.same_raw_write(capture, previous))
-
-    def save_not_modified(self, capture: Capture, article_id: int | None) -> SaveResult:
-        return self._retrying(self.not_modified_write(capture, article_id))
 
     def save(self, page: Extracted, capture: Capture | None = None) -> SaveResult:
         """Keep one extracted page: a new article, a new version, or a fetch of unchanged content."""

@@ -16,7 +16,6 @@ from dateutil import parser as dateparser
 from lxml import etree
 
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
-SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 
 

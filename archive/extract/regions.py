@@ -190,12 +190,6 @@ def leading_text(element: HtmlElement, limit: int) -> str:
     return " ".join(" ".join(pieces).split())[:limit]
 
 
-def own_text(element: HtmlElement) -> str:
-    """The element's text and its children's tails: each piece of text is seen exactly once."""
-    parts = [element.text or ""] + [child.tail or "" for child in element]
-    return " ".join(p for p in parts if p.strip())
-
-
 def content_text(root: HtmlElement) -> str:
     """The text below root with chrome subtrees left out (their tails, which belong to the parent, kept)."""
     parts: list[str] = []
