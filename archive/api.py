@@ -15,7 +15,7 @@ from typing import IO, Any, Iterable, Iterator
 
 from sqlalchemy import Engine
 
-from archive import export as exporting
+from archive import export as exporting, records
 from archive.attention import Attention, attention as attention_series
 from archive.db import make_engine, upgrade
 from archive.diff import VersionDiff, diff_versions
@@ -58,7 +58,7 @@ class Version:
                    tuple(snapshot.authors), local(snapshot.published_at, snapshot.published_offset_min),
                    local(snapshot.updated_at, snapshot.updated_offset_min), snapshot.fetched_at,
                    tuple(t["symbol"] for t in snapshot.tickers), snapshot.language, snapshot.ai_generated,
-                   tuple(snapshot.changed_fields), snapshot.origin, snapshot.body, exporting.row(snapshot, article))
+                   tuple(snapshot.changed_fields), snapshot.origin, snapshot.body, records.row(snapshot, article))
 
     def as_dict(self) -> dict[str, Any]:
         """This version's export line (docs/export-schema.json)."""

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Literal, Sequence
 
-from archive.export import local_time
+from archive.records import local_time
 
 Op = Literal["equal", "delete", "insert"]
 Styler = Callable[[str, Op], str]

@@ -1,11 +1,12 @@
 """Export: one record per version with a stable, documented schema (docs/export-schema.json).
 
-Rows stream from the database in batches (plain columns, not ORM objects) and are written as
-they come, so an export of millions of versions runs in constant memory. The formats are one
-registry, EXPORTERS (as Scrapy's FEED_EXPORTERS): JSON lines (the reference form), CSV (flat:
-lists joined with "; ", tickers as symbols, no body unless asked for), Parquet (needs the
-optional `parquet` extra, pyarrow) and WARC (every capture, with its extraction as metadata).
-The CLI's `archive export` and the API's `Archive.export` both go through `export_to`.
+The record and its fields are archive/records.py's (importable from here too). Rows stream from
+the database in batches (plain columns, not ORM objects) and are written as they come, so an
+export of millions of versions runs in constant memory. The formats are one registry, EXPORTERS
+(as Scrapy's FEED_EXPORTERS): JSON lines (the reference form), CSV (flat: lists joined with "; ",
+tickers as symbols, no body unless asked for), Parquet (needs the optional `parquet` extra,
+pyarrow) and WARC (every capture, with its extraction as metadata). The CLI's `archive export`
+and the API's `Archive.export` both go through `export_to`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import queue
 import sys
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, TextIO, TypeVar
 
@@ -26,116 +27,15 @@ from sqlalchemy import DateTime, Engine, Text, cast, func, null, type_coerce
 from archive.errors import BadInput
 from archive.models import Article, Snapshot
 from archive.query import Filters, reading, select_versions
+from archive.records import FIELD_NAMES, FIELDS, SCHEMA_VERSION, local_time, record, row
 
 __all__ = ["SCHEMA_VERSION", "FIELDS", "FIELD_NAMES", "CSV_COLUMNS", "EXPORTERS", "FORMATS", "Exporter",
            "ExportJob", "row", "local_time", "export_rows", "write_jsonl", "write_csv", "write_parquet",
            "exporter_for", "export_to", "refuse_archive_as_target", "staging_path", "defuse_formula"]
 
-SCHEMA_VERSION = 2  # 2: adds `origin`
-
-
-@dataclass(frozen=True)
-class Field:
-    """One field of an export record: its name, its Parquet type, whether CSV has it as a column."""
-
-    name: str
-    kind: str  # int64, int32, string, bool, utc (time of capture), strings (a list), tickers
-    csv: bool = True
-
-
-#: Every field of an export record, in order: the one list the JSONL keys, the CSV columns and the
-#: Parquet schema come from (docs/export-schema.json documents each; a test checks they agree).
-FIELDS = (
-    Field("article_id", "int64"), Field("version", "int32"), Field("url", "string"),
-    Field("canonical_url", "string"), Field("site", "string"), Field("site_name", "string"),
-    Field("fetched_at", "utc"), Field("first_seen_at", "utc"), Field("title", "string"),
-    Field("authors", "strings"), Field("ai_generated", "bool"), Field("published_at", "string"),
-    Field("published_precision", "string"), Field("updated_at", "string"), Field("tickers", "tickers"),
-    Field("language", "string"), Field("description", "string"),
-    Field("body", "string", csv=False),  # long: a CSV column only on request, then last
-    Field("word_count", "int32"), Field("paywalled", "bool"), Field("content_sha256", "string"),
-    Field("raw_sha256", "string"), Field("changed_fields", "strings"), Field("duplicate_of", "int64"),
-    Field("origin", "string"), Field("extractor_version", "string"), Field("schema_version", "int32"),
-)
-FIELD_NAMES = tuple(f.name for f in FIELDS)
-
 #: CSV columns, in order: every field but the body (which comes last, on request).
 CSV_COLUMNS = tuple(f.name for f in FIELDS if f.csv)
 CSV_LIST_SEPARATOR = "; "
-
-
-def local_time(value: datetime | None, offset_min: int | None = None, precision: str | None = None) -> str | None:
-    """The stored UTC time shown with the publisher's own offset; the UTC date alone when no time was given.
-
-    `value` is aware (the models') or naive UTC (as SQLite's driver reads it for export_rows,
-    which skips the models' per-field time-zone conversion: it was costly at export volumes).
-    """
-    if value is None:
-        return None
-    if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
-    if precision == "date":
-        return value.date().isoformat()
-    if not offset_min:
-        return value.isoformat() + _UTC_SUFFIX
-    sign = "-" if offset_min < 0 else "+"
-    hours, minutes = divmod(abs(offset_min), 60)
-    return (value + timedelta(minutes=offset_min)).isoformat() + f"{sign}{hours:02d}:{minutes:02d}"
-
-
-_UTC_SUFFIX = "+00:00"
-
-
-def record(article_id: int, canonical_url: str, site: str, first_seen_at: datetime, duplicate_of_id: int | None,
-           version: int, url: str, site_name: str | None, fetched_at: datetime, title: str | None,
-           authors: list[str], ai_generated: bool, published_at: datetime | None, published_offset_min: int | None,
-           published_precision: str | None, updated_at: datetime | None, updated_offset_min: int | None,
-           updated_precision: str | None, tickers: list[dict[str, Any]], language: str | None,
-           description: str | None, word_count: int | None, paywalled: bool, content_sha256: str,
-           raw_sha256: str | None, changed_fields: list[str], origin: str, extractor_version: str | None,
-           body: str | None) -> dict[str, Any]:
-    """The export record (keys: FIELD_NAMES) from stored values: the one place it is built."""
-    return {
-        "article_id": article_id,
-        "version": version,
-        "url": url,
-        "canonical_url": canonical_url,
-        "site": site,
-        "site_name": site_name,
-        "fetched_at": local_time(fetched_at),
-        "first_seen_at": local_time(first_seen_at),
-        "title": title,
-        "authors": authors,
-        "ai_generated": ai_generated,
-        "published_at": local_time(published_at, published_offset_min, published_precision),
-        "published_precision": published_precision,
-        "updated_at": local_time(updated_at, updated_offset_min, updated_precision),
-        "tickers": tickers,
-        "language": language,
-        "description": description,
-        "body": body,
-        "word_count": word_count,
-        "paywalled": paywalled,
-        "content_sha256": content_sha256,
-        "raw_sha256": raw_sha256,
-        "changed_fields": changed_fields,
-        "duplicate_of": duplicate_of_id,
-        "origin": origin,
-        "extractor_version": extractor_version,
-        "schema_version": SCHEMA_VERSION,
-    }
-
-
-def row(snapshot: Any, article: Any) -> dict[str, Any]:
-    """The export form of one version of one article (ORM objects)."""
-    s = snapshot
-    return record(article.id, article.canonical_url, article.site, article.first_seen_at, article.duplicate_of_id,
-                  s.version, s.url, s.site_name, s.fetched_at, s.title, list(s.authors), s.ai_generated,
-                  s.published_at, s.published_offset_min, s.published_precision, s.updated_at,
-                  s.updated_offset_min, s.updated_precision, list(s.tickers), s.language, s.description,
-                  s.word_count, s.paywalled, s.content_sha256, s.raw_sha256, list(s.changed_fields), s.origin,
-                  s.extractor_version, s.body)
-
 
 #: The snapshot's columns as `record` takes them, after the article's five.
 _SNAPSHOT_COLUMNS = ("version", "url", "site_name", "fetched_at", "title", "authors", "ai_generated",
@@ -153,6 +53,8 @@ _JSON_INDEXES = tuple(5 + _SNAPSHOT_COLUMNS.index(name) for name in _JSON_COLUMN
 #: Read as naive UTC (as SQLite's driver gives them; PostgreSQL is asked for them so) and written by
 #: local_time, skipping the models' aware-UTC conversion.
 _TIME_COLUMNS = ("fetched_at", "published_at", "updated_at")
+
+
 def _columns(with_body: bool, dialect: str) -> list[Any]:
     columns = [Article.id, Article.canonical_url, Article.site, _naive_utc(Article.first_seen_at, dialect),
                Article.duplicate_of_id]
@@ -407,7 +309,7 @@ def _parquet(job: ExportJob, output: IO[bytes]) -> int:
 
 
 def _warc(job: ExportJob, output: IO[bytes]) -> int:
-    from archive.warc import export_warc  # noqa: PLC0415 - archive.warc imports this module
+    from archive.warc import export_warc  # noqa: PLC0415 - warcio only when a WARC is asked for
     return export_warc(job.engine, job.filters, output)
 
 

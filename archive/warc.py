@@ -37,10 +37,10 @@ from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
 from warcio.warcwriter import WARCWriter
 
 from archive.errors import ExtractionError, RefusedWrite
-from archive.export import row
 from archive.limits import MAX_CLOCK_SKEW, MAX_PAGE_BYTES
 from archive.models import Article, Fetch, RawPage, Snapshot
 from archive.query import Filters, filtered
+from archive.records import row
 from archive.store import ArchiveStore, Capture
 from archive.urls import site_of, storable_url
 

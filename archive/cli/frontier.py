@@ -11,6 +11,9 @@ from typing import Any, Callable
 import click
 
 from archive.cli.base import cli
+from archive.cli.crawling import finish, run_jobs
+from archive.db import make_engine
+from archive.recrawl import due_articles
 from archive.table import render
 
 
@@ -39,7 +42,6 @@ def run_worker(frontier_url: str, name: str | None, idle: float, db_url: str, ur
                settings: dict[str, Any], verbose: bool) -> None:
     """Run one worker of a shared crawl. No job lock and no resume from the archive here: several
     workers run the same job at once, and an interrupted shared crawl resumes from its queue."""
-    from archive.cli.crawl import finish, run_jobs  # noqa: PLC0415 - crawl.py imports this module
     from crawler.run import CrawlJob  # noqa: PLC0415 - starts Scrapy: import only when asked
     frontier = _frontier_module()
 
@@ -62,8 +64,6 @@ def _sources_job(frontier: Any, db_url: str, name: str | None, idle: float, fron
                  max_pages: int, depth: int, allow_private: bool, settings: dict[str, Any]) -> tuple[Any, str]:
     """The sources job of crawler.jobs.plan, as a worker: every worker reads the feeds and sitemaps
     and offers the due articles; the shared seen-set lets each URL through once per run."""
-    from archive.db import make_engine  # noqa: PLC0415
-    from archive.recrawl import due_articles  # noqa: PLC0415
     from crawler.jobs import download_slots, job_command  # noqa: PLC0415
     from crawler.run import CrawlJob  # noqa: PLC0415
     from crawler.sources import load_sources, sites_of  # noqa: PLC0415

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator
 import click
 
 from archive.cli.base import cli, db_option, private_option
-from archive.cli.crawl import refresh_settings, time_limit
+from archive.cli.crawling import refresh_settings, time_limit
 from archive.errors import BadInput
 from archive.recrawl import DEFAULT_SCHEDULE, format_schedule, parse_span
 

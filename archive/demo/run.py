@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+from archive.cli.crawling import archive_summary, crawl_summary
 from archive.db import make_engine, upgrade
 from archive.demo.server import SiteServer
 from archive.errors import ArchiveError
@@ -24,7 +25,6 @@ REVISED = Path(__file__).with_name("site_revised")
 
 
 def run_demo(db_url: str, port: int, export_path: Path, echo: Callable[[str], None] = print) -> None:
-    from archive.cli.crawl import archive_summary, crawl_summary
     from crawler.run import CrawlJob, run_crawls
 
     engine = make_engine(db_url)

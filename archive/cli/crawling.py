@@ -1,0 +1,141 @@
+"""What the commands that crawl share: Scrapy settings from their options, running the jobs in
+this process, and the summary they print.
+
+`archive crawl` and `archive recrawl` (cli/crawl.py), a shared-crawl worker (cli/frontier.py),
+`archive schedule` (cli/schedule.py) and the demo (demo/run.py) all use it; it imports none of
+them, so that none of them needs an import inside a function to reach another.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from archive.db import make_engine
+from archive.query import counts
+from archive.recrawl import REFRESH_DUE, parse_schedule, parse_span
+from archive.table import render
+
+
+#: Scrapy's finish reason for a crawl stopped by CLOSESPIDER_TIMEOUT (--max-time), as the crawl row records it.
+TIME_LIMIT = "closespider_timeout"
+
+
+def time_limit(max_time: str | None) -> float | None:
+    """--max-time in seconds (None: not given); a one-line error when it is not a duration."""
+    if max_time is None:
+        return None
+    seconds = parse_span(max_time).total_seconds()
+    if seconds <= 0:
+        raise click.BadParameter("must be longer than 0s", param_hint="--max-time")
+    return seconds
+
+
+def politeness(timeout: float, concurrency: int | None, delay: float | None, throttle: bool) -> dict[str, Any]:
+    """Scrapy settings from the crawl options (crawler.politeness enforces them)."""
+    settings: dict[str, Any] = {"DOWNLOAD_TIMEOUT": timeout, "AUTOTHROTTLE_ENABLED": throttle}
+    if delay is not None:
+        settings["DOWNLOAD_DELAY"] = delay
+    if concurrency is not None:
+        settings["CONCURRENT_REQUESTS_PER_DOMAIN"] = concurrency
+        settings["CONCURRENT_REQUESTS"] = max(16, concurrency)
+    return settings
+
+
+def run_jobs(jobs: list[Any], verbose: bool) -> list[dict[str, Any]]:
+    from crawler.run import run_crawls  # noqa: PLC0415 - starts Scrapy: import only when asked
+    return run_crawls(jobs, log_level="INFO" if verbose else "WARNING")
+
+
+def finish(db_url: str, stats: list[dict[str, Any]], own_start: bool = True) -> None:
+    """Print what the crawls did and the archive's totals; exit non-zero if pages were lost, or
+    (`own_start`) if none of the start URLs could be fetched. A worker of a shared crawl passes
+    False: its start URLs go to the shared queue, and another worker may fetch them."""
+    click.echo(crawl_summary(stats))
+    if any(run.get("finish_reason") == TIME_LIMIT for run in stats):
+        click.echo("stopped at the time limit (--max-time / max_time): the pages in flight were stored; "
+                   "the next run of this crawl resumes it", err=True)
+    engine = make_engine(db_url)
+    try:
+        click.echo("\n" + archive_summary(counts(engine)))
+    except SQLAlchemyError as exc:
+        click.echo(f"cannot read the archive's totals: {getattr(exc, 'orig', exc)}", err=True)
+    finally:
+        engine.dispose()
+    lost, error = not_stored(stats)
+    if lost:
+        raise click.ClickException(f"{lost} page(s) fetched but not stored ({error}); "
+                                   "fix the database and crawl again")
+    unreached = no_start_fetched(stats) if own_start else None
+    if unreached:
+        raise click.ClickException(unreached)
+
+
+def no_start_fetched(all_stats: list[dict[str, Any]]) -> str | None:
+    """Why a crawl fetched none of its start URLs (one line), or None if it fetched any, had none,
+    or some were never tried: a worker of a shared crawl leaves a start URL that another worker
+    already asked for to that worker."""
+    started = sum(int(stats.get("archive/start_urls", 0)) for stats in all_stats)
+    fetched = sum(int(stats.get("archive/start_fetched", 0)) for stats in all_stats)
+    failed = sum(int(stats.get("archive/start_failed", 0)) for stats in all_stats)
+    if not started or fetched or failed < started:
+        return None
+    errors = [stats["archive/start_error"] for stats in all_stats if stats.get("archive/start_error")]
+    why = f" (last: {errors[-1][:300]})" if errors else ""
+    return f"none of the {started} start URL(s) could be fetched{why}"
+
+
+def not_stored(all_stats: list[dict[str, Any]]) -> tuple[int, str | None]:
+    """How many pages the crawls fetched but could not write, and the last write error."""
+    lost = sum(int(stats.get("archive/write_failed", 0)) for stats in all_stats)
+    errors = [stats["archive/write_error"] for stats in all_stats if stats.get("archive/write_error")]
+    return lost, errors[-1] if errors else None
+
+
+def refresh_settings(refresh_after: str, schedule_text: str) -> dict[str, Any]:
+    """--refresh-after and --schedule as the crawler's settings (a one-line BadInput when wrong)."""
+    after: str | float = REFRESH_DUE if refresh_after.strip().lower() == REFRESH_DUE \
+        else parse_span(refresh_after).total_seconds()
+    return {"ARCHIVE_REFRESH_AFTER": after,
+            "ARCHIVE_RECRAWL_SCHEDULE": [age.total_seconds() for age in parse_schedule(schedule_text)]}
+
+
+def crawl_summary(all_stats: list[dict[str, Any]]) -> str:
+    """One row per crawl: what it fetched and what it kept, errors by kind."""
+    rows = []
+    for number, stats in enumerate(all_stats, 1):
+        get = lambda key: int(stats.get(f"archive/{key}", 0))  # noqa: E731
+        errors = {k.split("/", 2)[2]: v for k, v in stats.items() if k.startswith("archive/errors/")}
+        rows.append([number, get("fetches"), get("new"), get("changed"), get("unchanged") + get("same_raw"),
+                     get("not_modified"), get("not_article"), get("error"),
+                     ", ".join(f"{k} {v}" for k, v in sorted(errors.items())) or "-"])
+    table = render(["crawl", "fetches", "new articles", "new versions", "unchanged", "304", "not articles",
+                    "errors", "error kinds"], rows, max_width=70)
+    disallowed = sum(int(stats.get("archive/robots_disallowed", 0)) for stats in all_stats)
+    private = sum(int(stats.get("archive/refused_private", 0)) for stats in all_stats)
+    fresh = sum(int(stats.get("archive/skipped_fresh", 0)) for stats in all_stats)
+    refused: dict[str, int] = {}
+    for stats in all_stats:
+        for key, value in stats.items():
+            if key.startswith("crawl/sitemaps_refused/"):
+                kind = key.rsplit("/", 1)[1].replace("_", " ")
+                refused[kind] = refused.get(kind, 0) + int(value)
+    followed = sum(int(stats.get("crawl/stored_pages_followed", 0)) for stats in all_stats)
+    return (table + (f"\n{disallowed} link(s) disallowed by robots.txt were not fetched" if disallowed else "")
+            + (f"\nthe last run of this crawl did not finish: the links of {followed} stored page(s) not fetched "
+               "again were followed" if followed else "")
+            + (f"\n{sum(refused.values())} listed sitemap(s) not read: "
+               + ", ".join(f"{kind} {n}" for kind, n in sorted(refused.items())) if refused else "")
+            + (f"\n{fresh} link(s) to known articles not due for a revisit were not followed (--refresh-after)"
+               if fresh else "")
+            + (f"\n{private} request(s) to private, loopback or link-local addresses were refused; to crawl "
+               "your own network, pass --allow-private-addresses (or set ARCHIVE_ALLOW_PRIVATE_ADDRESSES=1)"
+               if private else ""))
+
+
+def archive_summary(numbers: dict[str, int]) -> str:
+    return render(["articles", "versions", "fetches", "errors", "raw pages", "near-duplicates"],
+                  [[numbers["articles"], numbers["versions"], numbers["fetches"], numbers["errors"],
+                    numbers["raw_pages"], numbers["duplicates"]]])
