@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from archive.errors import ArchiveError, BadInput
-from archive.search_syntax import word_pairs
+from archive.words import word_pairs
 
 if TYPE_CHECKING:
     from alembic.config import Config

@@ -28,21 +28,16 @@ from functools import lru_cache
 from typing import Iterator, Sequence, Union
 
 from archive.errors import BadInput
+from archive.words import FTS5_PAIR_JOIN, tokens_of
 
 __all__ = ["Term", "And", "Or", "Not", "Node", "parse", "tokens_of", "render_fts5", "render_tsquery",
            "document", "matches", "positive_terms", "highlight_spans", "render_word_pairs", "pairs_decide", "PAIR_SEPARATOR"]
 
-_TOKEN = re.compile(r"[^\W_]+")
 _LEXEME = re.compile(r"""\s+|\(|\)|"[^"]*"?\*?|[^\s()"]+""")
 OPERATORS = ("AND", "OR", "NOT")
 #: How deep parentheses and NOTs may nest: far beyond any real query, and far below Python's
 #: recursion limit (500 nested parentheses raised RecursionError in the parser).
 MAX_DEPTH = 100
-
-
-def tokens_of(text: str) -> tuple[str, ...]:
-    """Lower-case runs of letters and digits: how FTS5's unicode61 and the PostgreSQL index cut text."""
-    return tuple(_TOKEN.findall(text.lower()))
 
 
 @dataclass(frozen=True)
@@ -296,9 +291,7 @@ def positive_terms(node: Node) -> Iterator[Term]:
 
 # -- rendering ------------------------------------------------------------------------------------
 #: SQLite's index (migration 0006) keeps each field's words in `title` and `body`, and their adjacent
-#: pairs in `title_pairs` and `body_pairs`, joined by this private-use character: FTS5's unicode61
-#: keeps it inside a token (category Co) and no word holds it (words are letters and digits).
-FTS5_PAIR_JOIN = "\ue000"
+#: pairs (archive.words.word_pairs) in `title_pairs` and `body_pairs`.
 _FTS5_WORDS, _FTS5_PAIRS = "{title body}", "{title_pairs body_pairs}"
 
 
@@ -369,13 +362,6 @@ def _pairs_of(term: Term) -> str | None:
         return None
     rendered = " & ".join(_lexeme(pair, prefix) for pair, prefix in pairs)
     return f"({rendered})" if len(pairs) > 1 else rendered
-
-
-def word_pairs(text: str | None) -> str:
-    """A field's adjacent word pairs in order, space-separated ("Export controls bite" -> "export+controls
-    controls+bite", + being FTS5_PAIR_JOIN): what SQLite's index holds in its pair columns (migration 0006)."""
-    tokens = tokens_of(text or "")
-    return " ".join([a + FTS5_PAIR_JOIN + b for a, b in zip(tokens, tokens[1:])])
 
 
 def render_word_pairs(node: Node) -> str | None:

@@ -81,3 +81,10 @@ def test_archive_modules_import_each_other_at_module_level_without_a_circle() ->
 
     for node in sorted(graph):
         visit(node, [])
+
+
+def test_the_store_does_not_depend_on_the_query_language() -> None:
+    """The tokenizer both the index and the queries use is archive.words, below both."""
+    trees = sources()
+    for name in ("archive.db", "archive.store", "archive.models"):
+        assert not any(module.startswith("archive.search") for module, _ in imports(trees[name])), name

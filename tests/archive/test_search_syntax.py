@@ -77,7 +77,8 @@ def test_row_check_agrees_with_fts5() -> None:
     import random
     import sqlite3
 
-    from archive.search_syntax import document, matches, word_pairs
+    from archive.search_syntax import document, matches
+    from archive.words import word_pairs
 
     rng = random.Random(5)
     words = ["chips", "chip", "Chipmakers", "export", "controls", "the", "market", "Zürich", "BRK.B", "3.5%",

@@ -7,7 +7,7 @@ FTS5 answers a phrase by reading the position lists of its words; for common wor
 for") those cover every version, and the cost of such a phrase search grew with the archive. The index gains two columns, `title_pairs` and `body_pairs`:
 each field's adjacent word pairs in order ("up the for" -> "up+the the+for", where + stands for U+E000,
 a private-use character that unicode61 keeps inside a token and that no word holds),
-cut as the word columns are (archive/search_syntax.py: word_pairs). A phrase of n words is the
+cut as the word columns are (archive/words.py: word_pairs). A phrase of n words is the
 phrase of its n-1 pairs in the same field, so the pair columns answer it exactly, from lists far
 shorter; and since words and pairs are one FTS5 table, a query mixing them ("(trade OR tariffs)
 AND "the production"") is one MATCH, which FTS5 evaluates skipping along its lists.
