@@ -43,7 +43,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from archive.models import Article, Fetch, Snapshot  # noqa: E402
-from tests.faultserver import FaultServer  # noqa: E402
+from support.faultserver import FaultServer  # noqa: E402
 from tests.hostile_site import article, listing, news_sitemap, sitemap_index, urlset  # noqa: E402
 
 SITE, SECOND, STRANGER = "127.0.0.2", "127.0.0.3", "127.0.0.4"

@@ -4,7 +4,7 @@ PostgreSQL archive (`archive crawl --frontier`), printing pages/s and the speed-
 Usage:  python bench/scale_out.py [--pages 2000] [--delay 0.2] [--concurrency 4] [--workers 1,2]
             [--redis redis://127.0.0.1:6379/14] [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 
-The site (tests/crawler/test_frontier.py's generator: a home page, listing pages, N articles) is
+The site (support/sites.py's generator: a home page, listing pages, N articles) is
 served from this process with `delay` seconds spent before each answer, so that a worker is
 bound by waiting for the server (as in a real crawl), not by the CPU; each worker keeps
 `concurrency` requests in flight and runs one extraction process. Each measurement gets a fresh
@@ -36,7 +36,7 @@ from archive.db import make_engine, normalise_url, upgrade  # noqa: E402
 from archive.demo.server import SiteServer  # noqa: E402
 from archive.models import Article  # noqa: E402
 from crawler.frontier import Frontier, connect  # noqa: E402
-from tests.crawler.test_frontier import build_site  # noqa: E402
+from support.sites import build_site  # noqa: E402
 
 
 #: The scratch database each measurement creates and drops (one at a time).

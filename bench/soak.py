@@ -3,7 +3,7 @@
 Usage:  python bench/soak.py [--seconds 30] [--errors 0.1] [--slow 0.3] [--edit-every 2] [--kill 0.2]
                              [--db PATH] [--seed 1]
 
-The bundled sample site (35 articles, ~120 pages) is served on loopback by tests/faultserver.py:
+The bundled sample site (35 articles, ~120 pages) is served on loopback by support/faultserver.py:
 each request fails with probability --errors (HTTP 500/503/404/429, connection resets, short
 bodies, truncated or binary pages, stalls past the crawl's timeout, drawn at random), every
 response is delayed up to --slow seconds, and every --edit-every seconds one random article
@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.faultserver import FaultServer  # noqa: E402
+from support.faultserver import FaultServer  # noqa: E402
 
 SITE = ROOT / "archive" / "demo" / "site"
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from archive.db import normalise_url
 from archive.models import Article, Snapshot
 from tests.conftest import run_cli
-from tests.faultserver import FaultServer
+from support.faultserver import FaultServer
 
 pytestmark = pytest.mark.slow
 

@@ -25,7 +25,7 @@ from crawler.items import PageItem
 from pipelines.store import StorePipeline
 from tests import chaos
 from tests.conftest import run_cli
-from tests.faultserver import FaultServer
+from support.faultserver import FaultServer
 from tests.pages import article
 
 SITE = Path(__file__).resolve().parents[1] / "archive" / "demo" / "site"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
-from tests.faultserver import FaultServer
+from support.faultserver import FaultServer
 from tests.pages import article
 
 PAGE = article(extra='<p>Shares of <a href="/quotes/?symbol=NVDA">Nvidia</a> rose.</p>')

@@ -20,7 +20,7 @@ from archive.check import check
 from archive.extract import extract
 from archive.models import Article, Fetch, Snapshot
 from archive.store import ArchiveStore, Capture, SaveResult, content_fields, content_sha256
-from tests.faultserver import FaultServer
+from support.faultserver import FaultServer
 from tests.pages import LOREM, article
 
 URLS = [f"https://news.example.com/markets/story-{n}.html" for n in range(4)]

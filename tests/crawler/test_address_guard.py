@@ -19,7 +19,7 @@ from crawler.addresses import is_public
 from crawler.middlewares import PrivateAddressGuard, RefusedRequest
 from crawler.resolver import GuardedResolver, install
 from tests import chaos
-from tests.faultserver import FaultServer
+from support.faultserver import FaultServer
 from tests.pages import article, listing
 
 DNS = {"public.example": ["93.184.216.34"], "evil.example": ["10.0.0.5"],

@@ -1,5 +1,5 @@
 """Bad responses: each fault is a recorded fetch with a clear error kind, the crawl goes on, and
-nothing stored before is touched. The server (tests/faultserver.py) produces every fault on loopback."""
+nothing stored before is touched. The server (support/faultserver.py) produces every fault on loopback."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from twisted.web._newclient import ResponseNeverReceived
 from crawler.failures import describe
 from crawler.middlewares import RedirectLoop, RedirectLoopGuard, RefusedRequest, retry_after_seconds
 from tests.conftest import run_cli
-from tests.faultserver import FaultServer
+from support.faultserver import FaultServer
 from tests.pages import LOREM, article, listing
 
 #: fault served in the second crawl -> the error kind its fetch must carry (None: stored fine).

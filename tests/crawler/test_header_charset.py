@@ -10,7 +10,7 @@ from pathlib import Path
 from archive.extract import extract
 from archive.extract.page import charset_of, decode
 from tests.conftest import run_cli
-from tests.faultserver import FaultServer
+from support.faultserver import FaultServer
 from tests.pages import article, listing
 
 TITLE = "Akcje spółek technologicznych rosną, złoty słabnie"

@@ -12,7 +12,7 @@ import pytest
 
 from tests import chaos
 from tests.conftest import run_cli
-from tests.faultserver import FaultServer
+from support.faultserver import FaultServer
 from tests.pages import article, listing
 
 pytestmark = pytest.mark.slow
