@@ -26,6 +26,7 @@ from archive.errors import ArchiveError
 from archive.recrawl import DEFAULT_SCHEDULE, REFRESH_DUE
 from archive.store import ArchiveStore, Validators
 from crawler.links import page_links
+from crawler.shared_store import crawl_store
 
 log = logging.getLogger(__name__)
 
@@ -84,14 +85,13 @@ class _ArchiveLookups:
     def _opened(cls, crawler: Crawler) -> Self:
         """The middleware on the crawl's archive (its own from_crawler has decided it is wanted)."""
         settings = crawler.settings
-        middleware = cls(ArchiveStore.open(settings["ARCHIVE_DB_URL"]), crawler.stats, refresh_after(settings),
+        middleware = cls(crawl_store(crawler), crawler.stats, refresh_after(settings),
                          recrawl_schedule(settings))
         crawler.signals.connect(middleware.close, signal=signals.spider_closed)
         return middleware
 
     def close(self) -> None:
-        self.lookups.shutdown(wait=True)
-        self.store.close()
+        self.lookups.shutdown(wait=True)  # the store is the crawl's (crawler.shared_store)
 
 
 class ConditionalGet(_ArchiveLookups):

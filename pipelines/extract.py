@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from archive.errors import ArchiveError, ExtractionError
@@ -17,6 +16,7 @@ from archive.extract import extract
 from archive.extract.declared import with_declared_tickers
 from archive.store import ArchiveStore
 from crawler.items import PageItem
+from crawler.shared_store import crawl_store
 from pipelines.workers import ExtractorPool
 
 log = logging.getLogger(__name__)
@@ -43,17 +43,14 @@ class ExtractPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ExtractPipeline":
         settings = crawler.settings
-        url = settings.get("ARCHIVE_DB_URL")
-        if not url:
-            raise NotConfigured("ARCHIVE_DB_URL is empty")
+        store = crawl_store(crawler)
         pool = ExtractorPool(extract, settings.getint("ARCHIVE_EXTRACT_WORKERS", 2),
                              settings.getfloat("ARCHIVE_EXTRACT_TIMEOUT", 30.0))
-        return cls(ArchiveStore.open(url), crawler.stats, pool)
+        return cls(store, crawler.stats, pool)
 
     def close_spider(self, spider: object = None) -> None:
         self.lookups.shutdown(wait=True)
-        self.pool.close()
-        self.store.close()
+        self.pool.close()  # the store is the crawl's (crawler.shared_store)
 
     async def process_item(self, item: PageItem, spider: object = None) -> PageItem:
         if item.error or item.body is None or item.not_modified:

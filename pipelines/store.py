@@ -18,12 +18,12 @@ from typing import Any, Callable
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from archive.errors import ArchiveError, RefusedWrite
 from archive.store import ArchiveStore, Capture, SaveResult, Write
 from crawler.items import PageItem
+from crawler.shared_store import crawl_store
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +54,7 @@ class StorePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "StorePipeline":
         settings = crawler.settings
-        url = settings.get("ARCHIVE_DB_URL")
-        if not url:
-            raise NotConfigured("ARCHIVE_DB_URL is empty")
+        store = crawl_store(crawler)
         command = settings.getdict("ARCHIVE_CRAWL_COMMAND") or {"spider": "site"}
         tasks: set[asyncio.Future[None]] = set()
 
@@ -66,7 +64,7 @@ class StorePipeline:
             tasks.add(task)  # keep a reference until it is done
             task.add_done_callback(tasks.discard)
 
-        pipeline = cls(ArchiveStore.open(url), crawler.stats, command,
+        pipeline = cls(store, crawler.stats, command,
                        retries=settings.getint("ARCHIVE_WRITE_RETRIES", 3),
                        retry_delay=settings.getfloat("ARCHIVE_WRITE_RETRY_DELAY", 1.0),
                        failures_max=settings.getint("ARCHIVE_WRITE_FAILURES_MAX", 5), stop=stop,
@@ -95,8 +93,6 @@ class StorePipeline:
                 self.store.finish_crawl(self.crawl_id, {**_jsonable(stats), "finish_reason": reason})
         except ArchiveError as exc:  # the crawl's own row; every page's fate is already counted
             log.error("could not record the end of crawl %s: %s", self.crawl_id, exc)
-        finally:
-            self.store.close()
 
     async def process_item(self, item: PageItem, spider: object = None) -> PageItem:
         """Queue the page for the next batch and wait until it is stored (or counted as lost)."""

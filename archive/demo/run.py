@@ -12,12 +12,12 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from archive.cli.crawling import archive_summary, crawl_summary
 from archive.db import make_engine, upgrade
 from archive.demo.server import SiteServer
 from archive.errors import ArchiveError
 from archive.export import export_rows, write_jsonl
 from archive.query import Filters, counts, search
+from archive.summaries import archive_summary, crawl_summary
 from archive.table import render
 
 SITE = Path(__file__).with_name("site")
