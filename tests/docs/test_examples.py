@@ -79,8 +79,11 @@ def test_examples_run_against_the_demo_archive(page: Path, demo_archive: tuple[P
 @pytest.mark.parametrize("example", [e for p in PAGES for e in examples(p) if e.lang == "toml"],
                          ids=lambda e: e.where)
 def test_sources_examples_load(example: Example, tmp_path: Path) -> None:
+    code = example.code
+    if not any(line.strip().startswith("[[site]]") for line in code.splitlines()):  # a fragment of keys
+        code += '\n[[site]]\nname = "example"\nstart_urls = ["https://www.example-news.com/"]\n'
     target = tmp_path / "sources.toml"
-    target.write_text(example.code, encoding="utf-8")
+    target.write_text(code, encoding="utf-8")
     assert load_sources(target)
 
 
