@@ -25,7 +25,13 @@ from archive.limits import MAX_PAGE_BYTES
 def extract_command(target: str, as_json: bool, page_url: str | None, timeout: float, max_bytes: int,
                     allow_private_addresses: bool) -> None:
     """Show the fields extracted from one page (a URL, fetched with the crawl's address guard,
-    size limit and timeout; or a saved file) with the rule behind each. Stores nothing."""
+    size limit and timeout; or a saved file) with the rule behind each. Stores nothing.
+
+    \b
+    Example:
+        archive extract https://www.example-news.com/markets/fed-holds.html
+        archive extract saved-page.html --url https://www.example-news.com/markets/fed-holds.html --json
+    """
     content_type = None
     if target.startswith(("http://", "https://")):
         from archive.fetch import fetch  # noqa: PLC0415
