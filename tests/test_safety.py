@@ -26,6 +26,10 @@ REVIEWED = {
     # EXPLAIN of a statement SQLAlchemy compiled: its SQL has placeholders, the user's query travels
     # in compiled.params.
     ("archive/search_index.py", '"EXPLAIN (FORMAT JSON) " + str(compiled)'),
+    # A scratch database named from uuid4().hex in the bench itself: CREATE/DROP DATABASE take no
+    # bound parameter for the name.
+    ("bench/hostile.py", "f'CREATE DATABASE \"{name}\"'"),
+    ("bench/hostile.py", "f'DROP DATABASE IF EXISTS \"{name}\"'"),
 }
 
 

@@ -67,10 +67,14 @@ def gzip_bomb(size: int) -> bytes:
 
 
 def import_with_peak_memory(path: Path, db: str) -> tuple[subprocess.CompletedProcess[str], int]:
-    """`archive import-warc` in a child process, and that process's peak resident memory in MiB."""
-    code = ("import resource, sys\nfrom archive.cli import cli\n"
+    """`archive import-warc` in a child process, and that process's peak resident memory in MiB.
+
+    VmHWM, not ru_maxrss: Linux carries ru_maxrss across fork and exec, so a child of a large
+    pytest process reported the parent's size (552 MiB in a full run)."""
+    code = ("import re, sys\nfrom archive.cli import cli\n"
             "try:\n    cli.main(args=sys.argv[1:], prog_name='archive')\nfinally:\n"
-            "    print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, file=sys.stderr)\n")
+            "    status = open('/proc/self/status').read()\n"
+            "    print('PEAK', int(re.search(r'VmHWM:\\s+(\\d+)', status).group(1)) // 1024, file=sys.stderr)\n")
     result = subprocess.run([sys.executable, "-c", code, "import-warc", str(path), "--db", db], cwd=ROOT,
                             capture_output=True, text=True, timeout=600)
     peak = int(result.stderr.rsplit("PEAK", 1)[1].split()[0])
