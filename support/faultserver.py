@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import unquote, urlsplit
 
-from archive.demo.server import LoopbackServer
+from archive.demo.server import BackgroundServer
 
 MiB = 1024 * 1024
 
@@ -29,7 +29,7 @@ CHAOS_FAULTS = ("http_500", "http_503", "http_404", "reset", "data_loss", "trunc
                 "http_429_once", "binary", "empty")
 
 
-class FaultServer:
+class FaultServer(BackgroundServer):
     """Serve pages on 127.0.0.1 until stopped, with faults by path or at random."""
 
     def __init__(self, pages: dict[str, bytes] | None = None, *, root: Path | None = None,
@@ -55,22 +55,11 @@ class FaultServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.httpd = LoopbackServer((host, 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}/"
-
-    def __enter__(self) -> "FaultServer":
-        self.thread.start()
-        return self
+        self._listen((host, 0), Handler)
 
     def __exit__(self, *exc: object) -> None:
         self.stopping.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__exit__(*exc)
 
     # -- dispatch ---------------------------------------------------------------------------
     def page(self, path: str) -> bytes | None:

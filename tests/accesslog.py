@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-from archive.demo.server import LoopbackServer
+from archive.demo.server import BackgroundServer
 from tests.pages import article, listing
 
 #: Slack for comparing gaps between starts: the clock's granularity and the loopback's own delays.
@@ -36,7 +36,7 @@ class Hit:
     in_flight: int = 0  # requests in flight when this one started, itself included (see AccessLogSite.log)
 
 
-class AccessLogSite:
+class AccessLogSite(BackgroundServer):
     """A site of `articles` article pages behind listing pages of `per_list` links, answering
     each request after `latency` seconds; robots.txt allows everything (with `crawl_delay` if set).
     `log_path`, if given, gets the access log when the server stops (see write_log)."""
@@ -76,20 +76,10 @@ class AccessLogSite:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.httpd = LoopbackServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-
-    def __enter__(self) -> "AccessLogSite":
-        self.thread.start()
-        return self
+        self._listen(("127.0.0.1", 0), Handler)
 
     def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__exit__(*exc)
         if self.log_path is not None:
             self.write_log(self.log_path)
 

@@ -6,7 +6,6 @@ good page around them is stored."""
 from __future__ import annotations
 
 import io
-import threading
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Iterator
@@ -16,7 +15,7 @@ from sqlalchemy import create_engine, text
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from archive.demo.server import LoopbackServer
+from archive.demo.server import BackgroundServer
 from tests.conftest import run_cli
 from tests.pages import LOREM, article
 
@@ -52,7 +51,7 @@ def hostile_pages() -> dict[str, tuple[dict[str, str], bytes]]:
     return pages
 
 
-class HeaderServer:
+class HeaderServer(BackgroundServer):
     """Serves `pages` (path -> (headers, body)) on loopback, with the headers given."""
 
     def __init__(self, pages: dict[str, tuple[dict[str, str], bytes]]) -> None:
@@ -77,20 +76,7 @@ class HeaderServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.httpd = LoopbackServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-
-    def __enter__(self) -> "HeaderServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self._listen(("127.0.0.1", 0), Handler)
 
 
 @pytest.fixture

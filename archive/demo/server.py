@@ -14,6 +14,7 @@ import time
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Self
 from urllib.parse import unquote, urlsplit
 
 from archive.errors import ArchiveError
@@ -31,7 +32,32 @@ class LoopbackServer(ThreadingHTTPServer):
     daemon_threads = True
 
 
-class SiteServer:
+class BackgroundServer:
+    """A LoopbackServer answering from a daemon thread while a `with` block runs: the demo's site
+    and the tests' and benchmarks' servers are built on it (each brings its own handler)."""
+
+    httpd: LoopbackServer
+    thread: threading.Thread
+
+    def _listen(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        self.httpd = LoopbackServer(address, handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class SiteServer(BackgroundServer):
     """Serve `root` (and optionally `overlay`) at http://127.0.0.1:PORT/ until stopped.
 
     Pages carry an ETag (a hash of their bytes) and a Last-Modified (their file's time) and
@@ -86,14 +112,9 @@ class SiteServer:
                 pass
 
         try:
-            self.httpd = LoopbackServer(("127.0.0.1", port), Handler)
+            self._listen(("127.0.0.1", port), Handler)
         except OSError as exc:
             raise ArchiveError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror}") from exc
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/"
 
     def resolve(self, path: str) -> Path | None:
         relative = unquote(urlsplit(path).path).lstrip("/")
@@ -103,14 +124,6 @@ class SiteServer:
                 if resolved.is_file() and resolved.is_relative_to(base.resolve()):
                     return resolved
         return None
-
-    def __enter__(self) -> "SiteServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def _unchanged(asked_etag: str | None, asked_since: str | None, etag: str, mtime: float) -> bool:
