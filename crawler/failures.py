@@ -39,7 +39,6 @@ class FailedFetch:
 KINDS: list[tuple[tuple[type[BaseException], ...], str]] = [
     ((RefusedRequest,), "refused"),
     ((RedirectLoop,), "redirect_loop"),
-    ((RobotsUnavailable,), "robots_unavailable"),
     ((ResponseDataLossError, _DataLoss), "data_loss"),
     ((DownloadTimeoutError, tx_error.TimeoutError, defer.TimeoutError, tx_error.TCPTimedOutError), "timeout"),
     ((CannotResolveHostError, tx_error.DNSLookupError), "dns"),
@@ -68,6 +67,8 @@ def describe(failure: Failure, maxsize: int = 0) -> FailedFetch:
         status = exc.response.status
         return FailedFetch(f"http_{status}", _http_message(exc), status)
     message = " ".join(str(exc).split())
+    if isinstance(exc, RobotsUnavailable):
+        return FailedFetch(exc.kind, message)
     chain = _chain(exc)
     for types, kind in KINDS:
         if any(isinstance(e, types) for e in chain) or (kind == "data_loss" and "_DataLoss" in message):

@@ -7,8 +7,9 @@ fetched again. Here:
 
 - 5xx, a timeout, a reset: every page of the site is refused (error kind robots_unavailable,
   recorded and counted) and robots.txt is asked again after ARCHIVE_ROBOTS_RETRY_AFTER seconds;
-- the host does not resolve or refuses connections: the pages are tried, and fail with that same,
-  truthful error kind (dns, connection_refused), since no rule can be told from a missing host;
+- the host does not resolve or refuses connections: the same complete disallow (no page is sent
+  to a host that may come back between robots.txt and the page), but each page is recorded with
+  the host's own, truthful error kind (dns, connection_refused);
 - either way, one log line, no traceback.
 """
 
@@ -34,7 +35,12 @@ HOST_MISSING = ("dns", "connection_refused")
 
 
 class RobotsUnavailable(IgnoreRequest):
-    """A page of a site whose robots.txt is unavailable (error kind "robots_unavailable")."""
+    """A page not requested because its site's robots.txt is unavailable; `kind` is the error kind
+    it is recorded with ("robots_unavailable", or the missing host's "dns" / "connection_refused")."""
+
+    def __init__(self, reason: str, kind: str = "robots_unavailable") -> None:
+        super().__init__(reason)
+        self.kind = kind
 
 
 class RobotsTxt(RobotsTxtMiddleware):
@@ -43,21 +49,21 @@ class RobotsTxt(RobotsTxtMiddleware):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.retry_after = crawler.settings.getfloat("ARCHIVE_ROBOTS_RETRY_AFTER", 600.0)
-        self.unavailable: dict[str, tuple[str, float]] = {}  # netloc -> (why, when to ask again)
+        self.unavailable: dict[str, RobotsUnavailable] = {}  # netloc -> the refusal, until `asked_again`
+        self.asked_again: dict[str, float] = {}  # netloc -> when robots.txt is asked again (monotonic)
 
     async def process_request(self, request: Request) -> None:
         if request.meta.get("dont_obey_robotstxt") or request.url.startswith(("data:", "file:")):
             return
         netloc = urlparse_cached(request).netloc
-        down = self.unavailable.get(netloc)
-        if down is not None and time.monotonic() >= down[1]:  # ask again
+        if netloc in self.unavailable and time.monotonic() >= self.asked_again[netloc]:  # ask again
             del self.unavailable[netloc]
             self._parsers.pop(netloc, None)
         parser = await self.robot_parser(request)
         down = self.unavailable.get(netloc)
         if down is not None:
             self._stats.inc_value("archive/robots_unavailable")
-            raise RobotsUnavailable(down[0])
+            raise RobotsUnavailable(str(down), down.kind)
         self.process_request_2(parser, request)
 
     async def robot_parser(self, request: Request) -> object:
@@ -90,15 +96,20 @@ class RobotsTxt(RobotsTxtMiddleware):
             self._robots_error(exc, netloc)
             return
         failed = describe(Failure(exc))
-        if failed.kind in HOST_MISSING:  # the pages' own failures say it (counted, and logged once)
+        if failed.kind in HOST_MISSING:  # each page's failure says it (counted, logged by the spider)
             log.info("%s: %s", robots_url, failed.error)
-            self._robots_error(exc, netloc)
+            self._disallow(netloc, RobotsUnavailable(f"{failed.message} (robots.txt; no page of the site is "
+                                                     "requested until it answers, RFC 9309)", failed.kind))
         else:
             self._down(netloc, robots_url, f"robots.txt could not be fetched ({failed.error})")
 
     def _down(self, netloc: str, robots_url: str, why: str) -> None:
-        """Complete disallow for the site until robots.txt is asked again."""
+        """Complete disallow for the site until robots.txt is asked again, said once in the log."""
         reason = f"{why}: the site is off limits until it answers (RFC 9309)"
         log.warning("%s: %s; asking again in %.0f s", robots_url, reason, self.retry_after)
-        self.unavailable[netloc] = (reason, time.monotonic() + self.retry_after)
-        self._robots_error(RobotsUnavailable(reason), netloc)
+        self._disallow(netloc, RobotsUnavailable(reason))
+
+    def _disallow(self, netloc: str, refusal: RobotsUnavailable) -> None:
+        self.unavailable[netloc] = refusal
+        self.asked_again[netloc] = time.monotonic() + self.retry_after
+        self._robots_error(refusal, netloc)

@@ -18,7 +18,8 @@ from crawler.links import page_links
 
 log = logging.getLogger(__name__)
 
-#: Request meta marking a start URL: `archive crawl` fails when none of them could be fetched.
+#: Request meta marking a start URL (for a sources crawl also its feeds and sitemaps): a crawl
+#: fails when none of them could be fetched.
 START = "archive_start"
 
 
@@ -42,6 +43,17 @@ class SiteSpider(scrapy.Spider):
             except ValueError as exc:  # a port out of range, a bad IPv6 literal: no request can be made
                 yield self.start_failed(url, f"bad_url: {exc}")
 
+    def as_start(self, request: scrapy.Request) -> scrapy.Request:
+        """Count `request` as one of the crawl's starting points (see START)."""
+        self.crawler.stats.inc_value("archive/start_urls")
+        request.meta[START] = True
+        return request
+
+    def reached(self, response: Response) -> None:
+        """Count a response to a starting point (any status: the site answered)."""
+        if response.meta.get(START):
+            self.crawler.stats.inc_value("archive/start_fetched")
+
     def start_failed(self, url: str, error: str, status: int | None = None) -> PageItem:
         """Count a start URL that could not be fetched, and record it."""
         self.crawler.stats.inc_value("archive/start_failed")
@@ -50,8 +62,7 @@ class SiteSpider(scrapy.Spider):
         return PageItem(url=url, fetched_at=datetime.now(timezone.utc), status=status, error=error)
 
     def parse(self, response: Response) -> Iterable[PageItem | scrapy.Request]:
-        if response.meta.get(START):
-            self.crawler.stats.inc_value("archive/start_fetched")
+        self.reached(response)
         if response.status == 304:
             yield self.not_modified(response)
             return

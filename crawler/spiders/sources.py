@@ -84,7 +84,7 @@ class SourcesSpider(SiteSpider):
         documents = [(url, source, callback) for url, source, callback in documents if self._first_time(url)]
         self.pending = len(documents)
         for url, source, callback in documents:
-            yield self._document(url, source, callback)
+            yield self.as_start(self._document(url, source, callback))
         if not documents:
             for request in self._release():
                 if not request.meta.get(STORED_ONLY):  # start requests do not pass SkipFresh
@@ -137,7 +137,7 @@ class SourcesSpider(SiteSpider):
             for url in source.start_urls:
                 request = self.request(url, dont_filter=True)
                 if request is not None:
-                    yield request
+                    yield request if request.meta.get(STORED_ONLY) else self.as_start(request)
 
     def request(self, url: str, **kwargs: Any) -> scrapy.Request | None:
         source = self.source_of(url)
@@ -174,11 +174,13 @@ class SourcesSpider(SiteSpider):
 
     # -- feeds and sitemaps ---------------------------------------------------------------------
     def parse_feed(self, response: Response) -> Iterable[scrapy.Request]:
+        self.reached(response)
         self.crawler.stats.inc_value("crawl/feeds")
         self._collect(response, parse_feed(_body(response), response.url), "feed")
         yield from self._read_one()
 
     def parse_sitemap(self, response: Response) -> Iterable[scrapy.Request]:
+        self.reached(response)
         self.crawler.stats.inc_value("crawl/sitemaps")
         entries = parse_sitemap(_body(response), response.url)
         source = self._source_for(response)

@@ -98,21 +98,37 @@ def test_robots_txt_missing_allows_the_site(tmp_path: Path) -> None:
     assert {"/", "/a.html"} <= set(server.requests)
 
 
-def test_an_unavailable_robots_txt_is_asked_again_after_the_retry_delay() -> None:
-    """Complete disallow lasts until robots.txt answers again (RFC 9309), asked every ARCHIVE_ROBOTS_RETRY_AFTER s."""
+@pytest.mark.parametrize("down, kind, says", [
+    (503, "robots_unavailable", "robots.txt answered HTTP 503"),
+    ("dns", "dns", "DNS lookup failed"),
+    ("refused", "connection_refused", "Connection was refused"),
+])
+def test_an_unavailable_robots_txt_is_asked_again_after_the_retry_delay(down: object, kind: str, says: str) -> None:
+    """Complete disallow lasts until robots.txt answers again (RFC 9309), asked every ARCHIVE_ROBOTS_RETRY_AFTER s.
+    A host that does not resolve or refuses connections is closed too (before: its pages were tried,
+    so a host back between robots.txt and the page was crawled without its rules), and its pages
+    keep the host's own error kind."""
     import asyncio
 
     from scrapy import Request
+    from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError
     from scrapy.http import Response
     from scrapy.utils.test import get_crawler
 
+    from crawler.failures import describe
     from crawler.robots import RobotsTxt, RobotsUnavailable
+    from twisted.python.failure import Failure
 
-    answers = [503, 200]
+    failures = {"dns": CannotResolveHostError("DNS lookup failed: no results for hostname lookup: news.example.com"),
+                "refused": DownloadConnectionRefusedError("Connection was refused by other side: 111")}
+    answers = [down, 200]
 
     class Engine:
         async def download_async(self, request: Request) -> Response:
-            return Response(request.url, status=answers.pop(0), body=b"User-agent: *\nDisallow: /private/\n")
+            answer = answers.pop(0)
+            if isinstance(answer, str):
+                raise failures[answer]
+            return Response(request.url, status=answer, body=b"User-agent: *\nDisallow: /private/\n")
 
     crawler = get_crawler(settings_dict={"ROBOTSTXT_OBEY": True, "ARCHIVE_ROBOTS_RETRY_AFTER": 0.2})
     crawler.engine = Engine()  # type: ignore[assignment]
@@ -122,7 +138,7 @@ def test_an_unavailable_robots_txt_is_asked_again_after_the_retry_delay() -> Non
         try:
             await middleware.process_request(Request(url))
         except RobotsUnavailable as exc:
-            return f"unavailable: {exc}"
+            return f"unavailable: {describe(Failure(exc)).error}"
         except Exception as exc:  # noqa: BLE001
             return f"refused: {exc}"
         return "allowed"
@@ -133,6 +149,33 @@ def test_an_unavailable_robots_txt_is_asked_again_after_the_retry_delay() -> Non
         return first + [await ask("https://news.example.com/a.html"), await ask("https://news.example.com/private/x")]
 
     results = asyncio.run(scenario())
-    assert results[0].startswith("unavailable: robots.txt answered HTTP 503") and results[1] == results[0]
+    assert results[0].startswith(f"unavailable: {kind}: {says}") and results[1] == results[0]
     assert results[2:] == ["allowed", "refused: Forbidden by robots.txt"]
     assert answers == []  # asked twice: once down, once again after the delay
+
+
+def write_sources(path: Path, url: str, *, sitemap: str | None = None) -> Path:
+    sitemaps = f'\nsitemaps = ["{sitemap}"]' if sitemap else ""
+    path.write_text(f'[[site]]\nname = "news"\nstart_urls = ["{url}"]{sitemaps}\n')
+    return path
+
+
+def test_a_sources_crawl_that_reached_nothing_exits_1_saying_why(tmp_path: Path) -> None:
+    """Before: a sources file whose site was down gave `connection_refused 2` and exit 0. Its start
+    URLs, feeds and sitemaps are its starting points, as a plain crawl's start URLs are."""
+    url = f"http://127.0.0.1:{closed_port()}/"
+    sources = write_sources(tmp_path / "sources.toml", url, sitemap=url + "sitemap.xml")
+    result = run_cli("crawl", "--sources", str(sources), "--db", f"sqlite:///{tmp_path / 'a.db'}", check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: none of the 2 start URL(s) could be fetched (last: ") and ": connection_refused: " in last
+    assert "connection_refused 2" in result.stdout
+
+
+def test_a_sources_crawl_with_one_starting_point_answering_succeeds(tmp_path: Path) -> None:
+    pages = {"/": listing(["/a.html"]).encode(), "/a.html": article().encode()}
+    with FaultServer(pages, faults={"/sitemap.xml": "http_404"}) as server:
+        sources = write_sources(tmp_path / "sources.toml", server.url, sitemap=server.url + "sitemap.xml")
+        result = run_cli("crawl", "--sources", str(sources), "--db", f"sqlite:///{tmp_path / 'a.db'}", check=False)
+    assert result.returncode == 0, result.stderr
+    assert {"/", "/a.html", "/sitemap.xml"} <= set(server.requests)
