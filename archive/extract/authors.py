@@ -32,7 +32,7 @@ _JUNK = re.compile(
     r"team|newsroom|email|author|follow|updated|published|min|read|ago|hours?|minutes?|"
     r"news|wire|press|agency|associated|reuters|bloomberg|benzinga|insights?|research|"
     r"markets?|senior|chief|the|post|times|journal|herald|tribune|gazette|magazine|media|"
-    r"view|watch|live|more|stories|share|subscribe|sign)\b", re.IGNORECASE)
+    r"view|watch|live|more|stories|share|subscribe|sign|industry|insider|edition)\b", re.IGNORECASE)
 #: A piece of an author box that is prose (a bio: "Jane Doe was a former editor of ..."), not names.
 _PROSE_WORDS = 10
 _WORD = re.compile(r"^[\w'’.\-]+$")
@@ -58,13 +58,16 @@ def find_authors_with_source(page: Page, byline_texts: Iterable[str],
     """
     texts = list(byline_texts)
     ai = any(AI_BYLINE.search(text) for text in texts)
-    publications = organisations(page)
+    # a personal blog names its author as its JSON-LD publisher too: a declared Person stays a
+    # person, unless the site calls itself by that name (og:site_name)
+    site = " ".join((page.meta("og:site_name", "application-name") or "").split()).casefold()
+    publications = organisations(page) - (_declared_people(page) - {site, site.removeprefix("the ")})
 
     def people(names: list[str]) -> list[str]:
         return [name for name in names if name.casefold() not in publications]
 
     meta = [clean_byline(value, structured=True) for value in page.meta_all("author", "article:author", "parsely-author",
-                                                            "sailthru.author") if not value.startswith("http")]
+                                                            "sailthru.author", "cXenseParse:author") if not value.startswith("http")]
     meta_names = people(list(dict.fromkeys(name for names in meta for name in names)))
     from_json_ld = people(_json_ld_people(page))
     if from_json_ld:
@@ -153,6 +156,18 @@ def _json_ld_people(page: Page) -> list[str]:
         if names:
             break
     return names
+
+
+def _declared_people(page: Page) -> set[str]:
+    """Case-folded names of JSON-LD authors whose @type says Person."""
+    found: set[str] = set()
+    for obj in page.json_ld():
+        authors = obj.get("author")
+        for author in authors if isinstance(authors, list) else [authors]:
+            if isinstance(author, dict) and author.get("@type") in ("Person", ["Person"]) and \
+                    isinstance(author.get("name"), str):
+                found.add(" ".join(author["name"].split()).casefold())
+    return found
 
 
 def organisations(page: Page) -> set[str]:

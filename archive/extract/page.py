@@ -81,11 +81,15 @@ class Page:
         found: list[dict[str, Any]] = []
         for script in self.tree.xpath("//script[@type='application/ld+json']"):
             try:
-                data = json.loads(script.text or "")
+                data = json.loads(_CDATA.sub("", script.text or ""))
             except ValueError:
                 continue
             found.extend(_flatten(data))
         return found
+
+
+#: An XHTML-era wrapper around a script's text (`//<![CDATA[ ... //]]>`): not part of the JSON.
+_CDATA = re.compile(r"^\s*(?://\s*)?<!\[CDATA\[|(?://\s*)?\]\]>\s*$")
 
 
 def _flatten(data: Any) -> Iterator[dict[str, Any]]:

@@ -22,7 +22,7 @@ CHROME = re.compile(
     r"newsletter|subscribe|signup|comments?|share|social|footer|promo|advert|ad-slot|cookie|"
     r"author-bio|bio|disclosure|disclaimer|standards|breadcrumbs?)($|[\s_-])",
     re.IGNORECASE)
-BYLINE = re.compile(r"byline|author|writer|contributor|nitfby|submitted|\bby\b", re.IGNORECASE)
+BYLINE = re.compile(r"byline|author|autor|auteur|writer|contributor|nitfby|submitted|\bby\b", re.IGNORECASE)
 #: The address of an author's page.
 AUTHOR_HREF = re.compile(r"/(?:author|authors|autor|auteur|autore|journalist|profile)/[^/?#]+/?$", re.IGNORECASE)
 #: A paragraph that is only a byline ("By Jane Doe and John Roe"): some sites put it in the body.
@@ -56,7 +56,26 @@ def article_root(page: Page) -> HtmlElement:
         if ancestor.tag in ("article", "main") or ancestor.get("itemprop") == "articleBody":
             return ancestor.getparent() if ancestor.get("itemprop") == "articleBody" else ancestor
     parent = best.getparent()
-    return parent if parent is not None and parent.tag != "html" else best
+    region = parent if parent is not None and parent.tag != "html" else best
+    return _with_lead(page, region, limit)
+
+
+#: An article's lead can stand beside the container of its other paragraphs (an intro box, a
+#: "read more" fold): the region's parent is taken when its paragraph text outside the region is
+#: at least LEAD_MIN_CHARS and at most LEAD_MAX_SHARE of the region's own, and the parent adds
+#: little text besides those paragraphs (a neighbouring column of teasers is not a lead).
+LEAD_MIN_CHARS = 80
+LEAD_MAX_SHARE = 0.5
+
+
+def _with_lead(page: Page, region: HtmlElement, limit: int) -> HtmlElement:
+    parent = region.getparent()
+    if parent is None or parent.tag in ("html", "body") or is_chrome(parent, limit):
+        return region
+    inside = sum(text_length(p) for p in region.iter("p") if not in_chrome(p, limit))
+    extra = sum(text_length(p) for p in parent.iter("p") if not in_chrome(p, limit)) - inside
+    added = text_length(parent) - text_length(region)  # a column of teasers is mostly links, not paragraphs
+    return parent if LEAD_MIN_CHARS <= extra <= LEAD_MAX_SHARE * inside and added <= 2 * extra else region
 
 
 def drop_navigation(page: Page) -> None:
@@ -78,7 +97,7 @@ def paragraph_chars(page: Page, root: HtmlElement) -> int:
 
 
 #: Class words that describe a layout rather than a role: "with-navbar", "one-sidebar", "has-comments".
-_MODIFIER = re.compile(r"^(?:with|without|has|no|one|two|three|is|show|hide|layout)[-_]", re.IGNORECASE)
+_MODIFIER = re.compile(r"^(?:with|without|has|hasnt|no|one|two|three|is|show|hide|layout)[-_]", re.IGNORECASE)
 
 
 def _label(element: HtmlElement) -> str:
@@ -214,9 +233,10 @@ def byline_texts(root: HtmlElement) -> Iterator[str]:
     seen: set[str] = set()
     linked: list[str] = []
     for element in content_elements(root):
-        if not element.attrib and element.tag != "p":  # no class, id, rel or itemprop to go by
+        if not element.attrib and element.tag not in ("p", "byline"):  # no class, id, rel or itemprop to go by
             continue
-        label = f"{_label(element)} {element.get('rel', '')} {element.get('itemprop', '')}"
+        # <byline> is NITF's element for the credit line, kept by some CMSs in their HTML
+        label = f"{_label(element)} {element.get('rel', '')} {element.get('itemprop', '')} {element.tag}"
         if BYLINE.search(label) and "bio" not in label.lower():
             # pieces joined with "|": two linked names side by side are two names, not one
             text = " | ".join(t.strip() for t in element.itertext() if t.strip()) or \
