@@ -80,6 +80,10 @@ def find_authors_with_source(page: Page, byline_texts: Iterable[str],
         if names:
             if set(names) < set(meta_names):
                 names, source = meta_names, f"{source}, completed from meta author"
+            elif meta_names and source.startswith("byline") and not set(names) & set(meta_names):
+                # the page's metadata names this article's author; a byline naming someone else
+                # belongs to a teaser or a related item
+                names, source = meta_names, f"meta author (the byline {source[7:]} names others)"
             return tuple(names), ai, source
     return (), ai, "none found"
 
@@ -170,9 +174,12 @@ def _declared_people(page: Page) -> set[str]:
     return found
 
 
+_COPYRIGHT_WORDS = re.compile(r"copyright|\(c\)|©|\ball rights reserved\b|\b\d{4}\b", re.IGNORECASE)
+
+
 def organisations(page: Page) -> set[str]:
     """Names of the publication and its publisher (og:site_name, JSON-LD publisher and
-    Organization names), case-folded: a byline or author meta giving one of them names no person."""
+    Organization names, the `copyright` meta's rights holder), case-folded: a byline or author meta giving one of them names no person."""
     found = {page.meta("og:site_name", "application-name") or ""}
     for obj in page.json_ld():
         for candidate in (obj.get("publisher"), obj if obj.get("@type") in ("Organization", "NewsMediaOrganization")
@@ -180,5 +187,7 @@ def organisations(page: Page) -> set[str]:
             for entry in candidate if isinstance(candidate, list) else [candidate]:
                 if isinstance(entry, dict) and isinstance(entry.get("name"), str):
                     found.add(entry["name"])
+    if holder := page.meta("copyright", "dcterms.rightsHolder"):  # the rights holder: "Copyright (c) Condé Nast 2022"
+        found.add(_COPYRIGHT_WORDS.sub(" ", holder).strip(" .,-"))
     names = {" ".join(name.split()).casefold() for name in found if name}
     return names | {name[4:] for name in names if name.startswith("the ")}
