@@ -72,6 +72,8 @@ def find_authors_with_source(page: Page, byline_texts: Iterable[str],
     from_json_ld = people(_json_ld_people(page))
     if from_json_ld:
         return tuple(from_json_ld), ai, "json-ld author"  # already the publisher's whole list
+    if from_microdata := people(_microdata_people(page)):
+        return tuple(from_microdata), ai, "microdata author"
     candidates: list[tuple[list[str], str]] = [*[(people(clean_byline(t)), f"byline {t[:60]!r}") for t in texts],
                                                (meta_names, "meta author")]
     if fallback:
@@ -159,6 +161,23 @@ def _json_ld_people(page: Page) -> list[str]:
                 names.extend(n for n in clean_byline(name, structured=True) if n not in names)
         if names:
             break
+    return names
+
+
+def _microdata_people(page: Page) -> list[str]:
+    """schema.org microdata Person authors (`itemprop="author" itemscope itemtype=".../Person"`
+    with an `itemprop="name"`) of the first item that has any: a teaser list's items are others."""
+    names: list[str] = []
+    owner: object = False
+    for element in page.tree.xpath("//*[@itemprop='author'][@itemscope][contains(@itemtype, 'Person')]"):
+        item = next((a for a in element.iterancestors() if a.get("itemscope") is not None), None)
+        if owner is not False and item is not owner:
+            continue
+        for node in element.xpath(".//*[@itemprop='name']"):
+            value = node.get("content") or node.get("value") or " ".join(" ".join(node.itertext()).split())
+            if value and (found := clean_byline(value, structured=True)):
+                owner = item
+                names.extend(name for name in found if name not in names)
     return names
 
 
