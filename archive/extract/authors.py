@@ -97,7 +97,9 @@ def clean_byline(text: str, *, structured: bool = False) -> list[str]:
     capitals (Chinese, Japanese, ...) is taken; in page text such a word is as often a label.
     """
     text = AI_BYLINE.sub("", " ".join(text.split()))
-    # a name without capitals stands in page text only alone or after a "by" ("著者：後藤大地")
+    # a name without capitals stands in page text only alone (a date after it aside) or after a
+    # "by" ("著者：後藤大地")
+    text = _TRAILING_DATE.sub("", text) if _PREFIX.match(text) is None else text
     structured = structured or " | " not in text and " " not in text.strip() or bool(_PREFIX.match(text))
     if " | " in text:
         text = " | ".join(piece for piece in text.split(" | ") if len(piece.split()) < _PROSE_WORDS)

@@ -160,8 +160,18 @@ def is_chrome(element: HtmlElement, limit: int | None = None) -> bool:
         return True
     if tag in STRUCTURAL or not (element.get("class") or element.get("id")):  # no words: not chrome
         return False
-    return _remembered((element, limit), lambda: bool(CHROME.search(_label(element))) and (
+    return _remembered((element, limit), lambda: _chrome_label(_label(element)) and (
         limit is None or text_length(element) < limit))
+
+
+#: Chrome words that name a byline's neighbours: "author-share", "social-author" is the byline
+#: with its share buttons, not chrome.
+_SHARING = {"share", "social"}
+
+
+def _chrome_label(label: str) -> bool:
+    words = {m.group(2).lower() for m in CHROME.finditer(label)}
+    return bool(words) and not (words <= _SHARING and "author" in label.lower())
 
 
 def in_chrome(element: HtmlElement, limit: int) -> bool:
