@@ -59,6 +59,23 @@ ANYWHERE_FURNITURE = [re.compile(p, re.IGNORECASE) for p in (
     r"^(?:sign up|subscribe)\b.{0,80}\bnewsletter\b",
 )]
 MAX_FURNITURE_WORDS = 60
+#: Short paragraphs that close many articles without being part of them: the author's bio line,
+#: topic and tag lists, photo credits, newsletter and follow prompts, "first published in" notes,
+#: agency credits and the comment box's labels. Judged only at the end of a body.
+TAIL_FURNITURE = [re.compile(p) for p in (
+    r"^[-–•]?\s*(?:[A-Z][\w.'’-]*\s+){1,3}(?:is|was)\s+(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,5}(?i:reporter|writer|"
+    r"editor|correspondent|columnist|journalist|researcher|professor|lecturer|analyst|contributor|author|fellow|"
+    r"historian|producer|critic)s?\b",
+    r"^(?:[A-Z][\w.'’-]*\s+){1,3}covers\s+[a-z]",
+    r"^(?i:topics?|tags?|posted[- ]in|filed under|categories)\s*:",
+    r"^(?i:(?:top |lead |header |main |cover )?(?:photos?|images?|illustrations?)(?: credits?)?\s*(?:by\b|:))",
+    r"(?i:\bsign up for our\b.{0,40}\bnewsletters?\b|\bin your inbox\.?$)",
+    r"^(?i:follow [\w .]{1,40} on (?:google news|twitter|facebook|instagram|linkedin)\b)",
+    r"^(?i:this (?:article|story|post) (?:was )?(?:originally|first) (?:appeared|published)|"
+    r"(?:first|originally) published (?:in|on|by))\b",
+    r"^(?i:with (?:files|reports|reporting|information) from)\b",
+    r"^(?i:(?:\d+\s+)?comments?|loading comments.*|.*\bbefore commenting\b.*|.*\bcommenting forum\b.*)$",
+)]
 _NO_WORDS = re.compile(r"^[\W_]*$")
 _DATELINE_ONLY = re.compile(r"^[|•·\s]*((?:[A-Z][A-Z.'’-]+[/ ]?){1,4})\s*$")
 
@@ -141,12 +158,17 @@ def clean_body(text: str | None, title: str | None, bylines: list[str]) -> str:
         paragraphs.pop(0)
     if len(paragraphs) > 1 and (dateline := _DATELINE_ONLY.match(paragraphs[0])):
         paragraphs[:2] = [f"{dateline.group(1).strip()} {paragraphs[1]}"]
-    while paragraphs and _is_furniture(paragraphs[-1]):
+    while paragraphs and _is_trailing_furniture(paragraphs[-1]):
         paragraphs.pop()
     paragraphs = [p for p in paragraphs if not _is_furniture_anywhere(p)]
-    while paragraphs and _is_furniture(paragraphs[-1]):  # what stood before a disclaimer at the end
+    while paragraphs and _is_trailing_furniture(paragraphs[-1]):  # what stood before a disclaimer at the end
         paragraphs.pop()
     return "\n\n".join(paragraphs)
+
+
+def _is_trailing_furniture(line: str) -> bool:
+    return _is_furniture(line) or len(line.split()) <= MAX_FURNITURE_WORDS and any(
+        p.search(line) for p in TAIL_FURNITURE)
 
 
 def _is_furniture_anywhere(line: str) -> bool:
