@@ -69,3 +69,67 @@ def test_several_links_to_author_pages() -> None:
     page = article(byline=byline, extra='<p class="credits">Words: <a href="/author/jane-doe">Jane Doe</a>, '
                                        '<a href="/author/john-roe">John Roe</a></p>')
     assert extract(page, URL).authors == ("Jane Doe", "John Roe")
+
+
+@pytest.mark.parametrize("byline, names", [
+    ("Tech Industry | by | Steven Example", ["Steven Example"]),  # a section label beside the byline
+    ("Jana Beispiel Delhi Print Edition", []),
+    ("王小明 | 2017-03-01 14:27:02", ["王小明"]),  # an uncased name with only its date beside it
+])
+def test_section_labels_and_dated_uncased_names(byline: str, names: list[str]) -> None:
+    assert clean_byline(byline) == names
+
+
+def test_json_ld_wrapped_in_cdata_is_read() -> None:
+    head = ('<script type="application/ld+json">//<![CDATA[\n'
+            + json.dumps({"@type": "NewsArticle", "author": [{"@type": "Person", "name": "Ada Example"}]})
+            + "\n//]]></script>")
+    assert extract(article(head=head, byline=""), URL).authors == ("Ada Example",)
+
+
+def test_byline_elements_named_in_other_ways() -> None:
+    """NITF's <byline> element, German/Spanish/French class words, a layout modifier 'hasnt-bio'."""
+    for extra in ("<byline>Von Anna Beispiel, dpa</byline>",
+                  '<p class="autorenzeile">Von Anna Beispiel und Jonas Muster, NDR</p>',
+                  '<div class="sig-line hasnt-bio"><span class="pb-byline">By Anna Beispiel</span></div>'):
+        names = extract(article(byline="", extra=extra), URL).authors
+        assert names[0] == "Anna Beispiel", extra
+
+
+def test_a_byline_with_its_share_buttons_is_not_chrome() -> None:
+    extra = '<div class="author-share"><span class="name">Anna Beispiel</span><a href="#">Tweet</a></div>'
+    assert extract(article(byline="", extra=extra), URL).authors[0] == "Anna Beispiel"
+
+
+def test_cxense_author_meta() -> None:
+    head = '<meta name="cXenseParse:author" content="Ada Example">'
+    assert extract(article(head=head, byline=""), URL).authors == ("Ada Example",)
+
+
+def test_a_blog_that_names_its_author_as_publisher_keeps_the_author() -> None:
+    data = {"@type": "BlogPosting", "author": {"@type": "Person", "name": "Ada Example"},
+            "publisher": {"@type": "Organization", "name": "Ada Example"}}
+    assert extract(article(head=_ld(data), byline="", site="Example Markets"), URL).authors == ("Ada Example",)
+    # ...but the site's own name (og:site_name) declared as a Person author is no person
+    data["author"]["name"] = data["publisher"]["name"] = "Example Markets"
+    assert extract(article(head=_ld(data), byline=""), URL).authors == ()
+
+
+def test_the_copyright_holder_is_no_author() -> None:
+    head = ('<meta name="copyright" content="Copyright (c) Initech Holdings 2022">'
+            '<meta name="author" content="Initech Holdings"><meta name="author" content="Ada Example">')
+    assert extract(article(head=head, byline="Ada Example"), URL).authors == ("Ada Example",)
+
+
+def test_meta_author_wins_over_a_byline_naming_someone_else() -> None:
+    """article:author names this article's writer; a byline naming another person is a teaser's."""
+    head = '<meta property="article:author" content="Ada Example">'
+    assert extract(article(head=head, byline="By Bob Sample"), URL).authors == ("Ada Example",)
+    assert extract(article(byline="By Bob Sample"), URL).authors == ("Bob Sample",)
+
+
+def test_microdata_person_authors() -> None:
+    extra = ('<footer class="meta"><div itemprop="author" itemscope itemtype="https://schema.org/Person">'
+             '<meta itemprop="name" content="Ada Example"><span itemprop="name">Bob Sample</span></div></footer>'
+             '<ul class="twitter-authors"><li class="author">Carl Third</li></ul>')
+    assert extract(article(byline="", extra=extra), URL).authors == ("Ada Example", "Bob Sample")
