@@ -2,6 +2,8 @@
 
 Usage:  python bench/extraction.py [--shared DIR] [--suite NAME] [--only ours] [--misses FIELD]
 
+`--misses bounds` also counts the misses by cause (first/last sentence missing, extra lead/tail).
+
 Reads both fixture sets under ../shared/fixtures: `pages/` (suite "fixtures", 19 financial pages)
 and `corpus/` (299 pages; one suite per source project: fundus, readability, postlight, ...).
 For every suite it prints each field for this project, for plain trafilatura (`bare_extraction`
@@ -233,6 +235,23 @@ def score(case: Case, got: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def bounds_causes(case: Case, body: str | None) -> list[str]:
+    """Why the body's bounds miss: the first or last expected sentence missing, or extra text
+    before the first / after the last one (with its first / last 60 characters)."""
+    text, first, last = norm(body), norm(case.expected.get("first_sentence"))[:60], \
+        norm(case.expected.get("last_sentence"))[-60:]
+    causes = []
+    if first not in text:
+        causes.append("first missing")
+    elif not text.startswith(first):
+        causes.append(f"extra lead {text[:text.find(first)][:60]!r}")
+    if last not in text:
+        causes.append("last missing")
+    elif not text.endswith(last):
+        causes.append(f"extra tail {text[text.rfind(last) + len(last):][-60:]!r}")
+    return causes
+
+
 # --- running and printing -------------------------------------------------------------------------
 
 #: Seconds per page of each extractor in the last run (medians are not moved by one-off costs:
@@ -304,7 +323,8 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=SHARED, help="the fixtures folder (pages/, corpus/)")
     parser.add_argument("--suite", action="append", help="only this suite (fixtures, corpus, fundus, ...)")
     parser.add_argument("--only", action="append", choices=list(EXTRACTORS), help="only these extractors")
-    parser.add_argument("--misses", help="list the pages where this project misses FIELD")
+    parser.add_argument("--misses", help="list the pages where this project misses FIELD "
+                                         "(bounds: with the cause, and counted by cause)")
     args = parser.parse_args()
     cases = load_cases(args.shared, args.suite)
     if not cases:
@@ -320,6 +340,10 @@ def main() -> None:
         medians = {n: statistics.median(PER_PAGE[n]) for n in names}
         print("time per page (median): " + ", ".join(
             f"{n} {medians[n] * 1000:.1f} ms ({medians[n] / medians['trafilatura']:.2f}x)" for n in names))
+    if args.misses == "bounds" and "ours" in names:
+        causes = Counter(" ".join(cause.split()[:2]) for case, got in zip(cases, outputs["ours"])
+                         if score(case, got).get("bounds") is False for cause in bounds_causes(case, got.get("body")))
+        print("\nbounds misses by cause: " + ", ".join(f"{cause} {n}" for cause, n in causes.most_common()))
     if args.misses and "ours" in names:
         print(f"\npages where this project misses {args.misses}:")
         for case, got in zip(cases, outputs["ours"]):
@@ -335,7 +359,8 @@ def main() -> None:
                 missed = value is False
             if missed:
                 shown = {"article": got.get("reason"), "errors": got.get("error"), "f1": value,
-                         "tickers": got.get("tickers")}.get(args.misses)
+                         "tickers": got.get("tickers"),
+                         "bounds": "; ".join(bounds_causes(case, got.get("body")))}.get(args.misses)
                 if shown is None:
                     key = {"date": "published", "time": "published", "lead": "body", "bounds": "body"}.get(
                         args.misses, args.misses)
