@@ -47,7 +47,7 @@ EDGE_FURNITURE = [re.compile(p, re.IGNORECASE) for p in (
 #: more: ..."), disclaimers, compensation and AI-assistance notes, newsletter and report offers.
 #: Only short paragraphs (MAX_FURNITURE_WORDS) are judged, so prose that discusses these words stays.
 ANYWHERE_FURNITURE = [re.compile(p, re.IGNORECASE) for p in (
-    r"^(?:related|read more|see also|also read|read also|recommended|more from [^:]{1,40}|don'?t miss|"
+    r"^(?:related|read more|read next|up next|see also|also read|read also|recommended|more from [^:]{1,40}|don'?t miss|"
     r"watch|listen|more coverage|further reading)\s*[:›»|]",
     r"\bfor (?:general )?informational (?:and educational )?purposes only\b",
     r"\b(?:is|are|does|do|should) not (?:constitute |be (?:construed|considered) as |intended (?:to be|as) )?"
@@ -74,6 +74,8 @@ TAIL_FURNITURE = [re.compile(p) for p in (
     r"^(?i:(?:top |lead |header |main |cover )?(?:photos?|images?|illustrations?)(?: credits?)?\s*(?:by\b|:))",
     r"(?i:\bsign up for our\b.{0,40}\bnewsletters?\b|\bin your inbox\.?$)",
     r"^(?i:follow [\w .]{1,40} on (?:google news|twitter|facebook|instagram|linkedin)\b)",
+    r"^(?:[A-Z][\w.'’-]*\s+){1,3}is on (?i:twitter|x|instagram|bluesky|threads)\b",
+    r"^(?i:more [\w ]{1,30}(?:news|stories|coverage)):?$",
     r"^(?i:this (?:article|story|post) (?:was )?(?:originally|first) (?:appeared|published)|"
     r"(?:first|originally) published (?:in|on|by))\b",
     r"^(?i:with (?:files|reports|reporting|information) from)\b",

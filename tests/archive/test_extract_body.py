@@ -43,6 +43,9 @@ TAIL = [
     "Follow Example Markets on Google News to get our coverage in your feed.",
     "This article originally appeared on Example Weekly.",
     "With files from Example Wire",
+    "More markets news:",
+    "Jane Doe is on Twitter at janedoe.",
+    "Read next: Banks brace for tougher capital rules",
     "Loading comments...",
 ]
 
