@@ -1,9 +1,12 @@
 """When to look at an article again: commentary gets edited in its first days, then rarely.
 
 An article is revisited at fixed ages after its publication (by default 1 h, 6 h, 24 h, 3 d,
-7 d, then never). An article whose content changed is watched more closely: the schedule starts
+7 d, then a long tail of 30 d, 90 d and a year, for the corrections publishers add weeks or months
+later; then never). An article whose content changed is watched more closely: the schedule starts
 again from the time the change was seen. The validators of the last fetch (ETag, Last-Modified)
-travel with each due article so that the recrawl can ask "only if changed".
+travel with each due article so that the recrawl can ask "only if changed" (a 304 costs the site
+next to nothing). A site may set its own schedule and a budget per run (`recrawl`,
+`recrawl_budget` in the sources file): `due_by_site` applies them, the oldest due first.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from archive.errors import BadInput
 from archive.models import Article, Fetch, Snapshot
 
 DEFAULT_SCHEDULE: tuple[timedelta, ...] = (timedelta(hours=1), timedelta(hours=6), timedelta(hours=24),
-                                            timedelta(days=3), timedelta(days=7))
+                                            timedelta(days=3), timedelta(days=7), timedelta(days=30),
+                                            timedelta(days=90), timedelta(days=365))
 #: `--refresh-after due` (ARCHIVE_REFRESH_AFTER = "due"), the default: a crawl that finds a link to a
 #: known article asks for it again only when its recrawl is due (not_due); a duration instead: when
 #: its last fetch is older than that.
@@ -93,6 +97,38 @@ def due_articles(engine: Engine, now: datetime | None = None,
         validators = _validators(session, [article_id for article_id, _, _ in due])
     return [Due(article_id, url, when, *validators.get(article_id, (None, None)))
             for article_id, url, when in sorted(due, key=lambda item: item[2])]
+
+
+@dataclass(frozen=True)
+class SitePolicy:
+    """A site's own recrawl schedule (None: the run's) and budget: at most this many due articles
+    a run (None: all), the oldest due first, so that a large archive of one site is revisited over
+    several runs rather than all at once."""
+
+    sites: frozenset[str]
+    schedule: tuple[timedelta, ...] | None = None
+    budget: int | None = None
+
+
+def due_by_site(engine: Engine, policies: Sequence[SitePolicy], now: datetime | None = None,
+                schedule: Sequence[timedelta] = DEFAULT_SCHEDULE) -> tuple[list[Due], int]:
+    """The due articles of the policies' sites, each by its site's schedule and within its budget
+    (the oldest due first); with no policy, every site of the archive by `schedule`. Returns the
+    articles, most overdue first, and how many due ones the budgets left for a later run."""
+    if not policies:
+        return due_articles(engine, now, schedule), 0
+    found: list[Due] = []
+    deferred = 0
+    for policy in policies:
+        if not policy.sites:
+            continue
+        due = due_articles(engine, now, policy.schedule or schedule, sites=tuple(sorted(policy.sites)))
+        if policy.budget is not None and len(due) > policy.budget:
+            deferred += len(due) - policy.budget
+            due = due[:policy.budget]
+        found += due
+    unique = {d.article_id: d for d in found}  # two sources naming one site: each article once
+    return sorted(unique.values(), key=lambda d: d.due_at), deferred
 
 
 def not_due(engine: Engine, articles: Mapping[str, int], now: datetime | None = None,

@@ -13,7 +13,7 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
-from typing import Any, AsyncIterator, Self, Sequence
+from typing import Any, AsyncIterator, Mapping, Self, Sequence
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
@@ -25,6 +25,7 @@ from scrapy.statscollectors import StatsCollector
 from archive.errors import ArchiveError
 from archive.recrawl import DEFAULT_SCHEDULE, REFRESH_DUE
 from archive.store import ArchiveStore, Validators
+from archive.urls import site_of
 from crawler.links import page_links
 from crawler.shared_store import crawl_store
 
@@ -63,6 +64,12 @@ def recrawl_schedule(settings: Settings) -> tuple[timedelta, ...]:
     return tuple(timedelta(seconds=float(age)) for age in ages) if ages else DEFAULT_SCHEDULE
 
 
+def site_schedules(settings: Settings) -> dict[str, tuple[timedelta, ...]]:
+    """ARCHIVE_RECRAWL_SCHEDULES: the sites with a schedule of their own (sources file `recrawl`)."""
+    return {site: tuple(timedelta(seconds=float(age)) for age in ages)
+            for site, ages in (settings.getdict("ARCHIVE_RECRAWL_SCHEDULES") or {}).items() if ages}
+
+
 class FreshEnough(IgnoreRequest):
     """A known article fetched less than ARCHIVE_REFRESH_AFTER ago: not requested again (it is
     revisited when its recrawl is due). Counted as archive/skipped_fresh, not stored."""
@@ -76,8 +83,10 @@ class _ArchiveLookups:
     thread_name = "archive-lookups"
 
     def __init__(self, store: ArchiveStore, stats: StatsCollector | None, refresh_after: float | None = 0.0,
-                 schedule: Sequence[timedelta] = DEFAULT_SCHEDULE) -> None:
+                 schedule: Sequence[timedelta] = DEFAULT_SCHEDULE,
+                 site_schedules: Mapping[str, Sequence[timedelta]] | None = None) -> None:
         self.store, self.stats, self.schedule = store, stats, tuple(schedule)
+        self.site_schedules = {site: tuple(ages) for site, ages in (site_schedules or {}).items()}
         self.refresh_after = None if refresh_after is None else timedelta(seconds=refresh_after)
         self.lookups = ThreadPoolExecutor(max_workers=1, thread_name_prefix=self.thread_name)
 
@@ -86,7 +95,7 @@ class _ArchiveLookups:
         """The middleware on the crawl's archive (its own from_crawler has decided it is wanted)."""
         settings = crawler.settings
         middleware = cls(crawl_store(crawler), crawler.stats, refresh_after(settings),
-                         recrawl_schedule(settings))
+                         recrawl_schedule(settings), site_schedules(settings))
         crawler.signals.connect(middleware.close, signal=signals.spider_closed)
         return middleware
 
@@ -265,7 +274,11 @@ class SkipFresh(_ArchiveLookups):
         known = self.store.last_fetches(urls)
         articles = {url: validators for url, validators in known.items() if validators is not None}
         if self.refresh_after is None:
-            return known, self.store.not_due({url: v.article_id for url, v in articles.items()}, self.schedule)
+            by_schedule: dict[tuple[timedelta, ...], dict[str, int]] = {}
+            for url, v in articles.items():  # a site's own schedule (sources file `recrawl`), else the run's
+                by_schedule.setdefault(self.site_schedules.get(site_of(url), self.schedule), {})[url] = v.article_id
+            return known, set().union(*(self.store.not_due(group, schedule)
+                                        for schedule, group in by_schedule.items()))
         since = datetime.now(timezone.utc) - self.refresh_after
         return known, {url for url, v in articles.items()
                        if self.refresh_after and v.fetched_at is not None and v.fetched_at >= since}

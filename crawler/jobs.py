@@ -19,13 +19,13 @@ from typing import Any, Iterator, Sequence
 
 from archive.db import make_engine
 from archive.errors import BadInput
-from archive.recrawl import DEFAULT_SCHEDULE, Due, due_articles
+from archive.recrawl import DEFAULT_SCHEDULE, Due, due_by_site
 from archive.runs import articles_fetched_in, interrupted_crawls, job_key, settle_killed
 from archive.symbols import default_data_dir
 from archive.urls import site_of
 from crawler.conditional import FOLLOW_STORED
 from crawler.run import CrawlJob
-from crawler.sources import Source, load_sources, run_time_limit, sites_of
+from crawler.sources import Source, load_sources, recrawl_policies, recrawl_schedules, run_time_limit
 from crawler.spiders.sources import SourcesSpider, slot_of
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ class Plan:
     due: list[Due] = field(default_factory=list)
     resumed: list[int] = field(default_factory=list)
     skipped: int = 0
+    deferred: int = 0  # due articles left for a later run by the sites' recrawl_budget
 
 
 def plan(db_url: str, sources_path: Path | None, only: tuple[str, ...] = (), *, discover: bool = True,
@@ -59,8 +60,7 @@ def plan(db_url: str, sources_path: Path | None, only: tuple[str, ...] = (), *, 
         resumed = interrupted_crawls(engine, key)
         skip = articles_fetched_in(engine, resumed)
         settle_killed(engine, resumed)
-        due = due_articles(engine, now, schedule, sites=sites_of(sources))\
-            if recrawl else []
+        due, deferred = due_by_site(engine, recrawl_policies(sources), now, schedule) if recrawl else ([], 0)
     finally:
         engine.dispose()
     if recrawl and not sources:  # every site of the archive, each with its own download slot
@@ -75,8 +75,9 @@ def plan(db_url: str, sources_path: Path | None, only: tuple[str, ...] = (), *, 
                    spider=SourcesSpider,
                    spider_args={"sources": sources, "due": due, "since": since, "skip": skip, "discover": discover},
                    command=command, settings={**(settings or {}), "DOWNLOAD_SLOTS": download_slots(sources),
+                                              "ARCHIVE_RECRAWL_SCHEDULES": recrawl_schedules(sources),
                                               FOLLOW_STORED: bool(resumed)})
-    return Plan(job, key, sources, due, resumed, len(skip))
+    return Plan(job, key, sources, due, resumed, len(skip), deferred)
 
 
 def site_job(db_url: str, urls: Sequence[str], max_pages: int = 0, depth: int = 0, allow_private: bool = False,

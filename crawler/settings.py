@@ -131,6 +131,9 @@ ARCHIVE_CONDITIONAL_GET = True
 ARCHIVE_REFRESH_AFTER: str | float = "due"
 # Ages (seconds) at which an article is revisited, counted from its publication (archive.recrawl).
 ARCHIVE_RECRAWL_SCHEDULE = [age.total_seconds() for age in recrawl.DEFAULT_SCHEDULE]
+# Site -> its own ages (seconds), for the sites whose sources entry sets `recrawl`: they win over
+# ARCHIVE_RECRAWL_SCHEDULE for that site's articles (a sources run sets it).
+ARCHIVE_RECRAWL_SCHEDULES: dict[str, list[float]] = {}
 # A progress line on stderr every ARCHIVE_PROGRESS_INTERVAL seconds (the CLI turns it on for terminals).
 ARCHIVE_PROGRESS = False
 ARCHIVE_PROGRESS_INTERVAL = 5.0

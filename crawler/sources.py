@@ -12,6 +12,8 @@
     allow = ["/20\\\\d\\\\d/"]   # regexes on URL paths: pages that may be articles (others only followed)
     deny = ["/video/"]          # never fetched
     max_time = "2h"             # a run stops cleanly after this long (the largest of the sites it crawls)
+    recrawl = ["1h", "6h", "1d", "3d", "7d", "30d", "90d", "365d"]  # ages at which an article is revisited
+    recrawl_budget = 500        # at most this many due articles revisited a run, the oldest due first
 
 See sources.example.toml at the top of the repository for a commented example.
 """
@@ -21,16 +23,17 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from archive.errors import BadInput
-from archive.recrawl import parse_span
+from archive.recrawl import SitePolicy, parse_schedule, parse_span
 from archive.urls import site_of
 
 KNOWN_KEYS = {"name", "start_urls", "feeds", "sitemaps", "allow", "deny", "delay", "concurrency", "user_agent",
-              "max_time"}
+              "max_time", "recrawl", "recrawl_budget"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,8 @@ class Source:
     user_agent: str | None = None
     sites: frozenset[str] = field(default_factory=frozenset)
     max_time: float | None = None  # seconds a run crawling this site may take
+    recrawl: tuple[timedelta, ...] | None = None  # its own recrawl schedule (None: the run's --schedule)
+    recrawl_budget: int | None = None  # due articles revisited a run at most (None: all)
 
     def may_be_article(self, url: str) -> bool:
         """Allowed as an article page (no allow rules: any page may be)."""
@@ -68,6 +73,17 @@ def run_time_limit(sources: list[Source]) -> float | None:
     that no site gets less time than its own max_time asks for."""
     limits = [s.max_time for s in sources if s.max_time is not None]
     return max(limits) if len(limits) == len(sources) and limits else None
+
+
+def recrawl_policies(sources: list[Source]) -> list[SitePolicy]:
+    """Each source's recrawl schedule and budget, for archive.recrawl.due_by_site."""
+    return [SitePolicy(s.sites, s.recrawl, s.recrawl_budget) for s in sources]
+
+
+def recrawl_schedules(sources: list[Source]) -> dict[str, list[float]]:
+    """Site -> its own schedule in seconds (ARCHIVE_RECRAWL_SCHEDULES), for the sites that set one:
+    what `--refresh-after due` judges a link to one of their articles by."""
+    return {site: [age.total_seconds() for age in s.recrawl] for s in sources if s.recrawl for site in s.sites}
 
 
 def sites_of(sources: list[Source]) -> tuple[str, ...]:
@@ -118,6 +134,8 @@ def _source(path: Path, number: int, entry: dict[str, Any]) -> Source:
         concurrency=_number(f"{where} ({name}) concurrency", entry.get("concurrency"), int),
         user_agent=_text(f"{where} ({name}) user_agent", entry.get("user_agent")),
         max_time=_duration(f"{where} ({name}) max_time", entry.get("max_time")),
+        recrawl=_schedule(f"{where} ({name}) recrawl", entry.get("recrawl")),
+        recrawl_budget=_budget(f"{where} ({name}) recrawl_budget", entry.get("recrawl_budget")),
         sites=frozenset(site_of(u) for values in urls.values() for u in values),
     )
 
@@ -163,6 +181,26 @@ def _duration(where: str, value: Any) -> float | None:
     if seconds <= 0:
         raise BadInput(f"{where}: must be longer than 0s")
     return seconds
+
+
+def _schedule(where: str, value: Any) -> tuple[timedelta, ...] | None:
+    """A list of increasing durations such as ["1h", "1d", "30d"]."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise BadInput(f"{where}: must be a list of durations such as [\"1h\", \"1d\", \"30d\"]")
+    try:
+        return parse_schedule(",".join(value))
+    except BadInput as exc:
+        raise BadInput(f"{where}: {exc}") from exc
+
+
+def _budget(where: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise BadInput(f"{where}: must be a whole number of articles, 1 or more")
+    return value
 
 
 def _number(where: str, value: Any, kind: type) -> Any:

@@ -19,7 +19,7 @@ from archive.cli.frontier import frontier_options, run_worker
 from archive.db import make_engine
 from archive.demo.run import run_demo
 from archive.query import parse_bound
-from archive.recrawl import DEFAULT_SCHEDULE, due_articles, format_schedule, parse_schedule
+from archive.recrawl import DEFAULT_SCHEDULE, due_by_site, format_schedule, parse_schedule
 from archive.runs import job_key
 from archive.table import render
 
@@ -168,13 +168,15 @@ def recrawl(due: bool, sources_path: Path | None, only: tuple[str, ...], schedul
     open_engine(db_url, create=True).dispose()
     schedule = parse_schedule(schedule_text)
     if list_only:
-        from crawler.sources import load_sources, sites_of  # noqa: PLC0415
-        sites = sites_of(load_sources(sources_path, only)) if sources_path else ()
+        from crawler.sources import load_sources, recrawl_policies  # noqa: PLC0415
+        policies = recrawl_policies(load_sources(sources_path, only)) if sources_path else []
         engine = make_engine(db_url)
         try:
-            found = due_articles(engine, schedule=schedule, sites=sites)
+            found, deferred = due_by_site(engine, policies, schedule=schedule)
         finally:
             engine.dispose()
+        if deferred:
+            click.echo(f"{deferred} more due article(s) left for later runs by recrawl_budget", err=True)
         click.echo(render(["article", "due since (UTC)", "validators", "url"],
                           [[d.article_id, f"{d.due_at:%Y-%m-%d %H:%M}",
                             ", ".join(n for n, v in (("ETag", d.etag), ("Last-Modified", d.last_modified)) if v) or "-",
@@ -200,7 +202,9 @@ def run_sources(db_url: str, sources_path: Path | None, only: tuple[str, ...], *
             click.echo(f"resuming the interrupted crawl {planned.resumed[0]}: "
                        f"{planned.skipped} article(s) it stored are not fetched again", err=True)
         if recrawl:
-            click.echo(f"{len(planned.due)} article(s) due for a recrawl", err=True)
+            click.echo(f"{len(planned.due)} article(s) due for a recrawl" + (
+                f" ({planned.deferred} more left for later runs by recrawl_budget)" if planned.deferred else ""),
+                err=True)
         if not discover and not planned.due:
             click.echo("nothing to recrawl")
             return

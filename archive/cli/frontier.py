@@ -13,7 +13,7 @@ import click
 from archive.cli.base import cli
 from archive.cli.crawling import finish, run_jobs
 from archive.db import make_engine
-from archive.recrawl import due_articles
+from archive.recrawl import due_by_site
 from archive.table import render
 
 
@@ -66,7 +66,7 @@ def _sources_job(frontier: Any, db_url: str, name: str | None, idle: float, fron
     and offers the due articles; the shared seen-set lets each URL through once per run."""
     from crawler.jobs import download_slots, job_command  # noqa: PLC0415
     from crawler.run import CrawlJob  # noqa: PLC0415
-    from crawler.sources import load_sources, sites_of  # noqa: PLC0415
+    from crawler.sources import load_sources, recrawl_policies, recrawl_schedules  # noqa: PLC0415
     from crawler.spiders.sources import SourcesSpider  # noqa: PLC0415
 
     sources = load_sources(sources_path, only)
@@ -76,15 +76,17 @@ def _sources_job(frontier: Any, db_url: str, name: str | None, idle: float, fron
     if due:
         engine = make_engine(db_url)
         try:
-            found = due_articles(engine, None, schedule, sites=sites_of(sources))
+            found, deferred = due_by_site(engine, recrawl_policies(sources), None, schedule)
         finally:
             engine.dispose()
-        click.echo(f"{len(found)} article(s) due for a recrawl", err=True)
+        click.echo(f"{len(found)} article(s) due for a recrawl"
+                   + (f" ({deferred} more left for later runs by recrawl_budget)" if deferred else ""), err=True)
     command.update(since=since.isoformat() if since else None, max_pages=max_pages, frontier=name,
                    schedule=[int(s.total_seconds()) for s in schedule] if due else None)
     job = CrawlJob([], db_url, max_pages, depth, allow_private, progress=sys.stderr.isatty(), spider=SourcesSpider,
                    spider_args={"sources": sources, "due": found, "since": since, "skip": (), "discover": True},
                    command=command, settings={**settings, "DOWNLOAD_SLOTS": download_slots(sources),
+                                              "ARCHIVE_RECRAWL_SCHEDULES": recrawl_schedules(sources),
                                               **frontier.settings(frontier_url, name, idle, max_pages)})
     return job, name
 

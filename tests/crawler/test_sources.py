@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from archive.errors import BadInput
-from crawler.sources import load_sources
+from crawler.sources import load_sources, recrawl_schedules
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "sources.example.toml"
 
@@ -45,3 +46,29 @@ def test_bad_files_are_one_line_errors(tmp_path: Path, text: str, message: str) 
 def test_unknown_only_name(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="no site named nope"):
         load_sources(EXAMPLE, only=("nope",))
+
+
+def test_recrawl_schedule_and_budget_per_site(tmp_path: Path) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_text('[defaults]\nrecrawl_budget = 100\n\n[[site]]\nname = "a"\nstart_urls = ["https://a.com/"]\n'
+                    'recrawl = ["1h", "6h", "1d", "3d", "7d", "30d", "90d", "365d"]\n\n'
+                    '[[site]]\nname = "b"\nstart_urls = ["https://b.com/"]\nrecrawl_budget = 5\n')
+    a, b = load_sources(path)
+    assert a.recrawl is not None and a.recrawl[-1] == timedelta(days=365) and len(a.recrawl) == 8
+    assert a.recrawl_budget == 100 and b.recrawl is None and b.recrawl_budget == 5
+    assert recrawl_schedules([a, b]) == {"a.com": [age.total_seconds() for age in a.recrawl]}
+
+
+@pytest.mark.parametrize("line, message", [
+    ('recrawl = ["6h", "1h"]', "not an increasing list"),
+    ('recrawl = "7d"', "must be a list of durations"),
+    ('recrawl = ["soon"]', "not a duration"),
+    ("recrawl_budget = 0", "1 or more"),
+    ('recrawl_budget = "10"', "1 or more"),
+])
+def test_bad_recrawl_settings_are_one_line_errors(tmp_path: Path, line: str, message: str) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_text(f'[[site]]\nname = "a"\nstart_urls = ["https://a.com/"]\n{line}\n')
+    with pytest.raises(BadInput) as info:
+        load_sources(path)
+    assert message in str(info.value) and "(a) recrawl" in str(info.value) and "\n" not in str(info.value)
