@@ -102,11 +102,11 @@ def _many(value: Many) -> tuple[str, ...]:
 
 def make_filters(query: str | None = None, *, ticker: Many = None, site: Many = None, author: Many = None,
                  language: Many = None, since: When = None, until: When = None, ai_generated: bool | None = None,
-                 edited: bool = False, as_of: When = None) -> Filters:
+                 edited: bool = False, has_notes: bool = False, as_of: When = None) -> Filters:
     """Filters from friendly values: "NVDA" or ["NVDA", "AMD"]; "2025-01-31", a date or an aware datetime."""
     return Filters(text=query or None, tickers=_many(ticker), sites=_many(site), authors=_many(author),
                    languages=_many(language), since=parse_bound(since), until=parse_bound(until, end=True),
-                   ai_generated=ai_generated, edited=edited, as_of=parse_bound(as_of))
+                   ai_generated=ai_generated, edited=edited, has_notes=has_notes, as_of=parse_bound(as_of))
 
 
 class Archive:
@@ -139,7 +139,7 @@ class Archive:
     def search(self, query: str | None = None, *, limit: int = 20, offset: int = 0, **filters: Any) -> list[Version]:
         """Current versions (latest, or `as_of`) matching a full-text query and filters, newest first.
 
-        Filters: ticker, site, author, language, since, until, ai_generated, edited, as_of.
+        Filters: ticker, site, author, language, since, until, ai_generated, edited, has_notes, as_of.
         """
         found = run_search(self.engine, make_filters(query, **filters), limit=limit, offset=offset)
         return [Version.of(snapshot, article) for snapshot, article in found]

@@ -42,11 +42,11 @@ _SNAPSHOT_COLUMNS = ("version", "url", "site_name", "fetched_at", "title", "auth
                      "published_at", "published_offset_min", "published_precision", "updated_at",
                      "updated_offset_min", "updated_precision", "tickers", "language", "description",
                      "word_count", "paywalled", "content_sha256", "raw_sha256", "changed_fields", "origin",
-                     "extractor_version")
+                     "extractor_version", "notes")
 
 
 #: Read as JSON text and decoded with orjson, which is much faster than json.loads on them.
-_JSON_COLUMNS = ("authors", "tickers", "changed_fields")
+_JSON_COLUMNS = ("authors", "tickers", "changed_fields", "notes")
 _JSON_INDEXES = tuple(5 + _SNAPSHOT_COLUMNS.index(name) for name in _JSON_COLUMNS)
 
 
@@ -93,11 +93,13 @@ def export_rows(engine: Engine, filters: Filters, *, all_versions: bool = False,
         result = reading(connection.execution_options(stream_results=True, yield_per=batch).execute, stmt)
         if engine.dialect.name == "postgresql":
             result = read_ahead(result, batch)
-        authors, tickers, changed_fields = _JSON_INDEXES
+        authors, tickers, changed_fields, notes = _JSON_INDEXES
         for values in result:
             stored = list(values)
             stored[authors], stored[tickers], stored[changed_fields] = \
                 loads(stored[authors]), loads(stored[tickers]), loads(stored[changed_fields])
+            if stored[notes] is not None:  # NULL: no notes (Snapshot.notes)
+                stored[notes] = loads(stored[notes])
             yield record(*stored)
 
 

@@ -109,7 +109,10 @@ class Snapshot(Base):
                       # yet: adopted by the claimed article when its own page arrives and agrees.
                       Index("ix_snapshot_unverified_canonical", "unverified_canonical",
                             sqlite_where=text("unverified_canonical IS NOT NULL"),
-                            postgresql_where=text("unverified_canonical IS NOT NULL")))
+                            postgresql_where=text("unverified_canonical IS NOT NULL")),
+                      # Versions carrying a correction or update notice: --has-notes.
+                      Index("ix_snapshot_notes", "article_id", "version",
+                            sqlite_where=text("notes IS NOT NULL"), postgresql_where=text("notes IS NOT NULL")))
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), index=True)
     version: Mapped[int]
@@ -142,6 +145,9 @@ class Snapshot(Base):
     #: The page's rel=canonical (or og:url) when the archive did not accept it as the page's identity:
     #: a claim the claimed page did not confirm (archive.store, `_identity`), kept for the record.
     unverified_canonical: Mapped[Optional[str]] = mapped_column(String(2048))
+    #: The correction and update notices in the body (archive.extract.notes); NULL, never [], when
+    #: there are none, so that "versions carrying a notice" is `notes IS NOT NULL` on every database.
+    notes: Mapped[Optional[list[Any]]] = mapped_column(JSON(none_as_null=True), nullable=True)
     article: Mapped[Article] = relationship(back_populates="snapshots", lazy="raise")
 
 

@@ -37,7 +37,8 @@ class Filters:
 
     `text` is a full-text query (archive.search_syntax). Several tickers, sites, authors or
     languages match any of them. Dates bound `published_at` (`until` is inclusive); `edited`
-    keeps articles the publisher changed after version 1; `as_of` reads each article as it
+    keeps articles the publisher changed after version 1; `has_notes` versions whose body carries a
+    correction or update notice (Snapshot.notes); `as_of` reads each article as it
     stood at that instant.
     """
 
@@ -50,6 +51,7 @@ class Filters:
     languages: tuple[str, ...] = ()
     ai_generated: bool | None = None
     edited: bool = False
+    has_notes: bool = False
     as_of: datetime | None = None
 
     def __post_init__(self) -> None:
@@ -187,6 +189,8 @@ def filtered(stmt: Select[Any], filters: Filters, plan: Plan = Plan()) -> Select
         conditions.append(Snapshot.ai_generated.is_(filters.ai_generated))
     if filters.edited:
         conditions.append(publisher_edited(filters.as_of))
+    if filters.has_notes:
+        conditions.append(Snapshot.notes.is_not(None))
     if filters.since:
         conditions.append(Snapshot.published_at >= filters.since)
     if filters.until:

@@ -13,7 +13,7 @@ from typing import Any
 
 __all__ = ["SCHEMA_VERSION", "Field", "FIELDS", "FIELD_NAMES", "local_time", "record", "row"]
 
-SCHEMA_VERSION = 2  # 2: adds `origin`
+SCHEMA_VERSION = 3  # 2: adds `origin`; 3: adds `notes`
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,8 @@ FIELDS = (
     Field("language", "string"), Field("description", "string"),
     Field("body", "string", csv=False),  # long: a CSV column only on request, then last
     Field("word_count", "int32"), Field("paywalled", "bool"), Field("content_sha256", "string"),
-    Field("raw_sha256", "string"), Field("changed_fields", "strings"), Field("duplicate_of", "int64"),
+    Field("raw_sha256", "string"), Field("changed_fields", "strings"), Field("notes", "strings"),
+    Field("duplicate_of", "int64"),
     Field("origin", "string"), Field("extractor_version", "string"), Field("schema_version", "int32"),
 )
 FIELD_NAMES = tuple(f.name for f in FIELDS)
@@ -70,7 +71,7 @@ def record(article_id: int, canonical_url: str, site: str, first_seen_at: dateti
            updated_precision: str | None, tickers: list[dict[str, Any]], language: str | None,
            description: str | None, word_count: int | None, paywalled: bool, content_sha256: str,
            raw_sha256: str | None, changed_fields: list[str], origin: str, extractor_version: str | None,
-           body: str | None) -> dict[str, Any]:
+           notes: list[str] | None, body: str | None) -> dict[str, Any]:
     """The export record (keys: FIELD_NAMES) from stored values: the one place it is built."""
     return {
         "article_id": article_id,
@@ -96,6 +97,7 @@ def record(article_id: int, canonical_url: str, site: str, first_seen_at: dateti
         "content_sha256": content_sha256,
         "raw_sha256": raw_sha256,
         "changed_fields": changed_fields,
+        "notes": notes or [],
         "duplicate_of": duplicate_of_id,
         "origin": origin,
         "extractor_version": extractor_version,
@@ -111,4 +113,4 @@ def row(snapshot: Any, article: Any) -> dict[str, Any]:
                   s.published_at, s.published_offset_min, s.published_precision, s.updated_at,
                   s.updated_offset_min, s.updated_precision, list(s.tickers), s.language, s.description,
                   s.word_count, s.paywalled, s.content_sha256, s.raw_sha256, list(s.changed_fields), s.origin,
-                  s.extractor_version, s.body)
+                  s.extractor_version, s.notes, s.body)

@@ -107,6 +107,9 @@ def content_fields(page: Extracted) -> dict[str, Any]:
         "updated_at": page.updated.value.astimezone(timezone.utc).isoformat() if page.updated else None,
         "tickers": sorted({t.symbol for t in page.tickers}),
         "body": "\n\n".join(" ".join(p.split()) for p in page.body.split("\n\n") if p.strip()),
+        # Only when there are some: the digest of a version without notes stays what it was before
+        # notes were extracted, so that re-extraction finds such versions unchanged.
+        **({"notes": list(page.notes)} if page.notes else {}),
     }
 
 
@@ -116,7 +119,7 @@ def snapshot_fields(snap: Snapshot) -> dict[str, Any]:
         return value.astimezone(timezone.utc).isoformat() if value else None
     return {"title": snap.title, "authors": list(snap.authors), "published_at": iso(snap.published_at),
             "updated_at": iso(snap.updated_at), "tickers": sorted({t["symbol"] for t in snap.tickers}),
-            "body": snap.body}
+            "body": snap.body, **({"notes": list(snap.notes)} if snap.notes else {})}
 
 
 def content_sha256(fields: dict[str, Any]) -> str:
@@ -328,8 +331,10 @@ class ArchiveStore:
                      unverified_canonical: str | None = None) -> dict[str, Any]:
         """Append version n+1 (`fields` = content_fields(page)) with what differs from `latest`;
         returns the row written, with its id. The article's row is written by the caller."""
-        changed = () if latest is None else tuple(
-            name for name, value in snapshot_fields(latest).items() if fields[name] != value)
+        before = snapshot_fields(latest) if latest is not None else {}
+        changed = () if latest is None else tuple(  # "notes" is there only when a version has some
+            name for name in [*before, *(name for name in fields if name not in before)]
+            if fields.get(name) != before.get(name))
         row = _snapshot(page, fields, content_sha256(fields), changed, article.id,
                         article.latest_version + 1, fetched_at, fetch_id, origin, raw_sha256)
         row["unverified_canonical"] = unverified_canonical
@@ -684,7 +689,7 @@ def _snapshot(page: Extracted, fields: dict[str, Any], digest: str, changed: tup
         updated_precision=page.updated.precision if page.updated else None,
         site_name=page.site_name, language=page.language, description=page.description,
         tickers=[t.as_dict() for t in page.tickers], body=fields["body"], word_count=page.word_count,
-        paywalled=page.paywalled, extractor_version=page.extractor_version)
+        paywalled=page.paywalled, extractor_version=page.extractor_version, notes=fields.get("notes"))
 
 
 @lru_cache(maxsize=None)

@@ -15,7 +15,8 @@ from archive.query import Filters, parse_bound
 
 
 def research_filters(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--ticker/--site/--since/--until (base), plus --author, --language, --ai-generated, --edited, --as-of."""
+    """--ticker/--site/--since/--until (base), plus --author, --language, --ai-generated, --edited,
+    --has-notes, --as-of."""
     options = [
         click.option("--author", "authors", multiple=True,
                      help="Only articles by this author (part of the name, any case; repeatable)."),
@@ -25,6 +26,10 @@ def research_filters(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Only articles whose byline says an AI wrote them (or only those it does not)."),
         click.option("--edited", "--has-versions", "edited", is_flag=True,
                      help="Only articles the publisher edited after the first version."),
+        click.option("--has-notes", "has_notes", is_flag=True,
+                     help="Only versions whose body carries a publisher's correction or update notice "
+                          "(\"Correction:\", \"Editor's note:\", \"An earlier version of this article ...\"): "
+                          "the `notes` field."),
         click.option("--as-of", "as_of",
                      help="Read each article as it stood at this instant: the latest version fetched by then "
                           "(ISO 8601, e.g. 2025-02-01T00:00Z; a bare date is 00:00 UTC)."),
@@ -36,8 +41,8 @@ def research_filters(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def build_filters(text: str | None, *, tickers: tuple[str, ...], sites: tuple[str, ...], since: str | None,
                   until: str | None, authors: tuple[str, ...], languages: tuple[str, ...],
-                  ai_generated: bool | None, edited: bool, as_of: str | None) -> Filters:
+                  ai_generated: bool | None, edited: bool, as_of: str | None, has_notes: bool = False) -> Filters:
     """Filters from the options above (a malformed query or date raises BadInput: one line)."""
     return Filters(text=text or None, tickers=tickers, sites=sites, since=parse_bound(since),
                    until=parse_bound(until, end=True), authors=authors, languages=languages,
-                   ai_generated=ai_generated, edited=edited, as_of=parse_bound(as_of))
+                   ai_generated=ai_generated, edited=edited, has_notes=has_notes, as_of=parse_bound(as_of))

@@ -165,10 +165,13 @@ def show(key: str, db_url: str, versions: bool, diff: tuple[int, int] | None, co
     click.echo(f"tickers: {', '.join(t['symbol'] for t in latest.tickers) or '-'}")
     if history.duplicate_of_url:
         click.echo(f"near-duplicate of: {history.duplicate_of_url}")
+    for note in latest.notes or ():  # the publisher's correction and update notices (archive.extract.notes)
+        click.echo(f"note: {note}")
     if versions:
-        click.echo("\n" + render(["version", "fetched (UTC)", "origin", "changed", "words", "content sha256", "title"], [
+        click.echo("\n" + render(["version", "fetched (UTC)", "origin", "changed", "notes", "words", "content sha256",
+                                   "title"], [
             [s.version, f"{s.fetched_at:%Y-%m-%d %H:%M:%S}", s.origin, s.changed_fields or ["first version"],
-             s.word_count, s.content_sha256[:12], s.title] for s in snaps]))
+             len(s.notes or ()), s.word_count, s.content_sha256[:12], s.title] for s in snaps]))
         if len(snaps) > 1:
             click.echo(f"\ncompare two: archive show {article.id} --diff {snaps[-2].version} {snaps[-1].version}")
     else:

@@ -1,7 +1,7 @@
 """html + url -> Extracted: the one entry point for turning a fetched page into an article.
 
 The coordinator only coordinates: each field has its own module (titles, authors, dates,
-tickers, body, kind). Any failure surfaces as ExtractionError with a `kind`, nothing else.
+tickers, body, kind, notes). Any failure surfaces as ExtractionError with a `kind`, nothing else.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from archive.extract.body import clean_body, trafilatura_document
 from archive.extract.dates import find_dates
 from archive.extract.kind import classify, is_paywalled, link_share
 from archive.extract.model import EXTRACTOR_VERSION, Dated, Extracted, Ticker
+from archive.extract.notes import find_notes
 from archive.extract.page import Page, load_page
 from archive.extract.regions import (LEAD_BYLINE, article_root, byline_texts, drop_navigation, memo, paragraph_chars,
                                      wrapper_limit)
@@ -63,11 +64,13 @@ def _extract(page: Page, universe: SymbolUniverse) -> Extracted:
     body = clean_body(text, title, bylines)
     is_article, reason = classify(page, body, link_share(root, wrapper_limit(page)))
     tickers = find_tickers(page, root, universe, body)
+    notes = find_notes(body)
     evidence = {"title": title_source, "authors": authors_source,
                 "published": published.source if published else "none found",
                 "updated": updated.source if updated else "none found", "kind": reason,
                 "body": f"trafilatura on the {'article region <' + root.tag + '>' if root.tag not in ('html', 'body') else 'page'}",
-                "tickers": "; ".join(f"{t.symbol}: {', '.join(t.evidence)}" for t in tickers) or "none found"}
+                "tickers": "; ".join(f"{t.symbol}: {', '.join(t.evidence)}" for t in tickers) or "none found",
+                "notes": f"{len(notes)} correction/update notice(s) in the body" if notes else "none found"}
     language = (page.tree.get("lang") or page.meta("og:locale", "language") or
                 getattr(document, "language", None))
     return Extracted(
@@ -86,5 +89,6 @@ def _extract(page: Page, universe: SymbolUniverse) -> Extracted:
         tickers=tickers,
         body=body,
         paywalled=is_paywalled(page, body),
+        notes=notes,
         evidence=evidence,
     )

@@ -61,6 +61,8 @@ class Extracted:
     tickers: tuple[Ticker, ...] = ()
     body: str = ""
     paywalled: bool = False
+    #: Correction and update notices of the body ("Correction: An earlier version ..."), in reading order.
+    notes: tuple[str, ...] = ()
     extractor_version: str = EXTRACTOR_VERSION
     kind_reason: str = field(default="", compare=False)
     #: Field -> the rule that gave its value ("og:title", "json-ld author", ...): for `archive extract`.

@@ -56,9 +56,39 @@ def test_real_edit_after_extractor_change_lists_only_the_publishers_change(store
     old_extractor_save(store, raw)
     edited = article(paragraphs=LOREM + ["Update: the company confirmed the order."]).encode()
     result = store.save(extract(edited, URL), Capture(url=URL, fetched_at=T0 + timedelta(hours=1), raw=edited))
-    assert (result.outcome, result.version, result.changed_fields) == ("changed", 3, ("body",))
+    # the publisher added an update notice: its body changed, and so did its notes
+    assert (result.outcome, result.version, result.changed_fields) == ("changed", 3, ("body", "notes"))
     assert [(v, origin, changed) for v, origin, changed, _ in history(store)] == [
-        (1, "fetch", []), (2, "reextract", ["title"]), (3, "fetch", ["body"])]
+        (1, "fetch", []), (2, "reextract", ["title"]), (3, "fetch", ["body", "notes"])]
+
+
+def before_notes_save(store: ArchiveStore, raw: bytes) -> None:
+    """Store a page as the extractor before notes read it: the same, without notes."""
+    page = dataclasses.replace(extract(raw, URL), notes=(), extractor_version="2026.12.4")
+    store.save(page, Capture(url=URL, fetched_at=T0, raw=raw))
+
+
+def test_notes_found_by_a_newer_extractor_are_not_an_edit(store: ArchiveStore) -> None:
+    """A version stored before notes were extracted: re-reading its page finds the notice, which is
+    the extractor's doing (origin reextract), and a later fetch of the same page is unchanged."""
+    raw = article(paragraphs=LOREM + ["Correction: An earlier version of this article misstated the order's size."]
+                  ).encode()
+    before_notes_save(store, raw)
+    result = store.save(extract(raw, URL), Capture(url=URL, fetched_at=T0 + timedelta(days=30), raw=raw + b" "))
+    assert result.outcome == "unchanged"
+    assert [(v, origin, changed) for v, origin, changed, _ in history(store)] == [
+        (1, "fetch", []), (2, "reextract", ["notes"])]
+    with Session(store.engine) as session:
+        notes = session.scalars(select(Snapshot.notes).order_by(Snapshot.version)).all()
+    assert notes == [None, ["Correction: An earlier version of this article misstated the order's size."]]
+
+
+def test_a_page_without_notices_keeps_its_digest_across_the_notes_extractor(store: ArchiveStore) -> None:
+    """Versions without notes hash as before notes existed: re-extraction leaves them unchanged."""
+    raw = article().encode()
+    before_notes_save(store, raw)
+    assert store.reextract_article(1).outcome == "unchanged"
+    assert [(v, origin) for v, origin, _, _ in history(store)] == [(1, "fetch")]
 
 
 def test_reextract_command(tmp_path: Path) -> None:
