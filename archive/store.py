@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session
 
-from archive import fingerprint, recrawl
+from archive import duplicates, fingerprint, recrawl
 from archive.db import make_engine, upgrade, writer
 from archive.errors import ArchiveError, ExtractionError, NotFound, RefusedWrite
 from archive.extract.declared import carry_declared
@@ -320,7 +320,7 @@ class ArchiveStore:
         version = self._add_version(connection, article, latest, page, fields, capture.fetched_at, fetch_id,
                                     raw_sha256=capture.raw_sha256, unverified_canonical=claim)
         if latest is None:
-            self._link_duplicate(connection, article, page)
+            self._link_duplicate(connection, article, page, fields)
         article.write(connection)
         return SaveResult("new" if latest is None else "changed", article.id, version["version"], True,
                           tuple(version["changed_fields"]), article.duplicate_of_id)
@@ -441,8 +441,11 @@ class ArchiveStore:
             return _ArticleRow(*connection.execute(_ARTICLE_BY_URL, {"url": article.canonical_url}).one())
         return article
 
-    def _link_duplicate(self, connection: Connection, article: "_ArticleRow", page: Extracted) -> None:
-        """Fingerprint a new article's body and link it with its near-duplicates, if any.
+    def _link_duplicate(self, connection: Connection, article: "_ArticleRow", page: Extracted,
+                        fields: dict[str, Any]) -> None:
+        """Fingerprint a new article's body and link it with its near-duplicates, if any: an
+        article whose body matches (MinHash) and that is the same story (archive.duplicates: the
+        names and figures agree, and so does the title, the tickers, the canonical or the time).
 
         The original is the one published first (first seen when the times tie): a copy found
         before its original is re-linked when the original arrives.
@@ -453,8 +456,11 @@ class ArchiveStore:
         bands = fingerprint.band_hashes(sig)
         candidates = connection.execute(_NEAR_DUPLICATES, {"article_id": article.id, **{
             f"hash{i}": h for i, h in enumerate(bands)}}).all()
+        story = duplicates.Story(page.url, article.canonical_url, fields["title"], frozenset(fields["tickers"]),
+                                 page.published_at, fields["body"])
         for other_id, other_minhash, other_original in candidates:
-            if other_minhash and fingerprint.similarity(sig, fingerprint.from_bytes(other_minhash)) >= fingerprint.THRESHOLD:
+            if other_minhash and fingerprint.similarity(sig, fingerprint.from_bytes(other_minhash)) >= fingerprint.THRESHOLD \
+                    and duplicates.same_story(story, self._story(connection, other_id)):
                 original = other_original or other_id
                 published = connection.execute(_PUBLISHED, {"id": original}).scalar()
                 if _published_before(page.published_at, published):
@@ -466,6 +472,13 @@ class ArchiveStore:
                 break
         article.minhash = fingerprint.to_bytes(sig)
         connection.execute(_INSERT_BANDS, [{"article_id": article.id, "band": i, "hash": h} for i, h in enumerate(bands)])
+
+    @staticmethod
+    def _story(connection: Connection, article_id: int) -> duplicates.Story:
+        """What archive.duplicates compares of a stored article: its latest version's facts."""
+        found = connection.execute(_STORY, {"id": article_id}).one()
+        return duplicates.Story(found.url, found.canonical_url, found.title,
+                                frozenset(t["symbol"] for t in found.tickers or ()), found.published_at, found.body)
 
     def _add_fetch(self, connection: Connection, capture: Capture, *, outcome: str, article_id: int | None = None,
                    error: str | None = None, store_raw: bool = True) -> int:
@@ -610,6 +623,11 @@ _NEAR_DUPLICATES = (
 #: The publication time of an article's latest version (bound as :id).
 _PUBLISHED = select(SNAPSHOT.c.published_at).join(ARTICLE, and_(
     ARTICLE.c.id == SNAPSHOT.c.article_id, ARTICLE.c.latest_version == SNAPSHOT.c.version)).where(
+    ARTICLE.c.id == bindparam("id"))
+#: The facts of an article's latest version that archive.duplicates compares (bound as :id).
+_STORY = select(SNAPSHOT.c.url, ARTICLE.c.canonical_url, SNAPSHOT.c.title, SNAPSHOT.c.tickers, SNAPSHOT.c.published_at,
+                SNAPSHOT.c.body).join(ARTICLE, and_(ARTICLE.c.id == SNAPSHOT.c.article_id,
+                                                    ARTICLE.c.latest_version == SNAPSHOT.c.version)).where(
     ARTICLE.c.id == bindparam("id"))
 #: The latest title and the body fingerprint of the article at a canonical URL (bound as :url).
 _CLAIMED = select(ARTICLE.c.minhash, SNAPSHOT.c.title).outerjoin(SNAPSHOT, and_(
