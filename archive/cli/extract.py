@@ -62,7 +62,7 @@ def as_dict(result: Extracted) -> dict[str, object]:
         "updated": result.updated.isoformat() if result.updated else None,
         "site_name": result.site_name, "language": result.language, "description": result.description,
         "tickers": [t.as_dict() for t in result.tickers], "paywalled": result.paywalled,
-        "word_count": result.word_count, "body": result.body,
+        "word_count": result.word_count, "notes": list(result.notes), "body": result.body,
         "extractor_version": result.extractor_version, "evidence": dict(result.evidence),
     }
 
@@ -82,6 +82,7 @@ def as_text(result: Extracted) -> str:
         f"{'yes' if result.paywalled else 'no'}",
         f"canonical:  {result.canonical_url or '-'}",
         f"body:       {result.word_count} words  [{why.get('body', '')}]",
+        *(f"note:       {note}" for note in result.notes),
         f"extractor:  {result.extractor_version}",
         "",
         result.body,
