@@ -111,7 +111,8 @@ def test_discover_refetch_conditionally_and_recrawl_an_edit(tmp_path: Path) -> N
             versions = session.execute(select(Snapshot.version, Snapshot.changed_fields).join(Article).where(
                 Article.canonical_url.endswith(EDITED)).order_by(Snapshot.version)).all()
         engine.dispose()
-        assert [(v, list(c)) for v, c in versions] == [(1, []), (2, ["body"])]
+        # the edit added an "Update:" notice: the body changed, and the version carries the note
+        assert [(v, list(c)) for v, c in versions] == [(1, []), (2, ["body", "notes"])]
         assert counts(db) == (len(ARTICLES), len(ARTICLES) + 1)
 
         # A plain run leaves known articles to the recrawl schedule: none is due, none is requested;
