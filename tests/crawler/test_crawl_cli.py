@@ -89,7 +89,8 @@ def test_crawl_edit_recrawl_export(site: tuple[Path, object], tmp_path: Path) ->
     for line in lines:
         jsonschema.validate(line, schema)
     edited = [line for line in lines if line["canonical_url"].endswith("a2.html")]
-    assert [(e["version"], e["changed_fields"]) for e in edited] == [(1, []), (2, ["body"])]
+    assert [(e["version"], e["changed_fields"], e["notes"]) for e in edited] == [
+        (1, [], []), (2, ["body", "notes"], ["Update: shares recovered later."])]  # the edit added a notice
     assert edited[1]["body"].endswith("Update: shares recovered later.")
 
     latest = run_cli("export", "--db", db, "-o", "-").stdout.splitlines()
