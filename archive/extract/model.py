@@ -8,7 +8,7 @@ from typing import Literal
 
 #: Bumped whenever a change to extraction can change its output; stored with every version so that
 #: a re-extraction is never mistaken for the publisher editing the article.
-EXTRACTOR_VERSION = "2026.12.5"
+EXTRACTOR_VERSION = "2026.12.6"
 
 Precision = Literal["datetime", "date"]
 

@@ -64,7 +64,7 @@ def test_real_edit_after_extractor_change_lists_only_the_publishers_change(store
 
 def before_notes_save(store: ArchiveStore, raw: bytes) -> None:
     """Store a page as the extractor before notes read it: the same, without notes."""
-    page = dataclasses.replace(extract(raw, URL), notes=(), extractor_version="2026.12.4")
+    page = dataclasses.replace(extract(raw, URL), notes=(), extractor_version="2026.12.5")
     store.save(page, Capture(url=URL, fetched_at=T0, raw=raw))
 
 
