@@ -110,3 +110,21 @@ def test_by_default_only_articles_not_due_are_dropped(store: ArchiveStore) -> No
     stats = Stats()
     kept = survivors(store, [Request(checked), Request(due), Request(UNKNOWN)], stats, refresh_after=None)
     assert [r.url for r in kept] == [due, UNKNOWN] and stats["archive/skipped_fresh"] == 1
+
+
+def test_a_sites_own_schedule_decides_for_its_links(store: ArchiveStore) -> None:
+    """ARCHIVE_RECRAWL_SCHEDULES (a sources file's `recrawl`): a link to an article of that site is
+    judged by its schedule, others by the run's."""
+    other = "https://other.example.org/news/story.html"
+    published = NOW - timedelta(days=40)
+    stamp = f"{published:%b %d, %Y %I:%M %p} UTC"
+    keep(store, STALE, article(title="Stale story about oil prices", time_text=stamp), published + timedelta(days=8))
+    keep(store, other, article(title="Another story about chips", time_text=stamp), published + timedelta(days=8))
+    run_schedule = (timedelta(hours=1), timedelta(days=7))  # over after 7 days: neither is due
+    own = {"news.example.com": (timedelta(hours=1), timedelta(days=30), timedelta(days=90))}  # its 30 d mark passed
+    middleware = SkipFresh(store, Stats(), refresh_after=None, schedule=run_schedule, site_schedules=own)
+    try:
+        _, not_due = middleware._look_up({STALE, other})
+    finally:
+        middleware.lookups.shutdown()
+    assert not_due == {other}
