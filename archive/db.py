@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DB_URL = "sqlite:///archive.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
 #: The newest migration's revision (tests/archive/test_migrations.py checks it against alembic's
 #: scripts): an archive already at it is opened without importing alembic and reading every

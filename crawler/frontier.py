@@ -56,6 +56,7 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
+from archive.config import default
 from archive.errors import ArchiveError
 
 log = logging.getLogger(__name__)
@@ -358,8 +359,8 @@ class FrontierScheduler(Scheduler):
         url, name = settings.get("ARCHIVE_FRONTIER_URL"), settings.get("ARCHIVE_FRONTIER_NAME")
         if not url or not name:
             raise NotConfigured("ARCHIVE_FRONTIER_URL and ARCHIVE_FRONTIER_NAME must both be set")
-        frontier = Frontier(connect(url), name, settings.getfloat("ARCHIVE_FRONTIER_HEARTBEAT", 15.0))
-        scheduler = cls(crawler, frontier, settings.getfloat("ARCHIVE_FRONTIER_IDLE", 30.0))
+        frontier = Frontier(connect(url), name, settings.getfloat("ARCHIVE_FRONTIER_HEARTBEAT", default("frontier_heartbeat")))
+        scheduler = cls(crawler, frontier, settings.getfloat("ARCHIVE_FRONTIER_IDLE", default("frontier_idle")))
         scheduler.max_pages = settings.getint("ARCHIVE_FRONTIER_MAX_PAGES", 0)
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
         return scheduler

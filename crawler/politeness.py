@@ -39,6 +39,8 @@ from scrapy.http import Response
 from scrapy.robotstxt import RobotParser
 from scrapy.utils.httpobj import urlparse_cached
 
+from archive.config import default
+
 log = logging.getLogger(__name__)
 
 #: Where a request that holds a place at its site keeps it, until its response or error.
@@ -91,7 +93,7 @@ class Politeness:
         self.robots_agent = settings.get("ROBOTSTXT_USER_AGENT") or None
         self.default_agent = settings.get("USER_AGENT") or ""
         self.poll = settings.getfloat("ARCHIVE_SHARED_POLL", 0.02)
-        self.margin = settings.getfloat("ARCHIVE_GAP_MARGIN", 0.03)
+        self.margin = settings.getfloat("ARCHIVE_GAP_MARGIN", default("gap_margin"))
         self.sites: dict[str, Site] = {}
         self.outage = 0.0  # seconds to wait before asking Redis again, while it cannot be reached
         self.throttle = _throttle(crawler, self)

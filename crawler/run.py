@@ -13,6 +13,7 @@ from scrapy.settings import Settings
 from scrapy.utils.log import configure_logging
 from scrapy.utils.reactor import install_reactor
 
+from archive import config
 from crawler import resolver, settings as default_settings
 from crawler.spiders.site import SiteSpider
 
@@ -48,6 +49,9 @@ class CrawlJob:
     def scrapy_settings(self) -> Settings:
         settings = Settings()
         settings.setmodule(default_settings, priority="project")
+        # What the user configured (ARCHIVE_* variables, archive.toml) over the built-in defaults;
+        # the job's own values (from command-line options) over both.
+        settings.update(config.load().scrapy_settings(), priority="project")
         extensions = dict(settings.getdict("EXTENSIONS"))
         if self.progress:
             extensions["crawler.progress.Progress"] = 500
