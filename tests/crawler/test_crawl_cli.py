@@ -52,6 +52,8 @@ def test_crawl_edit_recrawl_export(site: tuple[Path, object], tmp_path: Path) ->
 
     first = run_cli("crawl", server.url, "--db", db)  # type: ignore[attr-defined]
     summary_row = first.stdout.splitlines()[2]
+    # The articles link to each other: links to pages this crawl fetched are no "known articles".
+    assert "not due for a revisit" not in first.stdout
     assert summary_row.split()[2] == "3"  # new articles
     for counted in ("empty 1", "http_404 1", "not_html 1", "truncated 1"):
         assert counted in summary_row  # malformed pages are counted by kind; the crawl went on
@@ -71,12 +73,13 @@ def test_crawl_edit_recrawl_export(site: tuple[Path, object], tmp_path: Path) ->
     asked = len(server.requests)  # type: ignore[attr-defined]
     unchanged = run_cli("crawl", server.url, "--db", db)  # type: ignore[attr-defined]
     assert unchanged.stdout.splitlines()[2].split()[2:4] == ["0", "0"]
-    assert "link(s) to known articles not due for a revisit were not followed" in unchanged.stdout
+    assert "link(s) to articles archived by earlier crawls and not due for a revisit" in unchanged.stdout
     assert not [p for p in server.requests[asked:] if p.startswith("/markets/a")]  # type: ignore[attr-defined]
     # ...unless asked: --refresh-after 0s asks again for every one, and finds the edit.
     second = run_cli("crawl", server.url, "--db", db, "--refresh-after", "0s")  # type: ignore[attr-defined]
     summary = second.stdout.splitlines()[2].split()
     assert summary[2:4] == ["0", "1"]  # no new article, one new version
+    assert summary[0] == "3" == str(db_rows(db_path, "select max(id) from crawl")[0][0])  # the run's id
     versions = dict(db_rows(db_path, "select canonical_url, latest_version from article"))
     assert sorted(versions.values()) == [1, 1, 2]
     assert db_rows(db_path, "select count(*) from fetch where outcome = 'same_raw'")[0][0] >= 2
