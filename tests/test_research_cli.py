@@ -247,3 +247,24 @@ def test_a_site_without_a_port_matches_it_on_any_port(tmp_path: Path) -> None:
     assert titles("127.0.0.1") == ["Local a", "Local b"]  # any port, never 127.0.0.10
     assert titles("127.0.0.1:9000") == ["Local b"]  # a port given must match
     assert titles("127.0.0.10") == ["Local c"]
+
+
+def test_cjk_text_keeps_text_tables_aligned(tmp_path: Path) -> None:
+    from archive.table import render, width
+
+    db = f"sqlite:///{tmp_path / 'cjk.db'}"
+    store = ArchiveStore.open(db)
+    for url, title, author in (("https://jp.example/a.html", "半導体株が急伸、輸出規制の緩和期待で", "山田太郎"),
+                               ("https://en.example/b.html", "Chip stocks rally on demand", "Edwin Foster")):
+        page = research.page(url, title, "Chipmakers rallied. 半導体株が急伸。", "2025-01-10T14:00:00",
+                             authors=(author,))
+        assert store.save(page, Capture(url=url, fetched_at=research.utc("2025-01-10T15:00:00"))).created
+    store.close()
+    code, out = run("search", "--db", db)
+    assert code == 0, out
+    header, rule, *rows = out.splitlines()
+    assert any("半導体" in row for row in rows)
+    # the rule under each column is as wide as the column shows on a terminal, the title's included
+    assert width(rule) == max(width(row) for row in rows + [header]), out
+    table = render(["title", "n"], [["半導体株が急伸", 1], ["Chips", 22]]).splitlines()
+    assert len({width(line) for line in table}) == 1, table  # a wide cell before another column
