@@ -109,6 +109,8 @@ KEYS: dict[str, Key] = {key.name: key for key in [
     Key("write_batch", int, 50, "pages stored per database transaction in a crawl", scrapy="ARCHIVE_WRITE_BATCH"),
     Key("gap_margin", float, 0.03, "seconds added to every promised gap between two requests to a site",
         scrapy="ARCHIVE_GAP_MARGIN"),
+    Key("progress_interval", float, 5.0, "seconds between two progress lines of a crawl shown on a terminal",
+        scrapy="ARCHIVE_PROGRESS_INTERVAL"),
     Key("sec_user_agent", str, None, "the User-Agent for archive symbols update (SEC asks for a name and email)"),
     Key("frontier_url", str, None, "Redis URL of a shared crawl (archive crawl --frontier)"),
     Key("frontier_name", str, None, "the shared crawl's name (default: derived from the start URLs)",

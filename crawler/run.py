@@ -15,6 +15,7 @@ from scrapy.utils.reactor import install_reactor
 
 from archive import config
 from crawler import resolver, settings as default_settings
+from crawler.page_limit import MAX_PAGES
 from crawler.spiders.site import SiteSpider
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,10 @@ class CrawlJob:
         settings.update({
             "ARCHIVE_DB_URL": self.db_url,
             "ARCHIVE_ALLOW_PRIVATE_ADDRESSES": self.allow_private,
-            "CLOSESPIDER_PAGECOUNT": self.max_pages,
+            # --max-pages counts requests as they leave the scheduler (crawler.page_limit); a shared
+            # crawl's settings put the frontier's scheduler, which counts for all workers, in its place.
+            "SCHEDULER": "crawler.page_limit.LimitedScheduler",
+            MAX_PAGES: self.max_pages,
             "CLOSESPIDER_TIMEOUT": self.max_time,
             "DEPTH_LIMIT": self.depth,
             "AUTOTHROTTLE_ENABLED": self.throttle,

@@ -133,7 +133,7 @@ ARCHIVE_REFRESH_AFTER: str | float = "due"
 ARCHIVE_RECRAWL_SCHEDULE = [age.total_seconds() for age in recrawl.DEFAULT_SCHEDULE]
 # A progress line on stderr every ARCHIVE_PROGRESS_INTERVAL seconds (the CLI turns it on for terminals).
 ARCHIVE_PROGRESS = False
-ARCHIVE_PROGRESS_INTERVAL = 5.0
+ARCHIVE_PROGRESS_INTERVAL = default("progress_interval")
 # A crawl shared by several workers through Redis (crawler.frontier; `archive crawl --frontier`):
 # the Redis URL and the shared crawl's name (the CLI sets both, and SCHEDULER), how long the shared
 # queue must stay empty with nothing claimed before a worker stops, and the time to live of a

@@ -27,7 +27,7 @@ def _what(command: dict) -> str:
 
 
 #: Why a run ended, as `archive crawls` shows it (Scrapy's finish reasons, and "killed" from archive.runs).
-ENDINGS = {"finished": "", "shutdown": " (stopped)", "closespider_timeout": " (time limit)",
+ENDINGS = {"finished": "", "shutdown": " (interrupted)", "closespider_timeout": " (time limit)",
            "closespider_pagecount": " (max pages)", "killed": " (killed)"}
 
 

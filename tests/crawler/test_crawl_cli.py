@@ -122,3 +122,19 @@ def test_verbose_logs_scrapy_progress_and_no_remote_control(site: tuple[Path, ob
     assert "INFO" not in quiet.stderr
     assert "scrapy.extensions.remote_control" not in verbose.stderr
     assert "Remote control" not in verbose.stderr
+
+
+def test_max_pages_is_a_limit_on_requests(tmp_path: Path) -> None:
+    """--max-pages 5 on the 35-article demo site sends 5 page requests, not 5 plus all in flight
+    and waiting (it made 18); `archive crawls` shows why the run ended."""
+    from archive.demo.run import SITE
+    from support.faultserver import FaultServer
+
+    db = f"sqlite:///{tmp_path / 'archive.db'}"
+    with FaultServer(root=SITE, slow=0.05, seed=1) as server:
+        result = run_cli("crawl", server.url, "--db", db, "--max-pages", "5")
+        pages = [path for path in server.requests if path != "/robots.txt"]
+    assert len(pages) == 5, pages
+    fetched = db_rows(tmp_path / "archive.db", "select url from fetch")
+    assert len(fetched) == 5, (pages, fetched, result.stdout, result.stderr)  # each one fetched is kept
+    assert "(max pages)" in run_cli("crawls", "--db", db).stdout
