@@ -20,10 +20,15 @@ if TYPE_CHECKING:
 __all__ = ["open", "Archive", "ArticleHistory", "Version"]
 
 
-def open(url: str, *, migrate: bool = True) -> "Archive":  # noqa: A001 - archive.open, like io.open
-    """Open the archive at a database URL (or a bare SQLite path): see archive.api.Archive."""
+def open(url: str | None = None, *, migrate: bool = True) -> "Archive":  # noqa: A001 - archive.open, like io.open
+    """Open the archive at a database URL (or a bare SQLite path): see archive.api.Archive. Without
+    one, the archive the CLI would use (db_url: ARCHIVE_DB_URL, archive.toml, sqlite:///archive.db)."""
     from archive.api import Archive  # noqa: PLC0415 - lazy, see the module docstring
 
+    if url is None:
+        from archive import config  # noqa: PLC0415
+
+        url = config.load()["db_url"]
     return Archive.open(url, migrate=migrate)
 
 

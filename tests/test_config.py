@@ -115,3 +115,12 @@ def test_every_key_is_documented() -> None:
     page = (Path(__file__).resolve().parents[1] / "docs" / "configuration.md").read_text(encoding="utf-8")
     for key in config.KEYS.values():
         assert f"`{key.name}`" in page and f"`{key.env}`" in page, key.name
+
+
+def test_the_python_api_opens_the_configured_archive(workdir: Path) -> None:
+    import archive
+
+    (workdir / "archive.toml").write_text('db_url = "sqlite:///notebook.db"\n', encoding="utf-8")
+    with archive.open() as db:
+        assert db.engine.url.database == "notebook.db"
+    assert (workdir / "notebook.db").exists()
