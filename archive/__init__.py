@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from archive import config  # small, no dependencies: the configured db_url for open()
+
 if TYPE_CHECKING:
     from archive.api import Archive, ArticleHistory, Version
 
@@ -26,8 +28,6 @@ def open(url: str | None = None, *, migrate: bool = True) -> "Archive":  # noqa:
     from archive.api import Archive  # noqa: PLC0415 - lazy, see the module docstring
 
     if url is None:
-        from archive import config  # noqa: PLC0415
-
         url = config.load()["db_url"]
     return Archive.open(url, migrate=migrate)
 
