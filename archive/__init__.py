@@ -14,16 +14,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from archive import config  # small, no dependencies: the configured db_url for open()
+
 if TYPE_CHECKING:
     from archive.api import Archive, ArticleHistory, Version
 
 __all__ = ["open", "Archive", "ArticleHistory", "Version"]
 
 
-def open(url: str, *, migrate: bool = True) -> "Archive":  # noqa: A001 - archive.open, like io.open
-    """Open the archive at a database URL (or a bare SQLite path): see archive.api.Archive."""
+def open(url: str | None = None, *, migrate: bool = True) -> "Archive":  # noqa: A001 - archive.open, like io.open
+    """Open the archive at a database URL (or a bare SQLite path): see archive.api.Archive. Without
+    one, the archive the CLI would use (db_url: ARCHIVE_DB_URL, archive.toml, sqlite:///archive.db)."""
     from archive.api import Archive  # noqa: PLC0415 - lazy, see the module docstring
 
+    if url is None:
+        url = config.load()["db_url"]
     return Archive.open(url, migrate=migrate)
 
 

@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DB_URL = "sqlite:///archive.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: (backend, driver) pairs the archive is built and tested for: SQLite, and PostgreSQL through psycopg 3.
+SUPPORTED_DRIVERS = {("sqlite", "pysqlite"), ("postgresql", "psycopg")}
 #: The newest migration's revision (tests/archive/test_migrations.py checks it against alembic's
 #: scripts): an archive already at it is opened without importing alembic and reading every
 #: migration script, a noticeable share of the start-up of a crawl that finds nothing new.
@@ -63,6 +64,13 @@ def make_engine(url: str) -> Engine:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise BadInput(f"not a database URL: {url!r}") from exc
+    try:
+        driver = (parsed.get_backend_name(), parsed.get_driver_name())
+    except (NoSuchModuleError, ImportError):
+        driver = None
+    if driver not in SUPPORTED_DRIVERS:
+        raise BadInput(f"unsupported database {parsed.drivername}://: the archive runs on sqlite:///FILE and "
+                       "postgresql://... (SQLAlchemy driver postgresql+psycopg)")
     sqlite = parsed.get_backend_name() == "sqlite"
     if sqlite and parsed.database and parsed.database != ":memory:":
         directory = Path(parsed.database).expanduser().resolve().parent
@@ -74,7 +82,7 @@ def make_engine(url: str) -> Engine:
     try:
         engine = create_engine(url, pool_pre_ping=not sqlite, connect_args=connect_args)
     except (NoSuchModuleError, ImportError) as exc:
-        raise BadInput(f"no driver for {parsed.drivername}: install the 'postgres' extra ({exc})") from exc
+        raise BadInput(f"no driver for {parsed.drivername}: pip install -e '.[postgres]' ({exc})") from exc
     except (TypeError, ValueError) as exc:
         raise BadInput(f"bad option in database URL {url!r}: {exc}") from exc
     if engine.dialect.name == "sqlite":

@@ -8,6 +8,7 @@ of it: the latest by default, or with `as_of` the latest one fetched at or befor
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from functools import cached_property
@@ -69,17 +70,19 @@ class Filters:
 
 
 def parse_bound(value: str | date | datetime | None, *, end: bool = False) -> datetime | None:
-    """'2025-01-31' or an ISO datetime; a bare date as an end bound means the end of that day (UTC)."""
+    """'2025-01-31', an ISO datetime or 'now'; a bare date as an end bound means the end of that day (UTC)."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
     if isinstance(value, date):
         value = value.isoformat()
+    if value.strip().lower() == "now":
+        return datetime.now(timezone.utc)
     try:
         parsed = dateparser.isoparse(value)
     except (ValueError, OverflowError) as exc:
-        raise BadInput(f"not a date: {value!r} (use YYYY-MM-DD or an ISO 8601 time)") from exc
+        raise BadInput(f"not a date: {value!r} (use YYYY-MM-DD, an ISO 8601 time or now)") from exc
     if len(value.strip()) <= 10:  # a date only
         day = datetime.combine(parsed.date(), time(), tzinfo=timezone.utc)
         return day + timedelta(days=1) - timedelta(microseconds=1) if end else day
@@ -88,6 +91,17 @@ def parse_bound(value: str | date | datetime | None, *, end: bool = False) -> da
 
 def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+_PORT = re.compile(r":\d+$")
+
+
+def _site_condition(sites: Iterable[str]) -> ColumnElement[bool]:
+    """Articles of these sites; a site named without a port (127.0.0.1) matches it on any port
+    (127.0.0.1:8765), as a site is stored with the port its URLs name."""
+    names = [site.strip().lower().removeprefix("www.") for site in sites]
+    any_port = [Article.site.like(_escape_like(name) + ":%", escape="\\") for name in names if not _PORT.search(name)]
+    return or_(Article.site.in_(names), *any_port)
 
 
 def _like(term: str) -> str:
@@ -177,7 +191,7 @@ def filtered(stmt: Select[Any], filters: Filters, plan: Plan = Plan()) -> Select
             ids = select(SnapshotTicker.snapshot_id).where(SnapshotTicker.symbol.in_(filters.symbols))
             conditions.append(_Driving(ids) if plan.tickers == "lookup" else Snapshot.id.in_(ids))
     if filters.sites:
-        conditions.append(Article.site.in_([s.strip().lower().removeprefix("www.") for s in filters.sites]))
+        conditions.append(_site_condition(filters.sites))
     if filters.authors:
         conditions.append(or_(*(_author_condition(name) for name in filters.authors)))
     if filters.languages:

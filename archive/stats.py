@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from archive.models import Article, Snapshot, SnapshotTicker
 from archive.query import Filters, publisher_edited, reading, select_versions
+from archive.table import width as display_width
 
 BLOCKS = " ▏▎▍▌▋▊▉█"
 
@@ -89,10 +90,10 @@ def chart(title: str, items: Sequence[tuple[str, int]], width: int = 30) -> str:
     if not items:
         return f"{title}\n  (none)"
     largest = max(count for _, count in items)
-    label_width = max(len(label) for label, _ in items)
+    label_width = max(display_width(label) for label, _ in items)
     count_width = max(len(str(count)) for _, count in items)
-    lines = [title] + [f"  {label.ljust(label_width)}  {str(count).rjust(count_width)}  {bar(count, largest, width)}"
-                       for label, count in items]
+    lines = [title] + [f"  {label}{' ' * (label_width - display_width(label))}  {str(count).rjust(count_width)}  "
+                       f"{bar(count, largest, width)}" for label, count in items]
     return "\n".join(lines)
 
 

@@ -12,12 +12,14 @@ from archive.table import render
 
 
 def crawl_summary(all_stats: list[dict[str, Any]]) -> str:
-    """One row per crawl: what it fetched and what it kept, errors by kind."""
+    """One row per crawl: what it fetched and what it kept, errors by kind. The crawl column is the
+    run's id, as `archive crawls` lists it (`-` for a crawl that could not record one)."""
     rows = []
-    for number, stats in enumerate(all_stats, 1):
+    for stats in all_stats:
         get = lambda key: int(stats.get(f"archive/{key}", 0))  # noqa: E731
         errors = {k.split("/", 2)[2]: v for k, v in stats.items() if k.startswith("archive/errors/")}
-        rows.append([number, get("fetches"), get("new"), get("changed"), get("unchanged") + get("same_raw"),
+        crawl_id = stats.get("archive/crawl_id")
+        rows.append([crawl_id if crawl_id is not None else "-", get("fetches"), get("new"), get("changed"), get("unchanged") + get("same_raw"),
                      get("not_modified"), get("not_article"), get("error"),
                      ", ".join(f"{k} {v}" for k, v in sorted(errors.items())) or "-"])
     table = render(["crawl", "fetches", "new articles", "new versions", "unchanged", "304", "not articles",
@@ -37,7 +39,8 @@ def crawl_summary(all_stats: list[dict[str, Any]]) -> str:
                "again were followed" if followed else "")
             + (f"\n{sum(refused.values())} listed sitemap(s) not read: "
                + ", ".join(f"{kind} {n}" for kind, n in sorted(refused.items())) if refused else "")
-            + (f"\n{fresh} link(s) to known articles not due for a revisit were not followed (--refresh-after)"
+            + (f"\n{fresh} link(s) to articles archived by earlier crawls and not due for a revisit were not "
+               "followed (--refresh-after 0s asks for them again)"
                if fresh else "")
             + (f"\n{private} request(s) to private, loopback or link-local addresses were refused; to crawl "
                "your own network, pass --allow-private-addresses (or set ARCHIVE_ALLOW_PRIVATE_ADDRESSES=1)"

@@ -35,6 +35,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
+from archive import config
 from archive.errors import ArchiveError, BadInput
 
 __all__ = [
@@ -220,13 +221,12 @@ def _package_universe() -> SymbolUniverse:
 # --- storage: where an updated universe lives ---------------------------------------------------
 
 def default_data_dir() -> Path:
-    """ARCHIVE_DATA_DIR, else ~/.local/share/commentary-archive.
+    """The configured data_dir (ARCHIVE_DATA_DIR, archive.toml), else ~/.local/share/commentary-archive.
 
-    Read here rather than only in the CLI because extraction (in crawler worker processes, in
+    Asked for here rather than only in the CLI because extraction (in crawler worker processes, in
     notebooks) must find the same universe that `archive symbols update` stored.
     """
-    configured = os.environ.get("ARCHIVE_DATA_DIR")
-    return Path(configured).expanduser() if configured else Path.home() / ".local" / "share" / "commentary-archive"
+    return Path(config.load()["data_dir"])
 
 
 def _write_atomically(target: Path, data: bytes) -> None:

@@ -172,6 +172,9 @@ class SkipFresh(_ArchiveLookups):
         self.crawler: Crawler | None = None
         self.follow_stored = False  # FOLLOW_STORED: the links of skipped articles' stored pages are followed
         self.expanded: set[str] = set()  # pages whose stored links were followed in this run
+        # Links to articles this very crawl fetched are dropped too, but they are no "known article
+        # not due": Scrapy's duplicate filter would drop them anyway, and a first crawl has none.
+        self.started = datetime.now(timezone.utc)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "SkipFresh":
@@ -219,7 +222,10 @@ class SkipFresh(_ArchiveLookups):
             log.warning("could not look up the links of %s: %s", response.url, exc)
             return requests, dropped
         if fresh and self.stats is not None:
-            self.stats.inc_value("archive/skipped_fresh", sum(request.url in fresh for request in requests))
+            earlier = sum(request.url in fresh and not self._fetched_in_this_run(known.get(request.url))
+                          for request in requests)
+            if earlier:
+                self.stats.inc_value("archive/skipped_fresh", earlier)
         kept = []
         for request in requests:
             if request.url in fresh:
@@ -231,6 +237,10 @@ class SkipFresh(_ArchiveLookups):
                 request.meta[VALIDATORS], request.meta[FIRST_FETCH] = False, True
             kept.append(request)
         return kept, dropped
+
+    def _fetched_in_this_run(self, validators: Validators | None) -> bool:
+        fetched = validators.fetched_at if validators is not None else None
+        return fetched is not None and fetched >= self.started
 
     async def _stored_links(self, response: Response, dropped: list[Request]) -> list[Request]:
         """Requests for the links of the stored pages of `dropped` (each page read once a run), made

@@ -49,14 +49,15 @@ import redis
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
-from scrapy.utils.defer import _schedule_coro
 from scrapy.utils.request import fingerprint as scrapy_fingerprint
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
+from archive.config import default
 from archive.errors import ArchiveError
+from crawler.page_limit import MAX_PAGES, PageLimit
 
 log = logging.getLogger(__name__)
 
@@ -309,10 +310,9 @@ def crawls(server: redis.Redis) -> list[str]:
 
 def settings(url: str, name: str, idle: float | None = None, max_pages: int = 0) -> dict[str, Any]:
     """Scrapy settings that make a crawl a worker of the shared crawl `name` at `url`. `max_pages`
-    limits the shared crawl, all workers together, in place of each worker's CLOSESPIDER_PAGECOUNT."""
+    limits the shared crawl, all workers together (crawler.page_limit)."""
     extra: dict[str, Any] = {"SCHEDULER": "crawler.frontier.FrontierScheduler", "ARCHIVE_FRONTIER_URL": url,
-                             "ARCHIVE_FRONTIER_NAME": name, "ARCHIVE_FRONTIER_MAX_PAGES": max_pages,
-                             "CLOSESPIDER_PAGECOUNT": 0}
+                             "ARCHIVE_FRONTIER_NAME": name, MAX_PAGES: max_pages}
     if idle is not None:
         extra["ARCHIVE_FRONTIER_IDLE"] = idle
     return extra
@@ -333,7 +333,7 @@ class FrontierDupeFilter(RFPDupeFilter):
         """Keep the seen-set: it belongs to the run, which other workers may still be doing."""
 
 
-class FrontierScheduler(Scheduler):
+class FrontierScheduler(PageLimit, Scheduler):
     """scrapy-redis' scheduler with claims, heartbeats, per-run seen-sets and an idle stop.
     Reads ARCHIVE_FRONTIER_URL, ARCHIVE_FRONTIER_NAME, ARCHIVE_FRONTIER_IDLE, ARCHIVE_FRONTIER_HEARTBEAT."""
 
@@ -349,8 +349,7 @@ class FrontierScheduler(Scheduler):
         self.idle_since: float | None = None
         self.last_beat = 0.0
         self.ticker = task.LoopingCall(self._tick)
-        self.max_pages = 0  # the shared crawl's --max-pages (0: no limit)
-        self.spent = False
+        self.max_pages = 0  # the shared crawl's --max-pages (0: no limit), shared by all its workers
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -358,11 +357,17 @@ class FrontierScheduler(Scheduler):
         url, name = settings.get("ARCHIVE_FRONTIER_URL"), settings.get("ARCHIVE_FRONTIER_NAME")
         if not url or not name:
             raise NotConfigured("ARCHIVE_FRONTIER_URL and ARCHIVE_FRONTIER_NAME must both be set")
-        frontier = Frontier(connect(url), name, settings.getfloat("ARCHIVE_FRONTIER_HEARTBEAT", 15.0))
-        scheduler = cls(crawler, frontier, settings.getfloat("ARCHIVE_FRONTIER_IDLE", 30.0))
-        scheduler.max_pages = settings.getint("ARCHIVE_FRONTIER_MAX_PAGES", 0)
+        frontier = Frontier(connect(url), name, settings.getfloat("ARCHIVE_FRONTIER_HEARTBEAT", default("frontier_heartbeat")))
+        scheduler = cls(crawler, frontier, settings.getfloat("ARCHIVE_FRONTIER_IDLE", default("frontier_idle")))
+        scheduler.max_pages = settings.getint(MAX_PAGES, 0)
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
         return scheduler
+
+    def take_page(self) -> bool:
+        return self.frontier.take_page(self.run, self.max_pages)
+
+    def give_back_page(self) -> None:
+        self.frontier.give_back_page(self.run)
 
     def open(self, spider: Spider) -> None:
         self.spider = spider
@@ -392,7 +397,7 @@ class FrontierScheduler(Scheduler):
         return len(self.local) + len(self.queue)
 
     def has_pending_requests(self) -> bool:
-        return len(self) > 0
+        return not self.spent and len(self) > 0
 
     def enqueue_request(self, request: Request) -> bool:
         request.meta.pop(CLAIM, None)  # a retry or redirect of a claimed request: its own claim follows
@@ -410,18 +415,12 @@ class FrontierScheduler(Scheduler):
     def next_request(self) -> Request | None:
         if self.local:
             return heapq.heappop(self.local)[2]
-        if self.spent:
-            return None
-        if self.max_pages and not self.frontier.take_page(self.run, self.max_pages):
-            self.spent = True
-            log.info("frontier %s: the crawl's %d pages (--max-pages) are fetched or claimed; stopping",
-                     self.frontier.name, self.max_pages)
-            _schedule_coro(self.crawler.engine.close_spider_async(reason="closespider_pagecount"))
+        if not self.budget_left():
             return None
         claimed = self.frontier.claim(self.worker)
         if claimed is None:
             if self.max_pages:
-                self.frontier.give_back_page(self.run)
+                self.give_back_page()
             return None
         token, data = claimed
         try:
@@ -468,8 +467,9 @@ class FrontierScheduler(Scheduler):
     def spider_idle(self) -> None:
         """Stop only after the queue stayed empty, with nothing claimed anywhere, for `idle` seconds:
         a request claimed by another worker (or by a dead one, until it is requeued) may still
-        bring new links."""
+        bring new links. A worker whose share of --max-pages is spent stops once its requests are done."""
         self._release_done()
+        self.close_if_spent()
         if self.has_pending_requests() or self.frontier.claimed():
             self.idle_since = None
             raise DontCloseSpider

@@ -33,16 +33,25 @@ from typing import Any, Self
 from scrapy import Request, Spider, signals
 from scrapy.core.downloader import Slot
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.extensions.throttle import AutoThrottle
 from scrapy.http import Response
 from scrapy.robotstxt import RobotParser
 from scrapy.utils.httpobj import urlparse_cached
 
+from archive.config import default
+
 log = logging.getLogger(__name__)
 
 #: Where a request that holds a place at its site keeps it, until its response or error.
 PLACE = "politeness_place"
+#: Seconds a waiting request sleeps at most before it looks whether the crawl is stopping.
+STOP_CHECK = 0.25
+
+
+class NotStarted(IgnoreRequest):
+    """A request that was waiting for its site's turn when the crawl began to stop: never sent,
+    not a failure (the next run asks for it)."""
 
 
 @dataclass(eq=False)
@@ -91,7 +100,7 @@ class Politeness:
         self.robots_agent = settings.get("ROBOTSTXT_USER_AGENT") or None
         self.default_agent = settings.get("USER_AGENT") or ""
         self.poll = settings.getfloat("ARCHIVE_SHARED_POLL", 0.02)
-        self.margin = settings.getfloat("ARCHIVE_GAP_MARGIN", 0.03)
+        self.margin = settings.getfloat("ARCHIVE_GAP_MARGIN", default("gap_margin"))
         self.sites: dict[str, Site] = {}
         self.outage = 0.0  # seconds to wait before asking Redis again, while it cannot be reached
         self.throttle = _throttle(crawler, self)
@@ -144,19 +153,30 @@ class Politeness:
         return place.site if isinstance(place, Place) else self.sites.get(self.key_of(request))
 
     # -- the gate ------------------------------------------------------------------------------
+    def closing(self) -> bool:
+        """The crawl is stopping (Ctrl-C, --max-time, --max-pages): requests still waiting here for
+        their site's turn must not start. Scrapy's engine waits for them as for those in flight."""
+        slot = getattr(self.crawler.engine, "_slot", None)
+        return not self.crawler.crawling or (slot is not None and slot.closing is not None)
+
     async def process_request(self, request: Request) -> None:
         site = self.site(self.key_of(request))
         loop = asyncio.get_running_loop()
         async with site.turn:
             while True:
+                if self.closing():
+                    raise NotStarted(f"not started: the crawl is stopping ({request.url})")
                 if site.in_flight >= site.concurrency:
                     site.freed.clear()
-                    await site.freed.wait()
+                    try:  # woken when a request comes back, or soon after the crawl is told to stop
+                        await asyncio.wait_for(site.freed.wait(), STOP_CHECK)
+                    except asyncio.TimeoutError:
+                        pass
                     continue
                 gap = site.gap(self.margin)
                 wait = site.last_start + gap - loop.time()
                 if wait > 0:
-                    await asyncio.sleep(wait)
+                    await asyncio.sleep(min(wait, STOP_CHECK))
                     continue
                 lease = None
                 if self.shared is not None:

@@ -13,7 +13,9 @@ from scrapy.settings import Settings
 from scrapy.utils.log import configure_logging
 from scrapy.utils.reactor import install_reactor
 
+from archive import config
 from crawler import resolver, settings as default_settings
+from crawler.page_limit import MAX_PAGES
 from crawler.spiders.site import SiteSpider
 
 log = logging.getLogger(__name__)
@@ -48,13 +50,19 @@ class CrawlJob:
     def scrapy_settings(self) -> Settings:
         settings = Settings()
         settings.setmodule(default_settings, priority="project")
+        # What the user configured (ARCHIVE_* variables, archive.toml) over the built-in defaults;
+        # the job's own values (from command-line options) over both.
+        settings.update(config.load().scrapy_settings(), priority="project")
         extensions = dict(settings.getdict("EXTENSIONS"))
         if self.progress:
             extensions["crawler.progress.Progress"] = 500
         settings.update({
             "ARCHIVE_DB_URL": self.db_url,
             "ARCHIVE_ALLOW_PRIVATE_ADDRESSES": self.allow_private,
-            "CLOSESPIDER_PAGECOUNT": self.max_pages,
+            # --max-pages counts requests as they leave the scheduler (crawler.page_limit); a shared
+            # crawl's settings put the frontier's scheduler, which counts for all workers, in its place.
+            "SCHEDULER": "crawler.page_limit.LimitedScheduler",
+            MAX_PAGES: self.max_pages,
             "CLOSESPIDER_TIMEOUT": self.max_time,
             "DEPTH_LIMIT": self.depth,
             "AUTOTHROTTLE_ENABLED": self.throttle,

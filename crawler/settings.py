@@ -1,14 +1,14 @@
 """Scrapy settings for the commentary archive: polite defaults, our pipelines and middlewares.
 
 Every archive-specific setting is prefixed ARCHIVE_ and read only in a component's from_crawler.
-Environment variables enter here (and through the CLI's click options), nowhere else.
+The ones a user may set (archive.config.KEYS) take their built-in defaults from there; what the
+user configured (ARCHIVE_* variables, archive.toml) is laid over them by crawler/run.py.
 """
-
-import os
 
 from scrapy.settings import default_settings as _scrapy_defaults
 
 from archive import recrawl
+from archive.config import default
 from archive.limits import MAX_PAGE_BYTES
 
 BOT_NAME = "commentary-archive"
@@ -16,7 +16,7 @@ SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
 # Politeness: identify ourselves, obey robots.txt, adapt speed to the server.
-USER_AGENT = "commentary-archive/0.1 (research archive of market commentary)"
+USER_AGENT = default("user_agent")
 ROBOTSTXT_OBEY = True
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.25
@@ -30,13 +30,13 @@ ARCHIVE_MAX_CRAWL_DELAY = 60.0
 # A request leaves some milliseconds after crawler.politeness lets it go (more on an overloaded
 # machine, where a worker process may wait its turn for a CPU): a site's promised gap is kept this
 # many seconds longer, so that its server sees the whole gap.
-ARCHIVE_GAP_MARGIN = float(os.environ.get("ARCHIVE_GAP_MARGIN") or 0.03)
+ARCHIVE_GAP_MARGIN = default("gap_margin")
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 # Scrapy starts this many tasks for every response to run its output (one page item and its
 # links) through the pipelines; the default 100 made tasks for nothing in the crawl's busiest thread.
 CONCURRENT_ITEMS = 16
-DOWNLOAD_TIMEOUT = 30  # seconds; `archive crawl --timeout` overrides it
+DOWNLOAD_TIMEOUT = default("download_timeout")  # seconds; `archive crawl --timeout` overrides it
 RETRY_TIMES = 2
 # A fetch that failed for good is recorded with its error kind and counted in the summary; Scrapy's
 # own "gave up retrying" line would repeat it on stderr for every page, so it goes to the INFO log.
@@ -94,13 +94,13 @@ ITEM_PIPELINES = {
 }
 
 # The archive's database (SQLAlchemy URL); the CLI's --db overrides it.
-ARCHIVE_DB_URL = os.environ.get("ARCHIVE_DB_URL", "sqlite:///archive.db")
+ARCHIVE_DB_URL = default("db_url")
 # Fetch loopback/private addresses too: only for tests and the bundled demo.
-ARCHIVE_ALLOW_PRIVATE_ADDRESSES = os.environ.get("ARCHIVE_ALLOW_PRIVATE_ADDRESSES", "") in ("1", "true", "yes")
+ARCHIVE_ALLOW_PRIVATE_ADDRESSES = default("allow_private_addresses")
 # Worker processes that run extraction off the reactor thread, and the time one page may take:
 # a worker still busy after ARCHIVE_EXTRACT_TIMEOUT seconds is killed and replaced, and the page
 # is recorded with error kind extract_timeout (a pathological page cannot stall the crawl).
-ARCHIVE_EXTRACT_WORKERS = int(os.environ.get("ARCHIVE_EXTRACT_WORKERS") or os.cpu_count() or 2)
+ARCHIVE_EXTRACT_WORKERS = default("extract_workers")
 ARCHIVE_EXTRACT_TIMEOUT = 30.0
 # A 429 (or 503) with Retry-After is retried after that many seconds, up to RETRY_TIMES, if the
 # wait is at most ARCHIVE_RETRY_AFTER_MAX seconds; a 429 without the header waits the default.
@@ -114,7 +114,7 @@ ARCHIVE_RETRY_AFTER_DEFAULT = 5.0
 # Pages are stored up to ARCHIVE_WRITE_BATCH per transaction, or what ARCHIVE_WRITE_BATCH_DELAY
 # seconds gathered; a batch the database refuses is retried page by page, so one bad page costs
 # only itself. A clean stop stores every batch before the crawl ends.
-ARCHIVE_WRITE_BATCH = 50
+ARCHIVE_WRITE_BATCH = default("write_batch")
 ARCHIVE_WRITE_BATCH_DELAY = 0.2
 ARCHIVE_WRITE_RETRIES = 3
 ARCHIVE_WRITE_RETRY_DELAY = 1.0
@@ -136,7 +136,7 @@ ARCHIVE_RECRAWL_SCHEDULE = [age.total_seconds() for age in recrawl.DEFAULT_SCHED
 ARCHIVE_RECRAWL_SCHEDULES: dict[str, list[float]] = {}
 # A progress line on stderr every ARCHIVE_PROGRESS_INTERVAL seconds (the CLI turns it on for terminals).
 ARCHIVE_PROGRESS = False
-ARCHIVE_PROGRESS_INTERVAL = 5.0
+ARCHIVE_PROGRESS_INTERVAL = default("progress_interval")
 # A crawl shared by several workers through Redis (crawler.frontier; `archive crawl --frontier`):
 # the Redis URL and the shared crawl's name (the CLI sets both, and SCHEDULER), how long the shared
 # queue must stay empty with nothing claimed before a worker stops, and the time to live of a
@@ -144,8 +144,8 @@ ARCHIVE_PROGRESS_INTERVAL = 5.0
 # queued again (it beats every third of it).
 ARCHIVE_FRONTIER_URL = ""
 ARCHIVE_FRONTIER_NAME = ""
-ARCHIVE_FRONTIER_IDLE = 30.0
-ARCHIVE_FRONTIER_HEARTBEAT = float(os.environ.get("ARCHIVE_FRONTIER_HEARTBEAT") or 15.0)
+ARCHIVE_FRONTIER_IDLE = default("frontier_idle")
+ARCHIVE_FRONTIER_HEARTBEAT = default("frontier_heartbeat")
 # In a shared crawl each site's gap and concurrency hold across all workers (crawler.politeness):
 # a worker's lease on a site lasts the download timeout plus this margin, after which a worker that
 # died holding it has freed it; a worker waiting for a free place asks again every ARCHIVE_SHARED_POLL s.

@@ -100,6 +100,11 @@ def load_sources(path: Path, only: tuple[str, ...] = ()) -> list[Source]:
     except tomllib.TOMLDecodeError as exc:
         raise BadInput(f"{path}: not valid TOML: {exc}") from exc
     defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise BadInput(f"{path}: [defaults] must be a table of keys")
+    unknown = set(defaults) - KNOWN_KEYS
+    if unknown:
+        raise BadInput(f"{path}: [defaults]: unknown key(s) {', '.join(sorted(unknown))}")
     sites = data.get("site", [])
     if not isinstance(sites, list) or not sites:
         raise BadInput(f"{path}: no [[site]] entries")

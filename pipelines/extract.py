@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
+from archive.config import default
 from archive.errors import ArchiveError, ExtractionError
 from archive.extract import extract
 from archive.extract.declared import with_declared_tickers
@@ -44,7 +45,7 @@ class ExtractPipeline:
     def from_crawler(cls, crawler: Crawler) -> "ExtractPipeline":
         settings = crawler.settings
         store = crawl_store(crawler)
-        pool = ExtractorPool(extract, settings.getint("ARCHIVE_EXTRACT_WORKERS", 2),
+        pool = ExtractorPool(extract, settings.getint("ARCHIVE_EXTRACT_WORKERS", default("extract_workers")),
                              settings.getfloat("ARCHIVE_EXTRACT_TIMEOUT", 30.0))
         return cls(store, crawler.stats, pool)
 

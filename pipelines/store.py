@@ -20,6 +20,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
+from archive.config import default
 from archive.errors import ArchiveError, RefusedWrite
 from archive.store import ArchiveStore, Capture, SaveResult, Write
 from crawler.items import PageItem
@@ -68,7 +69,7 @@ class StorePipeline:
                        retries=settings.getint("ARCHIVE_WRITE_RETRIES", 3),
                        retry_delay=settings.getfloat("ARCHIVE_WRITE_RETRY_DELAY", 1.0),
                        failures_max=settings.getint("ARCHIVE_WRITE_FAILURES_MAX", 5), stop=stop,
-                       batch_size=settings.getint("ARCHIVE_WRITE_BATCH", 50),
+                       batch_size=settings.getint("ARCHIVE_WRITE_BATCH", default("write_batch")),
                        batch_delay=settings.getfloat("ARCHIVE_WRITE_BATCH_DELAY", 0.2))
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline

@@ -152,3 +152,17 @@ def frontier_name(redis_server: str) -> Iterator[str]:
     if keys:
         client.delete(*keys)
     client.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_user_configuration(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The tester's own ~/.config/archive/archive.toml (archive/config.py) must not change results."""
+    saved = {name: os.environ.get(name) for name in ("XDG_CONFIG_HOME", "ARCHIVE_CONFIG")}
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("xdg-config"))
+    os.environ.pop("ARCHIVE_CONFIG", None)
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

@@ -82,3 +82,32 @@ def test_every_command_is_documented_in_readme() -> None:
 def test_every_command_has_an_example() -> None:
     for name, command in cli.commands.items():
         assert "Example:" in (command.help or ""), f"`archive {name} --help` has no example"
+
+
+@pytest.mark.parametrize("url", ["mysql://user@localhost/news", "postgresql+psycopg2://user@localhost/news"])
+def test_an_unsupported_database_names_the_supported_ones(url: str) -> None:
+    result = CliRunner().invoke(cli, ["init", "--db", url])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "unsupported database" in result.output
+    assert "sqlite:///FILE" in result.output and "postgresql+psycopg" in result.output
+    assert "extra" not in result.output  # no extra installs mysql or psycopg2
+
+
+def test_a_typo_in_the_sources_defaults_names_the_defaults_table(tmp_path: Path) -> None:
+    sources = tmp_path / "sources.toml"
+    sources.write_text('[defaults]\ndelai = 2\n\n[[site]]\nname = "a"\nstart_urls = ["https://a.example/"]\n',
+                       encoding="utf-8")
+    result = CliRunner().invoke(cli, ["crawl", "--sources", str(sources), "--db", f"sqlite:///{tmp_path / 'a.db'}"])
+    assert result.exit_code != 0
+    assert "[defaults]: unknown key(s) delai" in result.output and "site 1" not in result.output
+
+
+def test_shell_completion_script_is_printed() -> None:
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", "from archive.cli import main; main()"],
+                            env={**os.environ, "_ARCHIVE_COMPLETE": "bash_source"},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "_archive_completion" in result.stdout

@@ -132,3 +132,27 @@ def ctrl_c_then_resume(server: FaultServer, db: str) -> None:
     assert errors == []  # pages in flight were finished, not failed by the interruption
     run_cli("crawl", server.url, "--db", db)
     assert run_cli("check", "--db", db).stdout.startswith(f"ok: {ARTICLES} articles, {ARTICLES} versions")
+
+
+def test_ctrl_c_starts_nothing_new_and_the_run_shows_as_interrupted(tmp_path: Path) -> None:
+    """With a delay between requests, the requests waiting for their site's turn are not sent after
+    Ctrl-C (a crawl with a 2 s delay went on for 31 s and 14 pages); `archive crawls` says the run
+    was interrupted, and the next run resumes it."""
+    db = f"sqlite:///{tmp_path / 'archive.db'}"
+    with FaultServer(root=SITE, slow=0.05, seed=1) as server:
+        crawl = start_crawl(server.url, db, "--delay", "1")
+        deadline = time.monotonic() + 60
+        while totals(db)[2] < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert crawl.poll() is None, "the crawl ended before Ctrl-C"
+        sent = len(server.requests)
+        os.killpg(crawl.pid, signal.SIGINT)
+        crawl.wait(60)
+        after = server.requests[sent:]
+        assert crawl.returncode == 0
+        assert len(after) <= 1, after  # at most one request that was already leaving; 1 s apart
+        assert "(interrupted)" in run_cli("crawls", "--db", db).stdout
+        articles = totals(db)[0]
+        assert articles < ARTICLES
+        run_cli("crawl", server.url, "--db", db)
+    assert run_cli("check", "--db", db).stdout.startswith(f"ok: {ARTICLES} articles, {ARTICLES} versions")

@@ -21,6 +21,12 @@ def test_demo_crawls_twice_and_records_the_edits(tmp_path: Path) -> None:
     revised = json.loads((REVISED / "manifest.json").read_text())
 
     assert "Sample search: archive search --ticker NVDA" in result.stdout
+    # its dates are the ones `archive search` shows: local time with the publisher's offset
+    sample = result.stdout.split("Sample search: archive search --ticker NVDA\n", 1)[1].split("\n\n", 1)[0]
+    searched = run_cli("search", "--ticker", "NVDA", "--limit", "5", "--db", "sqlite:///demo-archive.db", cwd=tmp_path)
+    published = lambda table, at: {line.split()[0]: line.split()[at] for line in table.splitlines()[2:]}  # noqa: E731
+    assert published(sample, 1) == published(searched.stdout, 1) and published(sample, 1)
+    assert any("T" in when for when in published(sample, 1).values())  # a time with its offset, not a date
     assert "Edited articles" in result.stdout
     assert "  archive serve --db sqlite:///" in result.stdout.splitlines()[-1]  # it ends saying how to browse
     assert not (tmp_path / "archive.db").exists()  # the other commands' default stays untouched

@@ -57,6 +57,9 @@ def test_search_as_of(filled: tuple[str, dict[str, int]]) -> None:
     assert code == 0 and [json.loads(line)["article_id"] for line in out.splitlines()] == [ids["amd"]]
     code, out = run("search", "amd", "--as-of", "2024-01-01", "--db", db)
     assert code == 0 and "no matching articles" in out
+    code, out = run("search", "amd", "--as-of", "now", "--json", "--db", db)
+    code_latest, latest = run("search", "amd", "--json", "--db", db)
+    assert code == code_latest == 0 and out == latest and out  # now: the latest versions
 
 
 @pytest.mark.parametrize("query, message", [
@@ -226,3 +229,42 @@ def test_export_to_stdout_on_a_full_disk_is_one_line(filled: tuple[str, dict[str
                                 stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
     assert result.returncode == 1
     assert result.stderr == "Error: cannot write the export to -: No space left on device\n"
+
+
+def test_a_site_without_a_port_matches_it_on_any_port(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'ports.db'}"
+    store = ArchiveStore.open(db)
+    for url in ("http://127.0.0.1:8765/a.html", "http://127.0.0.1:9000/b.html", "http://127.0.0.10/c.html"):
+        page = research.page(url, f"Local {url[-6]}", "Chipmakers rallied on strong demand.", "2025-01-10T14:00:00")
+        assert store.save(page, Capture(url=url, fetched_at=research.utc("2025-01-10T15:00:00"))).created
+    store.close()
+
+    def titles(*site: str) -> list[str]:
+        code, out = run("search", "--json", "--db", db, *[arg for s in site for arg in ("--site", s)])
+        assert code == 0, out
+        return sorted(json.loads(line)["title"] for line in out.splitlines())
+
+    assert titles("127.0.0.1") == ["Local a", "Local b"]  # any port, never 127.0.0.10
+    assert titles("127.0.0.1:9000") == ["Local b"]  # a port given must match
+    assert titles("127.0.0.10") == ["Local c"]
+
+
+def test_cjk_text_keeps_text_tables_aligned(tmp_path: Path) -> None:
+    from archive.table import render, width
+
+    db = f"sqlite:///{tmp_path / 'cjk.db'}"
+    store = ArchiveStore.open(db)
+    for url, title, author in (("https://jp.example/a.html", "半導体株が急伸、輸出規制の緩和期待で", "山田太郎"),
+                               ("https://en.example/b.html", "Chip stocks rally on demand", "Edwin Foster")):
+        page = research.page(url, title, "Chipmakers rallied. 半導体株が急伸。", "2025-01-10T14:00:00",
+                             authors=(author,))
+        assert store.save(page, Capture(url=url, fetched_at=research.utc("2025-01-10T15:00:00"))).created
+    store.close()
+    code, out = run("search", "--db", db)
+    assert code == 0, out
+    header, rule, *rows = out.splitlines()
+    assert any("半導体" in row for row in rows)
+    # the rule under each column is as wide as the column shows on a terminal, the title's included
+    assert width(rule) == max(width(row) for row in rows + [header]), out
+    table = render(["title", "n"], [["半導体株が急伸", 1], ["Chips", 22]]).splitlines()
+    assert len({width(line) for line in table}) == 1, table  # a wide cell before another column

@@ -1,12 +1,14 @@
 """The `archive` group and the options its commands share.
 
-The CLI is the composition root: it alone reads ARCHIVE_* environment variables (through
-click's envvar=), configures logging, and may start a crawl (importing crawler/ lazily).
+The CLI is the composition root: it loads the configuration (archive/config.py: options' defaults
+come from ARCHIVE_* variables and archive.toml there), configures logging, and may start a crawl
+(importing crawler/ lazily).
 Commands live in the sibling modules, one module per family of verbs.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Callable
 
@@ -14,7 +16,9 @@ import click
 from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
-from archive.db import DEFAULT_DB_URL, make_engine, normalise_url, upgrade
+from archive import config
+from archive.config import KEYS, Config
+from archive.db import make_engine, normalise_url, upgrade
 from archive.errors import ArchiveError, BadInput
 from archive.query import Filters, parse_bound
 
@@ -30,9 +34,27 @@ class ArchiveGroup(click.Group):
             raise click.ClickException(lines[0]) from exc
 
 
+def current_config() -> Config:
+    """The configuration the `archive` group loaded (or, for a command run on its own, loaded now)."""
+    ctx = click.get_current_context(silent=True)
+    found = ctx.find_object(Config) if ctx is not None else None
+    return found if found is not None else config.load()
+
+
+def config_option(name: str, *decls: str, help: str, **kwargs: Any) -> Callable[..., Any]:
+    """A click option whose default is configuration key `name` (its variable, archive.toml, its
+    built-in default): the option given on the command line wins over all three."""
+    key = KEYS[name]
+    shown = key.shown or (str(key.default) if key.default is not None else None)
+    if key.kind is bool:
+        shown = None
+    return click.option(*decls, default=lambda: current_config()[name], show_default=shown or False,
+                        help=f"{help} Env: {key.env}; archive.toml: {name}.", **kwargs)
+
+
 def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--db", "db_url", envvar="ARCHIVE_DB_URL", default=DEFAULT_DB_URL, show_default=True,
-                        help="Database URL (SQLite path or postgresql://...). Env: ARCHIVE_DB_URL.")(func)
+    return config_option("db_url", "--db", "db_url",
+                         help="Database URL (SQLite path or postgresql://...).")(func)
 
 
 def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -81,11 +103,32 @@ def missing_sqlite_file(db_url: str) -> Path | None:
 
 @click.group(cls=ArchiveGroup)
 @click.version_option(package_name="commentary-archive")
-def cli() -> None:
-    """An archive of market commentary: crawl it, keep every version, search and export it."""
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+              help=f"Read defaults from this archive.toml (default: ./archive.toml, then "
+                   f"~/.config/archive/archive.toml). Env: {config.CONFIG_ENV}.")
+@click.pass_context
+def cli(ctx: click.Context, config_file: Path | None) -> None:
+    """An archive of market commentary: crawl it, keep every version, search and export it.
+
+    A value comes from the command line, else its ARCHIVE_* environment variable, else
+    archive.toml, else its default (see docs/configuration.md).
+    """
+    ctx.obj = config.load(config_file)
+    if config_file is not None:
+        # What runs later in this process or in its workers (extraction reads data_dir) loads the
+        # same file: --config FILE is ARCHIVE_CONFIG=FILE for them.
+        previous = os.environ.get(config.CONFIG_ENV)
+        os.environ[config.CONFIG_ENV] = str(config_file)
+        ctx.call_on_close(lambda: _restore(config.CONFIG_ENV, previous))
+
+
+def _restore(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def private_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--allow-private-addresses", is_flag=True, envvar="ARCHIVE_ALLOW_PRIVATE_ADDRESSES",
-                        help="Also fetch loopback/private addresses (tests, local demos). "
-                             "Env: ARCHIVE_ALLOW_PRIVATE_ADDRESSES=1.")(func)
+    return config_option("allow_private_addresses", "--allow-private-addresses", is_flag=True,
+                         help="Also fetch loopback/private addresses (tests, local demos).")(func)

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from archive.cli.base import cli, db_option, open_engine, private_option
+from archive.cli.base import cli, config_option, db_option, open_engine, private_option
 from archive.cli.crawling import finish, politeness, refresh_settings, run_jobs, time_limit
 from archive.cli.frontier import frontier_options, run_worker
 from archive.db import make_engine
@@ -44,9 +44,8 @@ def crawl_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--max-pages", type=click.IntRange(min=0), default=0,
                      help="Stop after this many pages (0: no limit)."),
         private_option,
-        click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
-                     envvar="ARCHIVE_DOWNLOAD_TIMEOUT",
-                     help="Seconds to wait for a page; then it is recorded as a timeout. Env: ARCHIVE_DOWNLOAD_TIMEOUT."),
+        config_option("download_timeout", "--timeout", type=click.FloatRange(min=0.1),
+                      help="Seconds to wait for a page; then it is recorded as a timeout."),
         click.option("--concurrency", type=click.IntRange(min=1), default=None,
                      help="Requests in flight per site (default 4; a sources file's own setting wins). "
                           "Raise it only for servers you run or may load."),

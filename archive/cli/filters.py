@@ -32,7 +32,7 @@ def research_filters(func: Callable[..., Any]) -> Callable[..., Any]:
                           "the `notes` field."),
         click.option("--as-of", "as_of",
                      help="Read each article as it stood at this instant: the latest version fetched by then "
-                          "(ISO 8601, e.g. 2025-02-01T00:00Z; a bare date is 00:00 UTC)."),
+                          "(ISO 8601, e.g. 2025-02-01T00:00Z; a bare date is 00:00 UTC; now)."),
     ]
     for option in reversed(options):
         func = option(func)

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import click
 
-from archive.cli.base import cli
+from archive.cli.base import cli, config_option
 from archive.cli.crawling import finish, run_jobs
 from archive.db import make_engine
 from archive.recrawl import due_by_site
@@ -20,16 +20,15 @@ from archive.table import render
 def frontier_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--frontier/--frontier-name/--frontier-idle of `archive crawl`."""
     options = [
-        click.option("--frontier", "frontier_url", envvar="ARCHIVE_FRONTIER_URL",
-                     help="Share the crawl with other workers through this Redis (redis://host:6379/0); "
-                          "start the same command on more machines to add workers. Env: ARCHIVE_FRONTIER_URL."),
-        click.option("--frontier-name", envvar="ARCHIVE_FRONTIER_NAME",
-                     help="Name of the shared crawl (default: derived from the command, so that the same "
-                          "command joins the same crawl). Env: ARCHIVE_FRONTIER_NAME."),
-        click.option("--frontier-idle", type=click.FloatRange(min=0), default=30.0, show_default=True,
-                     envvar="ARCHIVE_FRONTIER_IDLE",
-                     help="A worker stops when the shared queue stayed empty, with nothing claimed by any "
-                          "worker, this many seconds. Env: ARCHIVE_FRONTIER_IDLE."),
+        config_option("frontier_url", "--frontier", "frontier_url",
+                      help="Share the crawl with other workers through this Redis (redis://host:6379/0); "
+                           "start the same command on more machines to add workers."),
+        config_option("frontier_name", "--frontier-name",
+                      help="Name of the shared crawl (default: derived from the command, so that the same "
+                           "command joins the same crawl)."),
+        config_option("frontier_idle", "--frontier-idle", type=click.FloatRange(min=0),
+                      help="A worker stops when the shared queue stayed empty, with nothing claimed by any "
+                           "worker, this many seconds."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -99,8 +98,8 @@ def _frontier_module() -> Any:
     return frontier
 
 
-redis_option = click.option("--redis", "frontier_url", envvar="ARCHIVE_FRONTIER_URL", required=True,
-                            help="The frontier's Redis (redis://host:6379/0). Env: ARCHIVE_FRONTIER_URL.")
+redis_option = config_option("frontier_url", "--redis", "frontier_url", required=True,
+                             help="The frontier's Redis (redis://host:6379/0).")
 
 
 @cli.group("frontier")

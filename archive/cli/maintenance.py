@@ -1,14 +1,19 @@
-"""`archive check` and `archive backup`: is the archive whole, and a safe copy of it."""
+"""`archive check`, `archive backup` and `archive config`: is the archive whole, a safe copy of it,
+and the configuration in use."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 
+from archive import config
 from archive.backup import backup as run_backup
 from archive.check import check as run_check
 from archive.cli.base import cli, db_option, open_engine
+from archive.config import KEYS, Config
+from archive.table import render
 
 
 @cli.command()
@@ -54,3 +59,29 @@ def backup(dest: Path, db_url: str, force: bool) -> None:
     """
     result = run_backup(db_url, dest, overwrite=force)
     click.echo(f"backed up to {result.path} ({result.size / 1e6:.1f} MB in {result.seconds:.1f} s)")
+
+
+@cli.command("config")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object: key -> {value, source, env}.")
+@click.pass_context
+def config_command(ctx: click.Context, as_json: bool) -> None:
+    """Show every configuration key's value and where it came from.
+
+    A value comes from the command line, else its ARCHIVE_* environment variable, else the
+    archive.toml in use (`--config FILE`, ARCHIVE_CONFIG, ./archive.toml, then
+    ~/.config/archive/archive.toml), else its default.
+
+    \b
+    Example:
+        archive config
+        archive --config lab.toml config --json
+    """
+    loaded = ctx.find_object(Config) or config.load()
+    if as_json:
+        click.echo(json.dumps({name: {"value": None if value is None else str(value) if isinstance(value, Path)
+                                      else value, "source": loaded.sources[name], "env": KEYS[name].env}
+                               for name, value in loaded.values.items()}, indent=2))
+        return
+    rows = [[name, "" if value is None else str(value), loaded.sources[name]] for name, value in loaded.values.items()]
+    click.echo(f"config file: {loaded.file or 'none'}")
+    click.echo(render(["key", "value", "source"], rows, max_width=70))

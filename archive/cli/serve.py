@@ -8,7 +8,7 @@ import webbrowser
 
 import click
 
-from archive.cli.base import cli, db_option, open_engine
+from archive.cli.base import cli, config_option, db_option, open_engine
 
 INSTALL_HINT = "archive serve needs the web extra: pip install 'commentary-archive[web]'"
 
@@ -28,8 +28,8 @@ def is_loopback(host: str) -> bool:
               help="Address to listen on. Anything but loopback needs --token (or --no-auth).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option("--open", "open_browser", is_flag=True, help="Open the search page in a browser.")
-@click.option("--token", envvar="ARCHIVE_WEB_TOKEN",
-              help="Require this token: as 'Authorization: Bearer TOKEN' or once at /login. Env: ARCHIVE_WEB_TOKEN.")
+@config_option("web_token", "--token",
+               help="Require this token: as 'Authorization: Bearer TOKEN' or once at /login.")
 @click.option("--no-auth", is_flag=True, help="Serve a non-loopback address without a token (anyone who can "
                                               "reach it reads the archive).")
 def serve(db_url: str, host: str, port: int, open_browser: bool, token: str | None, no_auth: bool) -> None:

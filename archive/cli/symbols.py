@@ -16,13 +16,12 @@ import click
 from archive.errors import BadInput
 from archive.symbols import SEC_URL, SymbolUniverse, default_data_dir, import_csv, load_universe, update_from_url
 from archive.table import render
-from archive.cli.base import ArchiveGroup, cli
+from archive.cli.base import ArchiveGroup, cli, config_option
 
 
 def data_dir_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), envvar="ARCHIVE_DATA_DIR",
-                        help="Where updated symbol lists are kept (default ~/.local/share/commentary-archive). "
-                             "Env: ARCHIVE_DATA_DIR.")(func)
+    return config_option("data_dir", "--data-dir", type=click.Path(file_okay=False, path_type=Path),
+                         help="Where updated symbol lists are kept.")(func)
 
 
 def exchange_table(universe: SymbolUniverse) -> str:
@@ -47,9 +46,8 @@ def symbols() -> None:
 
 @symbols.command()
 @click.option("--url", default=SEC_URL, show_default=True, help="Where to fetch the SEC-format JSON from.")
-@click.option("--user-agent", envvar="ARCHIVE_SEC_USER_AGENT",
-              help="Who is asking, e.g. 'Jane Doe jane@example.com'; the SEC refuses requests without it. "
-                   "Env: ARCHIVE_SEC_USER_AGENT.")
+@config_option("sec_user_agent", "--user-agent",
+               help="Who is asking, e.g. 'Jane Doe jane@example.com'; the SEC refuses requests without it.")
 @data_dir_option
 def update(url: str, user_agent: str | None, data_dir: Path | None) -> None:
     """Download the SEC's company_tickers_exchange.json and make it the active list.

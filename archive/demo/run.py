@@ -17,6 +17,7 @@ from archive.demo.server import SiteServer
 from archive.errors import ArchiveError
 from archive.export import export_rows, write_jsonl
 from archive.query import Filters, counts, search
+from archive.records import local_time
 from archive.summaries import archive_summary, crawl_summary
 from archive.table import render
 
@@ -53,7 +54,8 @@ def run_demo(db_url: str, port: int, export_path: Path, echo: Callable[[str], No
     results = search(engine, Filters(tickers=("NVDA",)), limit=5)
     echo('\nSample search: archive search --ticker NVDA')
     echo(render(["id", "published", "v", "title"],
-                [[a.id, s.published_at.date() if s.published_at else "-", s.version, s.title] for s, a in results]))
+                [[a.id, local_time(s.published_at, s.published_offset_min, s.published_precision) or "-",
+                  s.version, s.title] for s, a in results]))
     edited = search(engine, Filters(), limit=1000)
     edited = [(s, a) for s, a in edited if s.version > 1]
     if edited:

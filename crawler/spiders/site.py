@@ -15,6 +15,7 @@ from crawler.conditional import FIRST_FETCH, FreshEnough
 from crawler.failures import describe
 from crawler.items import PageItem
 from crawler.links import page_links
+from crawler.politeness import NotStarted
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,9 @@ class SiteSpider(scrapy.Spider):
         url = (request.meta.get("redirect_urls") or [request.url])[0]  # the link followed, not where it led
         if isinstance(failure.value, FreshEnough):  # fetched moments ago: the recrawl schedule's job
             self.crawler.stats.inc_value("archive/skipped_fresh")
+            return
+        if isinstance(failure.value, NotStarted):  # the crawl is stopping: the next run asks for it
+            self.crawler.stats.inc_value("crawl/not_started")
             return
         failed = describe(failure, request.meta.get("download_maxsize") or self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
         start = bool(request.meta.get(START))

@@ -131,6 +131,8 @@ class SourcesSpider(SiteSpider):
             meta = {"declared_tickers": list(entry.tickers)} if entry.tickers else {}
             request = self.request(entry.url, priority=priority(entry.published), meta=meta)
             if request is not None:
+                if not request.meta.get(STORED_ONLY):
+                    self.crawler.stats.inc_value("crawl/listed")  # the progress line's known total
                 yield request
         self.found.clear()
         for source in self.sources:

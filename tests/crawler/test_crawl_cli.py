@@ -52,6 +52,8 @@ def test_crawl_edit_recrawl_export(site: tuple[Path, object], tmp_path: Path) ->
 
     first = run_cli("crawl", server.url, "--db", db)  # type: ignore[attr-defined]
     summary_row = first.stdout.splitlines()[2]
+    # The articles link to each other: links to pages this crawl fetched are no "known articles".
+    assert "not due for a revisit" not in first.stdout
     assert summary_row.split()[2] == "3"  # new articles
     for counted in ("empty 1", "http_404 1", "not_html 1", "truncated 1"):
         assert counted in summary_row  # malformed pages are counted by kind; the crawl went on
@@ -71,12 +73,13 @@ def test_crawl_edit_recrawl_export(site: tuple[Path, object], tmp_path: Path) ->
     asked = len(server.requests)  # type: ignore[attr-defined]
     unchanged = run_cli("crawl", server.url, "--db", db)  # type: ignore[attr-defined]
     assert unchanged.stdout.splitlines()[2].split()[2:4] == ["0", "0"]
-    assert "link(s) to known articles not due for a revisit were not followed" in unchanged.stdout
+    assert "link(s) to articles archived by earlier crawls and not due for a revisit" in unchanged.stdout
     assert not [p for p in server.requests[asked:] if p.startswith("/markets/a")]  # type: ignore[attr-defined]
     # ...unless asked: --refresh-after 0s asks again for every one, and finds the edit.
     second = run_cli("crawl", server.url, "--db", db, "--refresh-after", "0s")  # type: ignore[attr-defined]
     summary = second.stdout.splitlines()[2].split()
     assert summary[2:4] == ["0", "1"]  # no new article, one new version
+    assert summary[0] == "3" == str(db_rows(db_path, "select max(id) from crawl")[0][0])  # the run's id
     versions = dict(db_rows(db_path, "select canonical_url, latest_version from article"))
     assert sorted(versions.values()) == [1, 1, 2]
     assert db_rows(db_path, "select count(*) from fetch where outcome = 'same_raw'")[0][0] >= 2
@@ -120,3 +123,20 @@ def test_verbose_logs_scrapy_progress_and_no_remote_control(site: tuple[Path, ob
     assert "INFO" not in quiet.stderr
     assert "scrapy.extensions.remote_control" not in verbose.stderr
     assert "Remote control" not in verbose.stderr
+
+
+def test_max_pages_is_a_limit_on_requests(tmp_path: Path) -> None:
+    """--max-pages 5 on the 35-article demo site sends 5 page requests, not 5 plus all in flight
+    and waiting (it made 18); `archive crawls` shows why the run ended."""
+    from archive.demo.run import SITE
+    from support.faultserver import FaultServer
+
+    db = f"sqlite:///{tmp_path / 'archive.db'}"
+    with FaultServer(root=SITE, slow=0.05, seed=1) as server:
+        result = run_cli("crawl", server.url, "--db", db, "--max-pages", "5")
+        pages = [path for path in server.requests if path != "/robots.txt"]
+    assert len(pages) == 5, pages
+    fetched = db_rows(tmp_path / "archive.db", "select url from fetch")
+    html = [path for path in pages if not path.endswith(".xml")]  # a linked feed is not kept as a page
+    assert len(fetched) == len(html), (pages, fetched, result.stdout, result.stderr)  # each page is kept
+    assert "(max pages)" in run_cli("crawls", "--db", db).stdout

@@ -2,7 +2,7 @@
 
 A fenced block is an example when its language is `sh`, `python` or `toml`. The docs tests run
 the `sh` and `python` ones, in page order, against a copy of the demo's archive, and load the
-`toml` ones as sources files. A block that cannot run offline (a crawl of example.com, a command
+`toml` ones as sources files (as archive.toml when their first line is `# archive.toml`). A block that cannot run offline (a crawl of example.com, a command
 that needs PostgreSQL or Redis) says so on the line before its fence:
 
     <!-- not run: needs the network -->

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from archive.config import read_file
 from crawler.sources import load_sources
 from tests.docs.examples import DEMO_SITE, PAGES, ROOT, RUN, Example, examples
 
@@ -29,6 +30,7 @@ EXPECTED = {
                       "rows; article_id,version,url"],
     "README.md": ["Nvidia's Blackwell Ramp", "{+Custom silicon is the other competitive front."],
     "getting-started.md": ["wrote 2 rows to nvda-january.csv"],
+    "configuration.md": ["my-lab-bot/1.0 (jane@example.com)", '"source": "environment"'],
     "cookbook.md": ["wrote 2 rows to nvda-january.csv", "AMD's Data Center Quarter", "['INTC', 'AMD', 'AVGO']"],
 }
 
@@ -80,6 +82,11 @@ def test_examples_run_against_the_demo_archive(page: Path, demo_archive: tuple[P
                          ids=lambda e: e.where)
 def test_sources_examples_load(example: Example, tmp_path: Path) -> None:
     code = example.code
+    if code.startswith("# archive.toml"):  # a configuration file, not a sources file
+        target = tmp_path / "archive.toml"
+        target.write_text(code, encoding="utf-8")
+        assert read_file(target)
+        return
     if not any(line.strip().startswith("[[site]]") for line in code.splitlines()):  # a fragment of keys
         code += '\n[[site]]\nname = "example"\nstart_urls = ["https://www.example-news.com/"]\n'
     target = tmp_path / "sources.toml"

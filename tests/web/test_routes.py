@@ -300,7 +300,7 @@ def test_bad_query_is_the_cli_line_with_400(client: TestClient, query: str, mess
 
 
 @pytest.mark.parametrize("path, status, message", [
-    ("/search?since=yesterday", 400, "not a date: 'yesterday' (use YYYY-MM-DD or an ISO 8601 time)"),
+    ("/search?since=yesterday", 400, "not a date: 'yesterday' (use YYYY-MM-DD, an ISO 8601 time or now)"),
     ("/search?page=0", 400, "page must be a whole number from 1, not '0'"),
     ("/search?per=100000", 400, "per must be a whole number from 1 to 200, not '100000'"),
     ("/search?by=year", 400, "by must be one of auto, day, week, month, not 'year'"),
