@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 import threading
 import webbrowser
 
@@ -51,14 +52,39 @@ def serve(db_url: str, host: str, port: int, open_browser: bool, token: str | No
         if not token and not no_auth:
             raise click.ClickException(f"--host {host} needs --token (or ARCHIVE_WEB_TOKEN), "
                                        "or --no-auth to serve it to anyone")
+    listener = listen(host, port)
     engine = open_engine(db_url)
     app = create_app(engine, token=token)
-    shown = f"[{host}]" if ":" in host else host
-    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{port}/"
+    url = address(host, listener.getsockname()[1])
     click.echo(f"serving {engine.url.render_as_string(hide_password=True)} at {url} (Ctrl-C to stop)", err=True)
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        server.run(sockets=[listener])
     finally:
+        listener.close()
         engine.dispose()
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before the URL is printed: with --port 0 the system picks the
+    port, and the URL shown (and opened) is the one actually bound."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        sock = socket.socket(family, socket.SOCK_STREAM)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    return sock
+
+
+def address(host: str, port: int) -> str:
+    """The URL to browse: an unspecified address is reached through loopback."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{port}/"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import socket
 import os
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 from typing import Iterator
@@ -78,3 +80,30 @@ def test_serve_answers_over_http_on_loopback(small: tuple[str, ArchiveStore]) ->
             assert json.load(response)["total"] == 2
         with urllib.request.urlopen(base + "/search?q=export+controls") as response:
             assert response.status == 200 and b"<mark>export</mark>" in response.read()
+
+
+def test_serve_on_port_0_prints_and_opens_the_port_it_bound(small: tuple[str, ArchiveStore], tmp_path: Path) -> None:
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.py"
+    browser.write_text(f"import sys, pathlib\npathlib.Path({str(opened)!r}).write_text(sys.argv[1])\n")
+    env = {**os.environ, "BROWSER": f"{sys.executable} {browser} %s"}
+    with serving(small[0], "--open", env=env) as base:
+        port = int(base.rsplit(":", 1)[1])
+        assert port != 0
+        with urllib.request.urlopen(base + "/api/search?q=export+controls") as response:
+            assert json.load(response)["total"] == 2
+        deadline = time.monotonic() + 30
+        while not opened.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert opened.read_text() == base + "/"  # the browser is sent to the bound port, not to :0
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line(small: tuple[str, ArchiveStore]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("serve", "--db", small[0], "--port", str(port), check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"Error: cannot listen on 127.0.0.1:{port}: ")
+    assert len(result.stderr.splitlines()) == 1
