@@ -1,8 +1,10 @@
 """The Python API for notebooks and scripts: `archive.open(url)` and the same verbs as the CLI.
 
 Results are plain frozen values (no database session behind them), so they can be kept, pickled
-or turned into a DataFrame (`pandas.DataFrame([v.as_dict() for v in hits])`) after the archive
-is closed. Filters take strings, dates or datetimes; one ticker or many.
+or turned into a table after the archive is closed: search results and attention series have
+`.to_arrow()` (pyarrow, the `parquet` extra) and `.to_pandas()`, and `Archive.table()` gives every
+match as one Arrow table, with the export's columns (archive.export.FIELDS). Filters take strings,
+dates or datetimes; one ticker or many.
 """
 
 from __future__ import annotations
@@ -94,6 +96,18 @@ class ArticleHistory:
         return diff_versions(self._history.version(old), self._history.version(new))
 
 
+class Results(list["Version"]):
+    """Search results: a list of Version, newest first, that also turns into a table."""
+
+    def to_arrow(self) -> Any:
+        """An Arrow table of these versions' export lines (columns: archive.export.FIELDS, in order)."""
+        return exporting.to_arrow(v.as_dict() for v in self)
+
+    def to_pandas(self) -> Any:
+        """A pandas DataFrame of the same (through Arrow)."""
+        return exporting.to_pandas(self.to_arrow())
+
+
 def _many(value: Many) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -136,13 +150,20 @@ class Archive:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def search(self, query: str | None = None, *, limit: int = 20, offset: int = 0, **filters: Any) -> list[Version]:
-        """Current versions (latest, or `as_of`) matching a full-text query and filters, newest first.
+    def search(self, query: str | None = None, *, limit: int = 20, offset: int = 0, **filters: Any) -> Results:
+        """Current versions (latest, or `as_of`) matching a full-text query and filters, newest first
+        (a list; `.to_arrow()` and `.to_pandas()` make a table of it).
 
         Filters: ticker, site, author, language, since, until, ai_generated, edited, has_notes, as_of.
         """
         found = run_search(self.engine, make_filters(query, **filters), limit=limit, offset=offset)
-        return [Version.of(snapshot, article) for snapshot, article in found]
+        return Results(Version.of(snapshot, article) for snapshot, article in found)
+
+    def table(self, query: str | None = None, *, all_versions: bool = False, with_body: bool = True,
+              **filters: Any) -> Any:
+        """Every matching version as one Arrow table (the export's columns, the Parquet schema), in
+        article then version order: `db.table("chips", ticker="NVDA").to_pandas()` for a DataFrame."""
+        return exporting.to_arrow(self.rows(query, all_versions=all_versions, with_body=with_body, **filters))
 
     def article(self, key: str | int) -> ArticleHistory:
         """An article by id or URL, with every version."""

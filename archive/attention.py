@@ -64,6 +64,21 @@ class Attention:
         return [{"period": p.label(self.by), "start": p.start.isoformat(), "matching": p.matching,
                  "total": p.total, "share": round(p.share, 6)} for p in self.points]
 
+    def to_arrow(self) -> Any:
+        """The periods as an Arrow table: period, start (a date), matching, total, share."""
+        from archive.export import ARROW_MISSING, require_pyarrow  # noqa: PLC0415 - pyarrow is optional
+        pa = require_pyarrow(ARROW_MISSING)
+        schema = pa.schema([("period", pa.string()), ("start", pa.date32()), ("matching", pa.int64()),
+                            ("total", pa.int64()), ("share", pa.float64())])
+        return pa.table({"period": [p.label(self.by) for p in self.points], "start": [p.start for p in self.points],
+                         "matching": [p.matching for p in self.points], "total": [p.total for p in self.points],
+                         "share": [p.share for p in self.points]}, schema=schema)
+
+    def to_pandas(self) -> Any:
+        """The same as a pandas DataFrame."""
+        from archive.export import to_pandas  # noqa: PLC0415
+        return to_pandas(self.to_arrow())
+
     def as_dict(self) -> dict[str, Any]:
         return {"by": self.by, "matching": self.matching, "undated": self.undated, "periods": self.rows()}
 

@@ -31,7 +31,8 @@ from archive.records import FIELD_NAMES, FIELDS, SCHEMA_VERSION, local_time, rec
 
 __all__ = ["SCHEMA_VERSION", "FIELDS", "FIELD_NAMES", "CSV_COLUMNS", "EXPORTERS", "FORMATS", "Exporter",
            "ExportJob", "row", "local_time", "export_rows", "write_jsonl", "write_csv", "write_parquet",
-           "exporter_for", "export_to", "refuse_archive_as_target", "staging_path", "defuse_formula"]
+           "exporter_for", "export_to", "refuse_archive_as_target", "staging_path", "defuse_formula", "to_arrow",
+           "to_pandas", "arrow_tables", "require_pyarrow"]
 
 #: CSV columns, in order: every field but the body (which comes last, on request).
 CSV_COLUMNS = tuple(f.name for f in FIELDS if f.csv)
@@ -236,14 +237,16 @@ def write_csv(rows: Iterator[dict[str, Any]], output: TextIO, *, with_body: bool
 
 # -- Parquet --------------------------------------------------------------------------------------
 PARQUET_MISSING = "Parquet export needs pyarrow: pip install -e '.[parquet]' (in the project's folder)"
+ARROW_MISSING = "Arrow tables need pyarrow: pip install -e '.[parquet]' (in the project's folder)"
+PANDAS_MISSING = "DataFrames need pandas: pip install pandas"
 
 
-def _pyarrow() -> Any:
+def require_pyarrow(missing: str = PARQUET_MISSING) -> Any:
     try:
         import pyarrow  # noqa: PLC0415 - optional dependency
         import pyarrow.parquet  # noqa: F401, PLC0415
     except ImportError as exc:
-        raise BadInput(PARQUET_MISSING) from exc
+        raise BadInput(missing) from exc
     return pyarrow
 
 
@@ -256,30 +259,57 @@ def parquet_schema(pa: Any) -> Any:
     return pa.schema([(f.name, types[f.kind]) for f in FIELDS])
 
 
-def write_parquet(rows: Iterator[dict[str, Any]], output: str | IO[bytes], *, batch: int = 5000) -> int:
-    """Write rows as Parquet, one row group per `batch` rows (memory stays bounded by one batch)."""
-    pa = _pyarrow()
+def arrow_tables(rows: Iterable[dict[str, Any]], *, batch: int = 5000,
+                 missing: str = PARQUET_MISSING) -> Iterator[Any]:
+    """Export lines as Arrow tables of up to `batch` rows each, in the Parquet schema (at least one
+    table, empty when there are no rows): what Parquet files and `to_arrow()` are made of."""
+    pa = require_pyarrow(missing)
     schema = parquet_schema(pa)
     times = tuple(f.name for f in FIELDS if f.kind == "utc")
+    pending: list[dict[str, Any]] = []
+
+    def table() -> Any:
+        for item in pending:
+            for name in times:
+                item[name] = datetime.fromisoformat(item[name])
+            item["tickers"] = [{**t, "validated_by": t.get("validated_by")} for t in item["tickers"]]
+        made = pa.Table.from_pylist(pending, schema=schema)
+        pending.clear()
+        return made
+
+    made = 0
+    for item in rows:
+        pending.append(dict(item))
+        if len(pending) >= batch:
+            made += 1
+            yield table()
+    if pending or not made:
+        yield table()
+
+
+def to_arrow(rows: Iterable[dict[str, Any]]) -> Any:
+    """Export lines as one Arrow table whose columns are FIELDS (the Parquet schema)."""
+    pa = require_pyarrow(ARROW_MISSING)
+    return pa.concat_tables(list(arrow_tables(rows, missing=ARROW_MISSING)))
+
+
+def to_pandas(table: Any) -> Any:
+    """An Arrow table as a pandas DataFrame, or one line saying pandas is missing."""
+    try:
+        import pandas  # noqa: F401, PLC0415 - optional, never a dependency
+    except ImportError as exc:
+        raise BadInput(PANDAS_MISSING) from exc
+    return table.to_pandas()
+
+
+def write_parquet(rows: Iterator[dict[str, Any]], output: str | IO[bytes], *, batch: int = 5000) -> int:
+    """Write rows as Parquet, one row group per `batch` rows (memory stays bounded by one batch)."""
+    pa = require_pyarrow()
     written = 0
-    with pa.parquet.ParquetWriter(output, schema, compression="zstd") as writer:
-        pending: list[dict[str, Any]] = []
-
-        def flush() -> None:
-            for item in pending:
-                for name in times:
-                    item[name] = datetime.fromisoformat(item[name])
-                item["tickers"] = [{**t, "validated_by": t.get("validated_by")} for t in item["tickers"]]
-            writer.write_table(pa.Table.from_pylist(pending, schema=schema))
-            pending.clear()
-
-        for item in rows:
-            pending.append(item)
-            written += 1
-            if len(pending) >= batch:
-                flush()
-        if pending or written == 0:
-            flush()
+    with pa.parquet.ParquetWriter(output, parquet_schema(pa), compression="zstd") as writer:
+        for table in arrow_tables(rows, batch=batch):
+            writer.write_table(table)
+            written += table.num_rows
     return written
 
 
@@ -333,7 +363,7 @@ class Exporter:
 EXPORTERS: dict[str, Exporter] = {e.name: e for e in (
     Exporter("jsonl", "JSON lines", (".jsonl", ".ndjson"), _jsonl, unit="lines"),
     Exporter("csv", "CSV", (".csv",), _csv),
-    Exporter("parquet", "Parquet", (".parquet", ".pq"), _parquet, binary=True, streams=False, check=_pyarrow),
+    Exporter("parquet", "Parquet", (".parquet", ".pq"), _parquet, binary=True, streams=False, check=require_pyarrow),
     # Every capture (not versions): response, request and a metadata record with the extraction.
     Exporter("warc", "WARC", (".warc.gz", ".warc"), _warc, binary=True, streams=False, unit="captures"),
 )}

@@ -76,3 +76,17 @@ def test_python_api_attention_matches_the_cli(filled: str) -> None:
         assert archive.attention(ticker="NVDA", by="month").matching == 2
         with pytest.raises(Exception, match="unknown period 'year'"):
             archive.attention(by="year")
+
+
+def test_attention_as_an_arrow_table_and_a_dataframe(filled: str) -> None:
+    pa = pytest.importorskip("pyarrow")
+    with Archive.open(filled) as archive:
+        series = archive.attention("chips", by="week")
+    table = series.to_arrow()
+    assert table.column_names == ["period", "start", "matching", "total", "share"]
+    assert table.schema.field("start").type == pa.date32()
+    assert [{**r, "start": r["start"].isoformat(), "share": round(r["share"], 6)} for r in table.to_pylist()] == \
+        series.rows()
+    pytest.importorskip("pandas")
+    frame = series.to_pandas()
+    assert list(frame["matching"]) == [p.matching for p in series.points] and len(frame) == len(series.points)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 from pathlib import Path
 
@@ -70,3 +71,51 @@ def test_export_refuses_to_overwrite_the_archive(tmp_path: Path) -> None:
         with pytest.raises(BadInput, match="over the archive itself"):
             db.export(str(tmp_path / "archive.db-wal"))
     assert (tmp_path / "archive.db").read_bytes()[:16] == b"SQLite format 3\x00"
+
+
+def test_search_and_every_match_as_arrow_tables_with_the_export_columns(db: archive.Archive) -> None:
+    pa = pytest.importorskip("pyarrow")
+    from archive.export import FIELD_NAMES
+
+    hits = db.search("chips", ticker=["NVDA", "INTC"], since="2024-12-01", until="2025-01-31")
+    table = hits.to_arrow()
+    assert isinstance(table, pa.Table) and table.column_names == list(FIELD_NAMES)
+    assert table.column("title").to_pylist() == [h.title for h in hits]  # newest first, as the list
+    assert table.column("tickers").to_pylist()[1][0]["symbol"] == "NVDA"
+    assert table.schema.field("fetched_at").type == pa.timestamp("us", tz="UTC")
+    every = db.table(all_versions=True, with_body=False)
+    assert every.num_rows == 5 and every.column_names == list(FIELD_NAMES)
+    assert every.column("body").null_count == 5
+    assert sorted(zip(every.column("article_id").to_pylist(), every.column("version").to_pylist())) == \
+        sorted((r["article_id"], r["version"]) for r in db.rows(all_versions=True))
+    assert db.table("no-such-word-anywhere").num_rows == 0  # an empty table still has the columns
+    assert db.table("no-such-word-anywhere").column_names == list(FIELD_NAMES)
+    with pytest.raises(BadInput, match="bad search query"):
+        db.table("chips OR")
+
+
+def test_tables_without_pyarrow_or_pandas_are_one_clear_line(db: archive.Archive,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+    hits = db.search("chips")
+    missing = {"pandas"}
+
+    def without(name: str, *args: object, **kwargs: object) -> object:
+        if name.split(".")[0] in missing:
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+    monkeypatch.setattr(builtins, "__import__", without)
+    if importlib.util.find_spec("pyarrow") is not None:  # with pyarrow, a missing pandas is its own line
+        with pytest.raises(BadInput, match=r"^DataFrames need pandas: pip install pandas$"):
+            hits.to_pandas()
+        with pytest.raises(BadInput, match=r"^DataFrames need pandas"):
+            db.attention("chips").to_pandas()
+    missing.add("pyarrow")
+    with pytest.raises(BadInput, match=r"^Arrow tables need pyarrow: pip install -e '\.\[parquet\]'"):
+        hits.to_arrow()
+    with pytest.raises(BadInput, match=r"^Arrow tables need pyarrow"):
+        db.table()
+    with pytest.raises(BadInput, match=r"^Arrow tables need pyarrow"):
+        db.attention("chips").to_arrow()

@@ -7,6 +7,11 @@ that needs PostgreSQL or Redis) says so on the line before its fence:
 
     <!-- not run: needs the network -->
 
+A block that needs an optional package names it the same way, and is left out (with a one-line
+note in the test's output) only where that package is not installed:
+
+    <!-- needs: pyarrow -->
+
 Examples are written for the demo site's default address, http://127.0.0.1:8765/; the tests put
 in the address their own demo used.
 """
@@ -24,6 +29,7 @@ RUN = ("sh", "python")
 DEMO_SITE = "127.0.0.1:8765"
 
 _NOT_RUN = re.compile(r"^<!-- not run: (?P<reason>[^>]+?) -->\s*$")
+_NEEDS = re.compile(r"^<!-- needs: (?P<module>[A-Za-z_][\w.]*) -->\s*$")
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,7 @@ class Example:
     lang: str
     code: str
     not_run: str | None  # the reason given, when it is marked not to run
+    needs: str | None = None  # an optional module it runs only with
 
     @property
     def where(self) -> str:
@@ -53,8 +60,8 @@ def examples(page: Path) -> list[Example]:
         elif inside and line.rstrip() == "```":
             inside = False
             previous = lines[start - 1].strip() if start else ""
-            mark = _NOT_RUN.match(previous)
+            mark, needs = _NOT_RUN.match(previous), _NEEDS.match(previous)
             found.append(Example(page, start + 1, lang, "".join(lines[start + 1:number]),
-                                 mark.group("reason") if mark else None))
+                                 mark.group("reason") if mark else None, needs.group("module") if needs else None))
     assert not inside, f"{page}: a code fence is not closed"
     return found
