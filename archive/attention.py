@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from archive.errors import BadInput
 from archive.models import Snapshot
-from archive.query import Filters, reading, select_versions
+from archive.query import Filters, counting, reading, select_versions
 
 PERIODS = ("day", "week", "month")
 
@@ -114,7 +114,7 @@ def per_day(engine: Engine, filters: Filters) -> dict[date | None, int]:
     """Matching articles per day of publication, the days with none left out, and the undated
     under None (weeks and months are summed from these: one grouping query on either database)."""
     day = _day(engine.dialect.name)
-    stmt = select_versions([day.label("day"), func.count()], filters).group_by(day)
+    stmt = counting(select_versions([day.label("day"), func.count()], filters), filters).group_by(day)
     with Session(engine) as session:
         return {date.fromisoformat(str(label)) if label is not None else None: int(count)
                 for label, count in reading(session.execute, stmt)}

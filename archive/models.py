@@ -112,7 +112,10 @@ class Snapshot(Base):
                             postgresql_where=text("unverified_canonical IS NOT NULL")),
                       # Versions carrying a correction or update notice: --has-notes.
                       Index("ix_snapshot_notes", "article_id", "version",
-                            sqlite_where=text("notes IS NOT NULL"), postgresql_where=text("notes IS NOT NULL")))
+                            sqlite_where=text("notes IS NOT NULL"), postgresql_where=text("notes IS NOT NULL")),
+                      # Counting matches (attention, facets) by day and article from the index alone,
+                      # never reading the wide rows (migration 0012; archive.query.counting).
+                      Index("ix_snapshot_reading", "id", "article_id", "version", "published_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), index=True)
     version: Mapped[int]

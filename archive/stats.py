@@ -15,7 +15,7 @@ from sqlalchemy import Engine, Text, cast, distinct, func, literal_column, null,
 from sqlalchemy.orm import Session
 
 from archive.models import Article, Snapshot, SnapshotTicker
-from archive.query import Filters, publisher_edited, reading, select_versions
+from archive.query import Filters, counting, publisher_edited, reading, select_versions
 from archive.table import width as display_width
 
 BLOCKS = " ▏▎▍▌▋▊▉█"
@@ -122,15 +122,18 @@ class Facets:
 def facets(engine: Engine, filters: Filters, *, top: int = 10, authors_from: int = 5000) -> Facets:
     """Top tickers, sites and authors of the result set of `filters`, from one pass over the matches.
 
-    The matches are collected once (a materialised CTE) and counted three ways in one statement:
-    tickers and sites over all of them; authors, who live in a JSON list, over the newest
-    `authors_from` (counted here).
+    The matches are collected once (a materialised CTE of the narrow columns, read from the
+    versions' covering index: archive.query.counting) and counted three ways in one statement:
+    tickers and sites over all of them; authors, who live in a JSON list in the versions' wide
+    rows, over the newest `authors_from` (counted here).
     """
-    matching = (select_versions([Snapshot.id.label("id"), Article.site.label("site"),
-                                 cast(Snapshot.authors, Text).label("authors"),
-                                 Snapshot.published_at.label("published_at"),
-                                 Snapshot.article_id.label("article_id")], filters)
+    matching = (counting(select_versions([Snapshot.id.label("id"), Article.site.label("site"),
+                                          Snapshot.published_at.label("published_at"),
+                                          Snapshot.article_id.label("article_id")], filters), filters)
                 .cte("matching").prefix_with("MATERIALIZED"))
+    newest = (select(matching.c.id)
+              .order_by(matching.c.published_at.desc().nulls_last(), matching.c.article_id.desc())
+              .limit(authors_from))
     n = func.count()
     parts = [
         select(literal_column("'site'").label("kind"), matching.c.site.label("label"), n.label("n"),
@@ -141,8 +144,8 @@ def facets(engine: Engine, filters: Filters, *, top: int = 10, authors_from: int
         .where(SnapshotTicker.snapshot_id.in_(select(matching.c.id)))
         .group_by(SnapshotTicker.symbol).order_by(n.desc(), SnapshotTicker.symbol).limit(top),
         select(literal_column("'author'").label("kind"), cast(null(), Text).label("label"),
-               literal_column("1").label("n"), matching.c.authors.label("authors"))
-        .order_by(matching.c.published_at.desc().nulls_last(), matching.c.article_id.desc()).limit(authors_from),
+               literal_column("1").label("n"), cast(Snapshot.authors, Text).label("authors"))
+        .where(Snapshot.id.in_(newest)),
     ]
     stmt = union_all(*(select(part.subquery()) for part in parts))
     found: dict[str, list[tuple[str, int]]] = {"site": [], "ticker": []}

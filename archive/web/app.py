@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import time
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 from urllib.parse import parse_qs, urlsplit
@@ -61,7 +62,9 @@ def wants_json(request: Request) -> bool:
 
 class SecurityHeaders:
     """The safety headers on every response, errors included (outermost, around Starlette's own
-    error handling); a header a route set itself (a raw capture's policy) is kept."""
+    error handling); a header a route set itself (a raw capture's policy) is kept. It also says
+    how long the app took to start answering (`Server-Timing: app;dur=MS`, the W3C header a
+    browser's developer tools show, and what bench/web_pages.py reads as server time)."""
 
     HEADERS = ((b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
                (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY"))
@@ -74,11 +77,15 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        began = time.perf_counter()
+
         async def sending(message: Any) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
+                took = f"app;dur={(time.perf_counter() - began) * 1000:.1f}".encode()
                 message["headers"] = list(message.get("headers", [])) + [
-                    (name, value) for name, value in self.HEADERS if name not in present]
+                    (name, value) for name, value in self.HEADERS if name not in present] + [
+                    (b"server-timing", took)]
             await send(message)
 
         await self.app(scope, receive, sending)

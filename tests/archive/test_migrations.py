@@ -33,10 +33,13 @@ def test_schema_head_is_the_newest_migration(tmp_path) -> None:  # type: ignore[
         connection.exec_driver_sql("DROP INDEX ix_snapshot_unverified_canonical")
         connection.exec_driver_sql("DROP INDEX ix_snapshot_notes")  # 0011
         connection.exec_driver_sql("ALTER TABLE snapshot DROP COLUMN notes")
+        connection.exec_driver_sql("DROP INDEX ix_snapshot_reading")  # 0012
     upgrade(engine)
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == SCHEMA_HEAD
         assert connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE name = "
                                           "'ix_snapshot_unverified_canonical'").scalar() is not None
         assert connection.exec_driver_sql("SELECT count(*) FROM snapshot WHERE notes IS NOT NULL").scalar() == 0
+        assert connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE name = "
+                                          "'ix_snapshot_reading'").scalar() is not None
     engine.dispose()

@@ -52,6 +52,7 @@ def get(client: TestClient, path: str, status: int = 200) -> str:
     assert response.status_code == status, (path, response.text[:500])
     assert response.headers["content-security-policy"] == CSP
     assert response.headers["x-content-type-options"] == "nosniff"
+    assert re.fullmatch(r"app;dur=\d+\.\d", response.headers["server-timing"])  # what the web bench reads
     return response.text
 
 
