@@ -90,3 +90,33 @@ def test_attention_as_an_arrow_table_and_a_dataframe(filled: str) -> None:
     pytest.importorskip("pandas")
     frame = series.to_pandas()
     assert list(frame["matching"]) == [p.matching for p in series.points] and len(frame) == len(series.points)
+
+
+def test_counting_reads_the_narrow_index_not_the_rows_on_sqlite(filled: str) -> None:
+    """Per-day counts of a word or a ticker look each match up in ix_snapshot_reading (migration
+    0011), never in the versions' wide rows; a site filter (not in that index) is left to SQLite."""
+    from sqlalchemy import event, func
+
+    from archive.attention import _day
+    from archive.api import make_filters
+    from archive.models import Snapshot
+    from archive.query import counting, select_versions
+
+    if not filled.startswith("sqlite"):
+        pytest.skip("INDEXED BY is SQLite's; PostgreSQL's planner chooses an index-only scan itself")
+    with Archive.open(filled) as archive:
+        def plan(**given: object) -> str:
+            filters = make_filters(given.pop("query", None), **given)  # type: ignore[arg-type]
+            day = _day("sqlite")
+            stmt = counting(select_versions([day, func.count()], filters), filters).group_by(day)
+            def explain(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+                return "EXPLAIN QUERY PLAN " + statement, parameters
+            with archive.engine.connect() as connection:
+                event.listen(connection, "before_cursor_execute", explain, retval=True)
+                rows = connection.execute(stmt).all()
+                return " | ".join(str(row[-1]) for row in rows)
+        assert "COVERING INDEX ix_snapshot_reading" in plan(query="chips")
+        assert "COVERING INDEX ix_snapshot_reading" in plan(ticker="NVDA", since="2025-01-01")
+        assert "ix_snapshot_reading" not in plan(query="chips", site="news.example.com")
+        assert archive.attention("chips", site="news.example.com").matching >= 1
+        assert Snapshot.__table__.indexes  # the model declares it, as the migration creates it
