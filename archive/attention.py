@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from archive.errors import BadInput
 from archive.models import Snapshot
-from archive.query import Filters, counting, reading, select_versions
+from archive.query import Filters, counting, reading, select_versions, through_indexes
 
 PERIODS = ("day", "week", "month")
 
@@ -116,6 +116,7 @@ def per_day(engine: Engine, filters: Filters) -> dict[date | None, int]:
     day = _day(engine.dialect.name)
     stmt = counting(select_versions([day.label("day"), func.count()], filters), filters).group_by(day)
     with Session(engine) as session:
+        through_indexes(session)
         return {date.fromisoformat(str(label)) if label is not None else None: int(count)
                 for label, count in reading(session.execute, stmt)}
 

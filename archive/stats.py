@@ -15,7 +15,7 @@ from sqlalchemy import Engine, Text, cast, distinct, func, literal_column, null,
 from sqlalchemy.orm import Session
 
 from archive.models import Article, Snapshot, SnapshotTicker
-from archive.query import Filters, counting, publisher_edited, reading, select_versions
+from archive.query import Filters, counting, publisher_edited, reading, select_versions, through_indexes
 from archive.table import width as display_width
 
 BLOCKS = " ▏▎▍▌▋▊▉█"
@@ -151,6 +151,7 @@ def facets(engine: Engine, filters: Filters, *, top: int = 10, authors_from: int
     found: dict[str, list[tuple[str, int]]] = {"site": [], "ticker": []}
     named: Counter[str] = Counter()
     with Session(engine) as session:
+        through_indexes(session)
         for kind, label, count, authors in reading(session.execute, stmt):
             if kind == "author":
                 named.update(set(json.loads(authors) if authors else ()))

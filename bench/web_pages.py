@@ -75,7 +75,7 @@ def measure(url: str, requests: int, articles: int) -> dict[str, str]:
     finance = FINANCE.split() if isinstance(FINANCE, str) else list(FINANCE)
     quote = urllib.parse.quote_plus
     texts = text_queries(corpus, rng, requests)
-    ids = [rng.randrange(1, articles + 1) for _ in range(requests)]
+    ids = rng.choices(article_ids(url), k=requests)  # ids as stored (PostgreSQL's sequence leaves gaps)
     cases = {
         "search page (full-text)": [f"/search?q={quote(t)}" for t in texts],
         "search page (ticker + 90 days)": [
@@ -96,6 +96,18 @@ def measure(url: str, requests: int, articles: int) -> dict[str, str]:
                              f"client p95 {client95:7.1f} ms  load {load:4.1f}")
             print(f"  {name:<32} {results[name]}   slowest: {slowest}", file=sys.stderr, flush=True)
     return results
+
+
+def article_ids(url: str) -> list[int]:
+    from sqlalchemy import select  # noqa: PLC0415
+    from archive.db import make_engine  # noqa: PLC0415
+    from archive.models import Article  # noqa: PLC0415
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return list(connection.scalars(select(Article.id).order_by(Article.id)))
+    finally:
+        engine.dispose()
 
 
 @contextmanager
