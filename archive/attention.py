@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from archive.errors import BadInput
+from archive.export import ARROW_MISSING, require_pyarrow, to_pandas
 from archive.models import Snapshot
 from archive.query import Filters, counting, reading, select_versions, through_indexes
 
@@ -66,7 +67,6 @@ class Attention:
 
     def to_arrow(self) -> Any:
         """The periods as an Arrow table: period, start (a date), matching, total, share."""
-        from archive.export import ARROW_MISSING, require_pyarrow  # noqa: PLC0415 - pyarrow is optional
         pa = require_pyarrow(ARROW_MISSING)
         schema = pa.schema([("period", pa.string()), ("start", pa.date32()), ("matching", pa.int64()),
                             ("total", pa.int64()), ("share", pa.float64())])
@@ -76,7 +76,6 @@ class Attention:
 
     def to_pandas(self) -> Any:
         """The same as a pandas DataFrame."""
-        from archive.export import to_pandas  # noqa: PLC0415
         return to_pandas(self.to_arrow())
 
     def as_dict(self) -> dict[str, Any]:
