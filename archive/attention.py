@@ -88,13 +88,18 @@ def check_period(by: str) -> str:
     return by
 
 
-def _day(dialect: str) -> Any:
+def day_of(dialect: str, published: Any = Snapshot.published_at) -> Any:
     """The publication day in UTC (YYYY-MM-DD), in each database's own words (literal SQL, never
     user input: bound parameters would differ between SELECT and GROUP BY, which PostgreSQL refuses)."""
     if dialect == "postgresql":
-        utc = func.timezone(literal_column("'UTC'"), Snapshot.published_at)
+        utc = func.timezone(literal_column("'UTC'"), published)
         return func.to_char(utc, literal_column("'YYYY-MM-DD'"))
-    return func.date(Snapshot.published_at)
+    return func.date(published)
+
+
+def day_label(label: Any) -> date | None:
+    """A day as day_of gives it (None: undated)."""
+    return date.fromisoformat(str(label)) if label is not None else None
 
 
 def period_start(day: date, by: str) -> date:
@@ -112,12 +117,11 @@ def _next(start: date, by: str) -> date:
 def per_day(engine: Engine, filters: Filters) -> dict[date | None, int]:
     """Matching articles per day of publication, the days with none left out, and the undated
     under None (weeks and months are summed from these: one grouping query on either database)."""
-    day = _day(engine.dialect.name)
+    day = day_of(engine.dialect.name)
     stmt = counting(select_versions([day.label("day"), func.count()], filters), filters).group_by(day)
     with Session(engine) as session:
         through_indexes(session)
-        return {date.fromisoformat(str(label)) if label is not None else None: int(count)
-                for label, count in reading(session.execute, stmt)}
+        return {day_label(label): int(count) for label, count in reading(session.execute, stmt)}
 
 
 #: Every article per day, by (database, date filters, as_of, newest version id): the totals that
@@ -149,12 +153,15 @@ def _by_period(days: dict[date, int], by: str) -> dict[date, int]:
     return periods
 
 
-def attention(engine: Engine, filters: Filters, by: str = "day") -> Attention:
+def attention(engine: Engine, filters: Filters, by: str = "day", *,
+              counted: dict[date | None, int] | None = None) -> Attention:
     """The series for `filters`; totals count every article under the same reading (`as_of`) and
-    dates. `by` is day, week, month, or auto (the one that makes a readable chart of the span)."""
+    dates. `by` is day, week, month, or auto (the one that makes a readable chart of the span).
+    `counted`: the matches per day already counted (per_day's result, as `stats.facets(...,
+    days=True)` gives it with the facets in the same pass over the matches)."""
     if by != "auto":
         check_period(by)
-    days = dict(per_day(engine, filters))
+    days = dict(per_day(engine, filters) if counted is None else counted)
     undated = days.pop(None, 0)
     if not days:
         return Attention("day" if by == "auto" else by, (), undated)

@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Sequence
 
 from sqlalchemy import Engine, Text, cast, distinct, func, literal_column, null, select, union_all
 from sqlalchemy.orm import Session
 
+from archive.attention import day_label, day_of
 from archive.models import Article, Snapshot, SnapshotTicker
 from archive.query import Filters, counting, publisher_edited, reading, select_versions, through_indexes
 from archive.table import width as display_width
@@ -114,18 +116,23 @@ class Facets:
     tickers: list[tuple[str, int]]
     sites: list[tuple[str, int]]
     authors: list[tuple[str, int]]
+    #: With `facets(..., days=True)`: matching articles per day of publication (None: undated), as
+    #: attention.per_day counts them, from the same pass over the matches.
+    days: dict[date | None, int] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"tickers": dict(self.tickers), "sites": dict(self.sites), "authors": dict(self.authors)}
 
 
-def facets(engine: Engine, filters: Filters, *, top: int = 10, authors_from: int = 5000) -> Facets:
+def facets(engine: Engine, filters: Filters, *, top: int = 10, authors_from: int = 5000,
+           days: bool = False) -> Facets:
     """Top tickers, sites and authors of the result set of `filters`, from one pass over the matches.
 
     The matches are collected once (a materialised CTE of the narrow columns, read from the
     versions' covering index: archive.query.counting) and counted three ways in one statement:
     tickers and sites over all of them; authors, who live in a JSON list in the versions' wide
-    rows, over the newest `authors_from` (counted here).
+    rows, over the newest `authors_from` (counted here). With `days`, the matches per day of
+    publication too (what attention over time counts: a search page counts its matches once).
     """
     matching = (counting(select_versions([Snapshot.id.label("id"), Article.site.label("site"),
                                           Snapshot.published_at.label("published_at"),
@@ -147,15 +154,22 @@ def facets(engine: Engine, filters: Filters, *, top: int = 10, authors_from: int
                literal_column("1").label("n"), cast(Snapshot.authors, Text).label("authors"))
         .where(Snapshot.id.in_(newest)),
     ]
+    if days:
+        day = day_of(engine.dialect.name, matching.c.published_at)
+        parts.append(select(literal_column("'day'").label("kind"), day.label("label"), n.label("n"),
+                            cast(null(), Text).label("authors")).group_by(day))
     stmt = union_all(*(select(part.subquery()) for part in parts))
     found: dict[str, list[tuple[str, int]]] = {"site": [], "ticker": []}
     named: Counter[str] = Counter()
+    per_day: dict[date | None, int] = {}
     with Session(engine) as session:
         through_indexes(session)
         for kind, label, count, authors in reading(session.execute, stmt):
             if kind == "author":
                 named.update(set(json.loads(authors) if authors else ()))
+            elif kind == "day":
+                per_day[day_label(label)] = int(count)
             else:
                 found[kind].append((str(label), int(count)))
     authors = sorted(named.items(), key=lambda item: (-item[1], item[0]))[:top]
-    return Facets(found["ticker"], found["site"], authors)
+    return Facets(found["ticker"], found["site"], authors, per_day if days else None)

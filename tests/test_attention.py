@@ -97,7 +97,7 @@ def test_counting_reads_the_narrow_index_not_the_rows_on_sqlite(filled: str) -> 
     0011), never in the versions' wide rows; a site filter (not in that index) is left to SQLite."""
     from sqlalchemy import event, func
 
-    from archive.attention import _day
+    from archive.attention import day_of
     from archive.api import make_filters
     from archive.models import Snapshot
     from archive.query import counting, select_versions
@@ -107,7 +107,7 @@ def test_counting_reads_the_narrow_index_not_the_rows_on_sqlite(filled: str) -> 
     with Archive.open(filled) as archive:
         def plan(**given: object) -> str:
             filters = make_filters(given.pop("query", None), **given)  # type: ignore[arg-type]
-            day = _day("sqlite")
+            day = day_of("sqlite")
             stmt = counting(select_versions([day, func.count()], filters), filters).group_by(day)
             def explain(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
                 return "EXPLAIN QUERY PLAN " + statement, parameters
@@ -120,3 +120,20 @@ def test_counting_reads_the_narrow_index_not_the_rows_on_sqlite(filled: str) -> 
         assert "ix_snapshot_reading" not in plan(query="chips", site="news.example.com")
         assert archive.attention("chips", site="news.example.com").matching >= 1
         assert Snapshot.__table__.indexes  # the model declares it, as the migration creates it
+
+
+def test_facets_count_the_same_days_as_attention_in_one_pass(filled: str) -> None:
+    """The search page counts its matches once: facets(days=True) gives per_day's counts."""
+    from archive.api import make_filters
+    from archive.attention import attention, per_day
+    from archive.stats import facets
+
+    with Archive.open(filled) as archive:
+        for query, given in ((None, {}), ("chips", {}), (None, {"ticker": "NVDA"}), ("chips", {"site": "news.example.com"}),
+                             (None, {"as_of": "2025-01-15"})):
+            filters = make_filters(query, **given)  # type: ignore[arg-type]
+            top = facets(archive.engine, filters, days=True)
+            assert top.days == per_day(archive.engine, filters), (query, given)
+            assert attention(archive.engine, filters, "week", counted=top.days) == \
+                attention(archive.engine, filters, "week")
+            assert facets(archive.engine, filters).days is None

@@ -55,9 +55,9 @@ def search_page(engine: Engine, query: Query) -> Page:
     page = number(query, "page", 1)
     by = choice(query, "by", PERIOD_CHOICES, "auto")
     found = search(engine, filters, limit=per, offset=(page - 1) * per)
-    series = attention(engine, filters, by)
+    top = facets(engine, filters, days=True)  # one pass over the matches: facets and per-day counts
+    series = attention(engine, filters, by, counted=top.days)
     total = series.total  # the same rows counted: no second pass over the matches
-    top = facets(engine, filters)
     pages = max(1, math.ceil(total / per))
     context = {"query": query, "filters": filters, "results": [_result(s, a, filters.query) for s, a in found],
                "total": total, "page": page, "pages": pages, "per": per, "chart": chart(series), "series": series,
@@ -143,8 +143,8 @@ def ticker_page(engine: Engine, symbol: str, query: Query) -> Page:
         raise BadInput(f"not a ticker: {symbol!r}")
     filters = filters_of(query, tickers=(symbol,))
     by = choice(query, "by", PERIOD_CHOICES, "auto")
-    series = attention(engine, filters, by)
-    top = facets(engine, filters, top=16)
+    top = facets(engine, filters, top=16, days=True)
+    series = attention(engine, filters, by, counted=top.days)
     co = [(s, n) for s, n in top.tickers if s != symbol][:15]
     latest = search(engine, filters, limit=10)
     edited = most_edited(engine, filters, limit=10)
