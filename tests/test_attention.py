@@ -94,7 +94,7 @@ def test_attention_as_an_arrow_table_and_a_dataframe(filled: str) -> None:
 
 def test_counting_reads_the_narrow_index_not_the_rows_on_sqlite(filled: str) -> None:
     """Per-day counts of a word or a ticker look each match up in ix_snapshot_reading (migration
-    0011), never in the versions' wide rows; a site filter (not in that index) is left to SQLite."""
+    0012), never in the versions' wide rows; a site filter (not in that index) is left to SQLite."""
     from sqlalchemy import event, func
 
     from archive.attention import day_of
