@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from archive.urls import publisher_day
+
 __all__ = ["SCHEMA_VERSION", "Field", "FIELDS", "FIELD_NAMES", "local_time", "record", "row"]
 
-SCHEMA_VERSION = 3  # 2: adds `origin`; 3: adds `notes`
+SCHEMA_VERSION = 4  # 2: adds `origin`; 3: adds `notes`; 4: adds `published_day`
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ FIELDS = (
     Field("canonical_url", "string"), Field("site", "string"), Field("site_name", "string"),
     Field("fetched_at", "utc"), Field("first_seen_at", "utc"), Field("title", "string"),
     Field("authors", "strings"), Field("ai_generated", "bool"), Field("published_at", "string"),
-    Field("published_precision", "string"), Field("updated_at", "string"), Field("tickers", "tickers"),
+    Field("published_precision", "string"), Field("published_day", "string"), Field("updated_at", "string"), Field("tickers", "tickers"),
     Field("language", "string"), Field("description", "string"),
     Field("body", "string", csv=False),  # long: a CSV column only on request, then last
     Field("word_count", "int32"), Field("paywalled", "bool"), Field("content_sha256", "string"),
@@ -64,6 +66,11 @@ def local_time(value: datetime | None, offset_min: int | None = None, precision:
 _UTC_SUFFIX = "+00:00"
 
 
+def _day(value: datetime | None, offset_min: int | None, precision: str | None, url: str) -> str | None:
+    day = publisher_day(value, offset_min, precision, url)
+    return day.isoformat() if day else None
+
+
 def record(article_id: int, canonical_url: str, site: str, first_seen_at: datetime, duplicate_of_id: int | None,
            version: int, url: str, site_name: str | None, fetched_at: datetime, title: str | None,
            authors: list[str], ai_generated: bool, published_at: datetime | None, published_offset_min: int | None,
@@ -87,6 +94,7 @@ def record(article_id: int, canonical_url: str, site: str, first_seen_at: dateti
         "ai_generated": ai_generated,
         "published_at": local_time(published_at, published_offset_min, published_precision),
         "published_precision": published_precision,
+        "published_day": _day(published_at, published_offset_min, published_precision, url),
         "updated_at": local_time(updated_at, updated_offset_min, updated_precision),
         "tickers": tickers,
         "language": language,

@@ -176,6 +176,15 @@ class ArchiveStore:
         last = self._read(_LAST_RAW, url)
         return SeenFetch(last.id, last.article_id) if last is not None and last.raw_sha256 == raw_sha256 else None
 
+    def site_offsets(self, site: str) -> list[int]:
+        """The UTC offsets (minutes) of the publication times of the site's newest stored versions:
+        what archive.site_zones learns the site's zone from."""
+        try:
+            with self.engine.connect() as connection:
+                return [row[0] for row in connection.execute(_SITE_OFFSETS, {"site": site})]
+        except SQLAlchemyError as exc:
+            raise ArchiveError(f"database read failed: {getattr(exc, 'orig', exc)}") from exc
+
     def validators(self, url: str) -> Validators | None:
         """ETag, Last-Modified and time of the last successful fetch of `url`, when it was an
         article's: what a refetch sends as If-None-Match / If-Modified-Since (None: not an article)."""
@@ -648,6 +657,9 @@ _INSERT_FETCH = insert(FETCH).returning(FETCH.c.id)
 _LAST_RAW = select(FETCH.c.id, FETCH.c.article_id, FETCH.c.raw_sha256).where(
     FETCH.c.url == bindparam("url"), FETCH.c.outcome != "error", FETCH.c.raw_sha256.is_not(None)) \
     .order_by(FETCH.c.id.desc()).limit(1)
+_SITE_OFFSETS = select(SNAPSHOT.c.published_offset_min).join(ARTICLE, ARTICLE.c.id == SNAPSHOT.c.article_id).where(
+    ARTICLE.c.site == bindparam("site"), SNAPSHOT.c.published_precision == "datetime",
+    SNAPSHOT.c.published_offset_min.is_not(None)).order_by(SNAPSHOT.c.id.desc()).limit(200)
 _LAST_VALIDATORS = select(FETCH.c.article_id, FETCH.c.etag, FETCH.c.last_modified, FETCH.c.fetched_at).where(
     FETCH.c.url == bindparam("url"), FETCH.c.outcome != "error").order_by(FETCH.c.id.desc()).limit(1)
 _INSERT_SNAPSHOT = insert(SNAPSHOT).returning(SNAPSHOT.c.id)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, timedelta
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from courlan import normalize_url
 
-__all__ = ["canonical_url", "site_of", "choose_canonical", "MAX_URL_BYTES", "storable_url", "too_long"]
+__all__ = ["canonical_url", "site_of", "choose_canonical", "MAX_URL_BYTES", "storable_url", "too_long", "url_day",
+           "publisher_day"]
 
 #: The longest URL the archive keeps, in UTF-8 bytes (its URL columns are VARCHAR(2048), and a
 #: PostgreSQL btree index, as on fetch.url and article.canonical_url, holds about 2,700 bytes a row).
@@ -65,3 +67,38 @@ def choose_canonical(page_url: str, declared: str | None) -> str:
                 and not too_long(absolute):
             return absolute
     return canonical_url(page_url)
+
+
+#: /2016/12/19/, /2016-12-19, /20161219/ in a URL's path.
+_URL_DATE = re.compile(r"/((?:19|20)\d{2})([/-]?)(0[1-9]|1[0-2])\2(0[1-9]|[12]\d|3[01])(?=/|[^\d]|$)")
+
+
+def url_day(url: str) -> date | None:
+    """The publication day a URL's path gives, if any: the publisher's own record of its calendar day."""
+    match = _URL_DATE.search(url.split("?")[0])
+    if match is None:
+        return None
+    try:
+        return date(int(match.group(1)), int(match.group(3)), int(match.group(4)))
+    except ValueError:
+        return None
+
+
+def publisher_day(value: datetime | None, offset_min: int | None, precision: str | None, url: str) -> date | None:
+    """The publisher's calendar day of a stored publication time (UTC `value`, aware or naive).
+
+    The day in the publisher's own offset; where the time is known only in UTC (offset 0) and the
+    URL's date is the day before or after, the URL's date: the publisher's local day, which UTC
+    moved (`.../2024/12/06/...` published at 2024-12-07T02:18Z is the 6th).
+    """
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.replace(tzinfo=None) - (value.utcoffset() or timedelta(0))
+    local = value + timedelta(minutes=offset_min or 0)
+    day = local.date()
+    if precision == "datetime" and not offset_min:
+        in_url = url_day(url)
+        if in_url is not None and abs((in_url - day).days) == 1:
+            return in_url
+    return day

@@ -1,11 +1,16 @@
 """Crawl throughput: this project against bare Scrapy and bare trafilatura, measured in one run.
 
-Usage:  python bench/crawl.py [--pages 2000] [--keep DIR]
+Usage:  python bench/crawl.py [--pages 2000] [--keep DIR] [--corpus]
 
 A site of N realistic article pages (the real pages of ../shared/fixtures/pages, or the bundled
 sample articles when that folder is absent, with their paragraphs replaced by sentences drawn at
 random from all of them, so that no two bodies are alike) plus listing pages is served from a
-separate process, with no artificial delay. Measured, each in its own child process:
+separate process, with no artificial delay. With --corpus the article pages are the 299 real
+pages of ../shared/fixtures/corpus (267 sites, 25 languages) byte for byte, each served several
+times (N / 299), with only their links and canonicals stripped and a number added to the
+headline (every copy is fetched and extracted: none is a byte-identical repeat).
+`ARCHIVE_SHARED` names the folder holding `fixtures/` when it is not `../shared`.
+Measured, each in its own child process:
   1. bare Scrapy: a minimal spider that only downloads the same pages (the network floor),
      with the same settings as the crawls: 16 requests at once, no AutoThrottle (our own server),
   2. bare trafilatura: bare_extraction with metadata over the same pages, serially, one process
@@ -22,6 +27,7 @@ It prints pages/s, wall time and peak memory of each, and the ratios the issue s
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import random
@@ -36,10 +42,47 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "archive" / "demo" / "site"
-FIXTURES = ROOT.parent / "shared" / "fixtures" / "pages"
+SHARED = Path(os.environ.get("ARCHIVE_SHARED") or ROOT.parent / "shared") / "fixtures"
+FIXTURES = SHARED / "pages"
+CORPUS = SHARED / "corpus"
 #: Our own server, so no politeness: both Scrapy runs use this many requests at once, no AutoThrottle.
 CONCURRENCY = 16
 PARAGRAPH = re.compile(r"(<p(?:\s[^>]*)?>)([^<]{40,}?)(</p>)", re.S)
+
+
+def corpus_pages(corpus: Path = CORPUS) -> list[bytes]:
+    """The corpus's pages as served (fundus's are stored gzipped), in manifest order."""
+    pages = []
+    for line in (corpus / "manifest.jsonl").read_text().splitlines():
+        if line.strip():
+            entry = json.loads(line)
+            raw = (corpus / entry["file"]).read_bytes()
+            pages.append(gzip.decompress(raw) if entry.get("stored_gzip") else raw)
+    return pages
+
+
+_CANONICAL = re.compile(rb"<link\b[^>]*\brel=[\"']?canonical\b[^>]*>", re.I)
+_OG_URL = re.compile(rb"<meta\b[^>]*\bproperty=[\"']og:url[\"'][^>]*>", re.I)
+_HREF = re.compile(rb"""\bhref\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""", re.I)
+_H1_END = re.compile(rb"</h1>", re.I)
+
+
+def build_corpus_site(folder: Path, pages: int) -> list[Path]:
+    """N article pages, the corpus's pages in turn, byte for byte but for links, canonicals and a
+    number in the headline; plus listing pages of 100 links each."""
+    sources = corpus_pages()
+    (folder / "a").mkdir(parents=True)
+    written = []
+    for number in range(pages):
+        html = _HREF.sub(b'href="#"', _OG_URL.sub(b"", _CANONICAL.sub(b"", sources[number % len(sources)])))
+        html, found = _H1_END.subn(f" ({number})</h1>".encode(), html, count=1)
+        if not found:
+            html = html.replace(b"</body>", f"<p>({number})</p></body>".encode(), 1)
+        path = folder / "a" / f"{number}.html"
+        path.write_bytes(html)
+        written.append(path)
+    _listings(folder, pages)
+    return written
 
 
 def build_site(folder: Path, pages: int, seed: int = 7) -> list[Path]:
@@ -63,6 +106,12 @@ def build_site(folder: Path, pages: int, seed: int = 7) -> list[Path]:
         path = folder / "a" / f"{number}.html"
         path.write_text(html)
         written.append(path)
+    _listings(folder, pages)
+    return written
+
+
+def _listings(folder: Path, pages: int) -> None:
+    """Listing pages of 100 links each, chained by "next" links, the index and robots.txt."""
     for start in range(0, pages, 100):
         links = "".join(f'<li><a href="/a/{n}.html">Story {n}</a></li>' for n in range(start, min(start + 100, pages)))
         nxt = f'<a href="/list/{start + 100}.html">next</a>' if start + 100 < pages else ""
@@ -73,7 +122,6 @@ def build_site(folder: Path, pages: int, seed: int = 7) -> list[Path]:
     (folder / "index.html").write_text('<html><head><meta property="og:type" content="website"></head>'
                                        '<body><a href="/list/0.html">Latest</a></body></html>')
     (folder / "robots.txt").write_text("User-agent: *\nAllow: /\n")
-    return written
 
 
 BARE_SPIDER = textwrap.dedent('''
@@ -90,7 +138,7 @@ TRAFILATURA = textwrap.dedent('''
     import sys, pathlib
     from trafilatura import bare_extraction
     for path in sorted(pathlib.Path(sys.argv[1]).glob("a/*.html")):
-        bare_extraction(path.read_text(), url="http://127.0.0.1/" + path.name, with_metadata=True)
+        bare_extraction(path.read_bytes(), url="http://127.0.0.1/" + path.name, with_metadata=True)
 ''')
 
 #: The site's server, in its own process: Python's static file server with a listen backlog for 16
@@ -136,12 +184,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--keep", type=Path, help="build the site here and keep it")
+    parser.add_argument("--corpus", action="store_true",
+                        help="article pages from ../shared/fixtures/corpus (299 real pages from 267 sites)")
     args = parser.parse_args()
+    if args.corpus and not (CORPUS / "manifest.jsonl").exists():
+        sys.exit(f"--corpus: no corpus at {CORPUS} (set ARCHIVE_SHARED to the folder holding fixtures/)")
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-crawl-"))
     site = work / "site"
     if not site.exists():
         print(f"building {args.pages} pages in {site} ...", file=sys.stderr)
-        build_site(site, args.pages)
+        (build_corpus_site if args.corpus else build_site)(site, args.pages)
     port = free_port()
     server = subprocess.Popen([sys.executable, "-c", SERVER, str(port), str(site)], cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

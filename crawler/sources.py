@@ -27,13 +27,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from archive.errors import BadInput
 from archive.recrawl import SitePolicy, parse_schedule, parse_span
 from archive.urls import site_of
 
 KNOWN_KEYS = {"name", "start_urls", "feeds", "sitemaps", "allow", "deny", "delay", "concurrency", "user_agent",
-              "max_time", "recrawl", "recrawl_budget"}
+              "max_time", "recrawl", "recrawl_budget", "timezone"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,9 @@ class Source:
     max_time: float | None = None  # seconds a run crawling this site may take
     recrawl: tuple[timedelta, ...] | None = None  # its own recrawl schedule (None: the run's --schedule)
     recrawl_budget: int | None = None  # due articles revisited a run at most (None: all)
+    #: The site's IANA time zone ("America/New_York"): times its pages show without a zone, and the
+    #: publisher's calendar day of times given only in UTC (archive.extract.dates.in_site_zone).
+    timezone: str | None = None
 
     def may_be_article(self, url: str) -> bool:
         """Allowed as an article page (no allow rules: any page may be)."""
@@ -141,6 +145,7 @@ def _source(path: Path, number: int, entry: dict[str, Any]) -> Source:
         max_time=_duration(f"{where} ({name}) max_time", entry.get("max_time")),
         recrawl=_schedule(f"{where} ({name}) recrawl", entry.get("recrawl")),
         recrawl_budget=_budget(f"{where} ({name}) recrawl_budget", entry.get("recrawl_budget")),
+        timezone=_zone(f"{where} ({name}) timezone", entry.get("timezone")),
         sites=frozenset(site_of(u) for values in urls.values() for u in values),
     )
 
@@ -168,6 +173,18 @@ def _text(where: str, value: Any) -> str | None:
     if value is not None and (not isinstance(value, str) or not value.strip()):
         raise BadInput(f"{where}: must be a non-empty string")
     return value
+
+
+def _zone(where: str, value: Any) -> str | None:
+    """An IANA zone name the zone database knows ("America/New_York"), or None."""
+    name = _text(where, value)
+    if name is None:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise BadInput(f"{where}: unknown time zone {name!r} (an IANA name such as America/New_York)") from exc
+    return name
 
 
 def _duration(where: str, value: Any) -> float | None:

@@ -14,8 +14,11 @@ from scrapy.statscollectors import StatsCollector
 from archive.config import default
 from archive.errors import ArchiveError, ExtractionError
 from archive.extract import extract
+from archive.extract.dates import in_site_zone
 from archive.extract.declared import with_declared_tickers
+from archive.site_zones import SiteZones, needs_zone
 from archive.store import ArchiveStore
+from archive.urls import site_of
 from crawler.items import PageItem
 from crawler.shared_store import crawl_store
 from pipelines.workers import ExtractorPool
@@ -40,6 +43,7 @@ class ExtractPipeline:
     def __init__(self, store: ArchiveStore, stats: StatsCollector, pool: ExtractorPool) -> None:
         self.store, self.stats, self.pool = store, stats, pool
         self.lookups = ThreadPoolExecutor(max_workers=2, thread_name_prefix="extract-db")
+        self.zones = SiteZones(store.site_offsets)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ExtractPipeline":
@@ -52,6 +56,23 @@ class ExtractPipeline:
     def close_spider(self, spider: object = None) -> None:
         self.lookups.shutdown(wait=True)
         self.pool.close()  # the store is the crawl's (crawler.shared_store)
+
+    async def _in_site_zone(self, item: PageItem) -> object:
+        """The page's times in its site's zone: the sources file's, else learned from the site's pages."""
+        page, site = item.extracted, site_of(item.url)
+        configured = item.meta.get("timezone")
+        if needs_zone(page) and not configured and not self.zones.known(site):
+            try:
+                await asyncio.get_running_loop().run_in_executor(self.lookups, self.zones.load, site)
+            except ArchiveError:  # cannot tell: the page's times stay as it gave them
+                log.warning("could not read the stored offsets of %s", site, exc_info=True)
+        self.zones.observe(site, page)
+        if needs_zone(page):
+            zoned = in_site_zone(page, self.zones.zone(site, configured))
+            if zoned is not page:
+                self.stats.inc_value("extract/site_zone")
+            return zoned
+        return page
 
     async def process_item(self, item: PageItem, spider: object = None) -> PageItem:
         if item.error or item.body is None or item.not_modified:
@@ -75,6 +96,7 @@ class ExtractPipeline:
             item.extracted = await self.pool.extract(item.body, item.url, item.content_type)
             if item.meta.get("declared_tickers"):  # from a news sitemap
                 item.extracted = with_declared_tickers(item.extracted, item.meta["declared_tickers"])
+            item.extracted = await self._in_site_zone(item)
             self.stats.inc_value("extract/ok")
         except ExtractionError as exc:
             item.error = f"{exc.kind}: {exc}"

@@ -62,8 +62,10 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--ticker", "tickers", multiple=True, help="Only articles about this ticker (repeatable)."),
         click.option("--site", "sites", multiple=True, help="Only this site, e.g. reuters.com (repeatable)."),
-        click.option("--since", help="Published on or after this date/time (YYYY-MM-DD or ISO 8601)."),
-        click.option("--until", help="Published on or before this date/time (a date includes the whole day)."),
+        click.option("--since", help="Published at or after this instant: YYYY-MM-DD is 00:00 UTC that day; "
+                                     "an ISO 8601 time may carry an offset (2025-01-31T00:00-05:00)."),
+        click.option("--until", help="Published at or before this instant: YYYY-MM-DD includes that whole day in "
+                                     "UTC; an ISO 8601 time may carry an offset."),
     ]
     for option in reversed(options):
         func = option(func)

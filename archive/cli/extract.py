@@ -5,12 +5,14 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
 from archive.cli.base import cli, private_option
 from archive.errors import BadInput
 from archive.extract import Extracted, extract
+from archive.extract.dates import in_site_zone
 from archive.limits import MAX_PAGE_BYTES
 
 
@@ -18,12 +20,14 @@ from archive.limits import MAX_PAGE_BYTES
 @click.argument("target")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.option("--url", "page_url", help="The address a saved FILE was served from (URL rules use it).")
+@click.option("--timezone", "zone", help="The site's time zone (IANA, e.g. America/New_York), as `timezone` in a "
+              "sources file: times shown without a zone, or only in UTC, are read in it.")
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait for a URL.")
 @click.option("--max-bytes", type=int, default=MAX_PAGE_BYTES, show_default=True,
               help="Refuse a page larger than this (the crawl's limit).")
 @private_option
-def extract_command(target: str, as_json: bool, page_url: str | None, timeout: float, max_bytes: int,
-                    allow_private_addresses: bool) -> None:
+def extract_command(target: str, as_json: bool, page_url: str | None, zone: str | None, timeout: float,
+                    max_bytes: int, allow_private_addresses: bool) -> None:
     """Show the fields extracted from one page (a URL, fetched with the crawl's address guard,
     size limit and timeout; or a saved file) with the rule behind each. Stores nothing.
 
@@ -32,6 +36,7 @@ def extract_command(target: str, as_json: bool, page_url: str | None, timeout: f
         archive extract https://www.example-news.com/markets/fed-holds.html
         archive extract saved-page.html --url https://www.example-news.com/markets/fed-holds.html --json
     """
+    site_zone = _zone(zone)
     content_type = None
     if target.startswith(("http://", "https://")):
         from archive.fetch import fetch  # noqa: PLC0415
@@ -49,8 +54,17 @@ def extract_command(target: str, as_json: bool, page_url: str | None, timeout: f
             except (OSError, EOFError) as exc:
                 raise BadInput(f"{target}: a broken gzip file ({exc})") from exc
         url = page_url
-    result = extract(raw, url, content_type=content_type)
+    result = in_site_zone(extract(raw, url, content_type=content_type), site_zone)
     click.echo(json.dumps(as_dict(result), ensure_ascii=False, indent=2) if as_json else as_text(result))
+
+
+def _zone(name: str | None) -> ZoneInfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise BadInput(f"--timezone: unknown time zone {name!r} (an IANA name such as America/New_York)") from exc
 
 
 def as_dict(result: Extracted) -> dict[str, object]:
@@ -59,6 +73,7 @@ def as_dict(result: Extracted) -> dict[str, object]:
         "is_article": result.is_article, "kind_reason": result.kind_reason,
         "title": result.title, "authors": list(result.authors), "ai_generated": result.ai_generated,
         "published": result.published.isoformat() if result.published else None,
+        "published_day": result.published_day.isoformat() if result.published_day else None,
         "updated": result.updated.isoformat() if result.updated else None,
         "site_name": result.site_name, "language": result.language, "description": result.description,
         "tickers": [t.as_dict() for t in result.tickers], "paywalled": result.paywalled,
@@ -74,7 +89,9 @@ def as_text(result: Extracted) -> str:
         f"title:      {result.title or '-'}  [{why.get('title', '')}]",
         f"authors:    {', '.join(result.authors) or '-'}  [{why.get('authors', '')}]"
         + ("  (AI-generated)" if result.ai_generated else ""),
-        f"published:  {result.published.isoformat() if result.published else '-'}  [{why.get('published', '')}]",
+        f"published:  {result.published.isoformat() if result.published else '-'}  [{why.get('published', '')}]"
+        + (f"  (publisher's day {result.published_day})" if result.published_day and result.published
+           and result.published_day.isoformat() != result.published.isoformat()[:10] else ""),
         f"updated:    {result.updated.isoformat() if result.updated else '-'}  [{why.get('updated', '')}]",
         f"tickers:    {', '.join(t.symbol + (f' ({t.exchange})' if t.exchange else '') for t in result.tickers) or '-'}"
         f"  [{why.get('tickers', '')}]",

@@ -15,6 +15,7 @@ from archive.diff import Op, diff_versions
 from archive.export import FORMATS, ExportJob, exporter_for, export_to, local_time, row
 from archive.query import find_article, search as run_search
 from archive.table import render
+from archive.urls import publisher_day
 
 
 @cli.command()
@@ -161,7 +162,10 @@ def show(key: str, db_url: str, versions: bool, diff: tuple[int, int] | None, co
     click.echo(f"article {article.id} · site {article.site} · {len(snaps)} version(s) · {history.fetches} fetch(es)"
                f" · first seen {article.first_seen_at:%Y-%m-%d %H:%M} UTC")
     click.echo(f"authors: {', '.join(latest.authors) or '-'}{' (AI-generated)' if latest.ai_generated else ''}")
-    click.echo(f"published: {local_time(latest.published_at, latest.published_offset_min, latest.published_precision) or '-'}")
+    shown = local_time(latest.published_at, latest.published_offset_min, latest.published_precision)
+    day = publisher_day(latest.published_at, latest.published_offset_min, latest.published_precision, latest.url)
+    click.echo(f"published: {shown or '-'}"
+               + (f" (publisher's day {day})" if shown and day and day.isoformat() != shown[:10] else ""))
     click.echo(f"tickers: {', '.join(t['symbol'] for t in latest.tickers) or '-'}")
     if history.duplicate_of_url:
         click.echo(f"near-duplicate of: {history.duplicate_of_url}")

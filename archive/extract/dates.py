@@ -6,9 +6,10 @@ A zone written as "ET" means America/New_York on that date (EST or EDT), never a
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from datetime import datetime, timedelta, timezone
-from typing import Iterable
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import TYPE_CHECKING, Iterable
 from zoneinfo import ZoneInfo
 
 from dateutil import parser as dateparser
@@ -17,6 +18,10 @@ from htmldate import find_date
 from archive.extract.model import Dated
 from archive.extract.page import Page
 from archive.extract.regions import leading_text, text_of
+from archive.urls import url_day
+
+if TYPE_CHECKING:
+    from archive.extract.model import Extracted
 
 _NEW_YORK, _CHICAGO, _DENVER, _LOS_ANGELES = (ZoneInfo(z) for z in (
     "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"))
@@ -58,8 +63,9 @@ UPDATED_META = ("article:modified_time", "og:updated_time", "dateModified", "las
 
 
 def parse_when(text: str, source: str) -> Dated | None:
-    """Parse one date string; None when it is not a date. Naive times with no zone stay local-naive-free:
-    a time of day without any zone is kept as a date only, since its offset would be a guess."""
+    """Parse one date string; None when it is not a date. A time of day without any zone is kept as a
+    date only, since its offset would be a guess; the time is kept aside (`wall_time`) for when the
+    site's zone is known."""
     text = " ".join(text.replace("\u202f", " ").split())
     if not text:
         return None
@@ -76,7 +82,8 @@ def parse_when(text: str, source: str) -> Dated | None:
         return None
     has_time = bool(_HAS_TIME.search(text) or re.search(r"\d\s*[ap]\.?m", text, re.I))
     if not has_time or value.tzinfo is None:
-        return Dated(datetime(value.year, value.month, value.day, tzinfo=timezone.utc), "date", source)
+        return Dated(datetime(value.year, value.month, value.day, tzinfo=timezone.utc), "date", source,
+                     wall_time=value.time().replace(second=0, microsecond=0) if has_time else None)
     return Dated(value, "datetime", source)
 
 
@@ -101,18 +108,46 @@ def find_dates(page: Page, article_nodes: Iterable) -> tuple[Dated | None, Dated
     if in_url is not None and (published is None or _disagree(published, in_url)):
         published = in_url
     if published is not None and published.precision == "datetime" and published.value.utcoffset() == timedelta(0):
-        published = _in_publishers_zone(page, published, in_url)
+        published = _in_publishers_zone(page, published, in_url, visible_pub)
     return published, updated
+
+
+def in_site_zone(extracted: "Extracted", zone: tzinfo | None) -> "Extracted":
+    """The page's times read in its site's zone (from the sources file or learned from the site's
+    pages): a time shown without a zone becomes an instant in that zone, and a time given only in
+    UTC is shown in that zone (the same instant, on the publisher's calendar day). A time with its
+    own offset is kept as the page gave it."""
+    if zone is None:
+        return extracted
+    published, updated = _zoned(extracted.published, zone), _zoned(extracted.updated, zone)
+    if published is extracted.published and updated is extracted.updated:
+        return extracted
+    evidence = {**extracted.evidence, "published": published.source if published else "none found",
+                "updated": updated.source if updated else "none found"}
+    return dataclasses.replace(extracted, published=published, updated=updated, evidence=evidence)
+
+
+def _zoned(dated: Dated | None, zone: tzinfo) -> Dated | None:
+    if dated is None:
+        return None
+    if dated.precision == "date" and dated.wall_time is not None:
+        value = datetime.combine(dated.value.date(), dated.wall_time, tzinfo=zone)
+        return Dated(value, "datetime", f"{dated.source}, site zone")
+    if dated.precision == "datetime" and dated.value.utcoffset() == timedelta(0):
+        value = dated.value.astimezone(zone)
+        if value.utcoffset() != timedelta(0):
+            return Dated(value, "datetime", f"{dated.source}, site zone")
+    return dated
 
 
 _PUBLISHED_NAME = re.compile(r"publish|date|created|original", re.IGNORECASE)
 _OTHER_NAME = re.compile(r"modif|updat|revis|expir|edit", re.IGNORECASE)
 
 
-def _in_publishers_zone(page: Page, published: Dated, in_url: Dated | None) -> Dated:
+def _in_publishers_zone(page: Page, published: Dated, in_url: Dated | None, visible: Dated | None) -> Dated:
     """The same instant in the publisher's own offset, when the page gives the time only in UTC but
-    its publication <meta> also gives it in local, zoneless form on another calendar day (and the
-    URL, if dated, agrees with that day)
+    its publication <meta> or its visible date line also gives it in local, zoneless form on another
+    calendar day (and the URL, if dated, agrees with that day)
     ("Thursday, December 22, 2016, 06:47 PM" beside "2016-12-23T00:47:31Z"): the offset is their
     difference, so the publisher's calendar day is kept with the instant."""
     if in_url is not None and in_url.value.date() == published.value.date():
@@ -120,18 +155,26 @@ def _in_publishers_zone(page: Page, published: Dated, in_url: Dated | None) -> D
     utc = published.value.replace(tzinfo=None, second=0, microsecond=0)
     texts = [value for attrs, value in page._meta_tags if ":" in value and len(value) < 80
              and any(_PUBLISHED_NAME.search(key) and not _OTHER_NAME.search(key) for _, key in attrs)]
-    for text in texts:
-        try:
-            local = dateparser.parse(" ".join(text.split()), fuzzy=True)
-        except (ValueError, OverflowError, TypeError):
-            continue
-        if local is None or local.tzinfo is not None or local.date() == published.value.date() or \
+    candidates = [_zoneless(text) for text in texts]
+    if visible is not None and visible.wall_time is not None:
+        candidates.append(datetime.combine(visible.value.date(), visible.wall_time))
+    for local in candidates:
+        if local is None or local.date() == published.value.date() or \
                 (in_url is not None and local.date() != in_url.value.date()):
             continue
         offset = local.replace(second=0, microsecond=0) - utc
         if abs(offset) <= timedelta(hours=14) and offset % timedelta(minutes=15) == timedelta(0):
             return Dated(published.value.astimezone(timezone(offset)), "datetime", f"{published.source}, local offset")
     return published
+
+
+def _zoneless(text: str) -> datetime | None:
+    """A date and time written without a zone, naive; None for anything else."""
+    try:
+        local = dateparser.parse(" ".join(text.split()), fuzzy=True)
+    except (ValueError, OverflowError, TypeError):
+        return None
+    return local if local is not None and local.tzinfo is None else None
 
 
 def _disagree(found: Dated, in_url: Dated) -> bool:
@@ -146,20 +189,10 @@ def _disagree(found: Dated, in_url: Dated) -> bool:
 _WEAK_SOURCES = {"visible", "htmldate"}
 
 
-#: /2016/12/19/, /2016-12-19, /20161219/ in a URL's path.
-_URL_DATE = re.compile(r"/((?:19|20)\d{2})([/-]?)(0[1-9]|1[0-2])\2(0[1-9]|[12]\d|3[01])(?=/|[^\d]|$)")
-
-
 def url_date(url: str) -> Dated | None:
     """The publication day a URL's path gives, if any."""
-    match = _URL_DATE.search(url.split("?")[0])
-    if match is None:
-        return None
-    try:
-        day = datetime(int(match.group(1)), int(match.group(3)), int(match.group(4)), tzinfo=timezone.utc)
-    except ValueError:
-        return None
-    return Dated(day, "date", "url")
+    day = url_day(url)
+    return Dated(datetime(day.year, day.month, day.day, tzinfo=timezone.utc), "date", "url") if day else None
 
 
 def _structured(page: Page, ld_key: str, meta_names: tuple[str, ...], kind: str) -> Dated | None:

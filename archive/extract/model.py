@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Literal
+
+from archive.urls import publisher_day
 
 #: Bumped whenever a change to extraction can change its output; stored with every version so that
 #: a re-extraction is never mistaken for the publisher editing the article.
@@ -37,6 +39,13 @@ class Dated:
     value: datetime
     precision: Precision
     source: str
+    #: A time of day the page showed without any zone ("6:47 PM"): the value stays a date, since its
+    #: offset would be a guess, until the site's zone is known (`dates.in_site_zone`).
+    wall_time: time | None = None
+
+    @property
+    def offset_minutes(self) -> int:
+        return int((self.value.utcoffset() or timedelta(0)).total_seconds() // 60)
 
     def isoformat(self) -> str:
         """ISO 8601 with the page's own offset; a bare date when the page gave no time."""
@@ -75,6 +84,14 @@ class Extracted:
     @property
     def published_at(self) -> datetime | None:
         return self.published.value if self.published else None
+
+    @property
+    def published_day(self) -> date | None:
+        """The publisher's calendar day (archive.urls.publisher_day): the URL's date where the page
+        gives the time only in UTC and UTC moved it to the next or previous day."""
+        if self.published is None:
+            return None
+        return publisher_day(self.published.value, self.published.offset_minutes, self.published.precision, self.url)
 
     @property
     def updated_at(self) -> datetime | None:

@@ -88,8 +88,9 @@ class Page:
         return found
 
 
-#: An XHTML-era wrapper around a script's text (`//<![CDATA[ ... //]]>`): not part of the JSON.
-_CDATA = re.compile(r"^\s*(?://\s*)?<!\[CDATA\[|(?://\s*)?\]\]>\s*$")
+#: XHTML-era wrappers around a script's JSON (`<![CDATA[ ... ]]>`, also inside `/* */` or `//`
+#: comments): markup for XML parsers that lxml's HTML parser leaves in the text.
+_CDATA = re.compile(r"^\s*(?:/\*|//)?\s*<!\[CDATA\[(?:\s*\*/)?|(?:/\*|//)?\s*\]\]>\s*(?:\*/)?\s*$")
 
 
 def _flatten(data: Any) -> Iterator[dict[str, Any]]:

@@ -170,6 +170,8 @@ class SourcesSpider(SiteSpider):
         source = self._source_for(response)
         if source is not None and not source.may_be_article(response.url):
             meta["article"] = False
+        if source is not None and source.timezone:
+            meta["timezone"] = source.timezone
         if response.meta.get("declared_tickers"):
             meta["declared_tickers"] = response.meta["declared_tickers"]
         return meta
