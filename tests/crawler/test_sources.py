@@ -32,6 +32,9 @@ def test_the_example_loads() -> None:
     ("[[site]]\nname = 'a'\nstart_urls = ['https://a.com/']\nallow = ['(']\n", "bad regular expression"),
     ("[[site]]\nname = 'a'\nstart_urls = ['https://a.com/']\ncolour = 'red'\n", "unknown key(s) colour"),
     ("[[site]]\nname = 'a'\nstart_urls = ['https://a.com/']\ndelay = -1\n", "non-negative"),
+    ("[[site]]\nname = 'a'\nstart_urls = ['https://a.com/']\ntimezone = 'Mars/Olympus'\n", "unknown time zone"),
+    ("[[site]]\nname = 'a'\nstart_urls = ['https://a.com/']\ntimezone = '../etc/passwd'\n", "unknown time zone"),
+    ("[[site]]\nname = 'a'\nstart_urls = ['https://a.com/']\ntimezone = 5\n", "must be a non-empty string"),
     ("[site\n", "not valid TOML"),
     ("", "no [[site]] entries"),
 ])
@@ -72,3 +75,11 @@ def test_bad_recrawl_settings_are_one_line_errors(tmp_path: Path, line: str, mes
     with pytest.raises(BadInput) as info:
         load_sources(path)
     assert message in str(info.value) and "(a) recrawl" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_sites_timezone(tmp_path: Path) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_text("[defaults]\ntimezone = 'Europe/Berlin'\n[[site]]\nname = 'a'\nstart_urls = ['https://a.com/']\n"
+                    "timezone = 'America/New_York'\n[[site]]\nname = 'b'\nstart_urls = ['https://b.com/']\n")
+    assert [s.timezone for s in load_sources(path)] == ["America/New_York", "Europe/Berlin"]
+    assert load_sources(EXAMPLE)[0].timezone is None
