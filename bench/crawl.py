@@ -159,8 +159,9 @@ MEASURE = textwrap.dedent('''
     start = time.perf_counter()
     done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_mb": peak, "code": done.returncode, "err": done.stderr[-2000:]}))
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(json.dumps({"seconds": seconds, "peak_mb": usage.ru_maxrss / 1024, "cpu": usage.ru_utime + usage.ru_stime,
+                      "code": done.returncode, "err": done.stderr[-2000:]}))
 ''')
 
 
@@ -223,10 +224,15 @@ def main() -> None:
             ("archive crawl, fresh archive", first), ("archive crawl, unchanged site", second),
             ("  same, --refresh-after 0s", every)]
     print(f"\n{pages} article pages, {os.cpu_count()} cores\n")
-    print(f"{'run':<32}{'seconds':>9}{'pages/s':>9}{'peak MB':>9}")
+    print(f"{'run':<32}{'seconds':>9}{'pages/s':>9}{'peak MB':>9}{'CPU s':>9}")
     for name, result in rows:
-        print(f"{name:<32}{result['seconds']:>9.1f}{pages / result['seconds']:>9.0f}{result['peak_mb']:>9.0f}")
-    print(f"\ncrawl / bare trafilatura time: {first['seconds'] / traf['seconds']:.2f}  (target <= 0.6)")
+        print(f"{name:<32}{result['seconds']:>9.1f}{pages / result['seconds']:>9.0f}{result['peak_mb']:>9.0f}"
+              f"{result['cpu']:>9.1f}")
+    load = os.getloadavg()
+    print(f"\nload average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} ({os.cpu_count()} cores)")
+    print(f"crawl / bare trafilatura time: {first['seconds'] / traf['seconds']:.2f}  (target <= 0.6)")
+    print(f"crawl / bare trafilatura CPU:  {first['cpu'] / traf['cpu']:.2f}  (the crawl's processes together; "
+          "on two idle cores its time is about half of that)")
     print(f"crawl / bare Scrapy time:      {first['seconds'] / bare['seconds']:.2f}")
     print(f"first / second crawl time:     {first['seconds'] / second['seconds']:.1f}  (target >= 10; "
           f"{first['seconds'] / every['seconds']:.1f} with --refresh-after 0s)")
