@@ -94,6 +94,23 @@ class _Worker:
         self.connection.close()
 
 
+#: Imported once by the fork server that workers are forked from (see pipelines.warm).
+PRELOAD = ["pipelines.warm"]
+
+
+def _context(start_method: str | None) -> Any:
+    """Never a plain fork: the crawl process has threads. By default a fork server that has imported
+    the extractor and built dateparser's tables once (PRELOAD), so that each worker (and each one
+    replaced after a timeout) starts with them instead of paying seconds of CPU; spawn where there is
+    no fork server."""
+    if start_method is None:
+        start_method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(start_method)
+    if start_method == "forkserver":
+        context.set_forkserver_preload(PRELOAD)
+    return context
+
+
 class ExtractorPool:
     """`workers` processes running `function(body, url, content_type=...)`, each call limited to `timeout` seconds.
 
@@ -101,9 +118,9 @@ class ExtractorPool:
     """
 
     def __init__(self, function: Extractor, workers: int = 2, timeout: float = 30.0,
-                 start_method: str = "spawn") -> None:
+                 start_method: str | None = None) -> None:
         self.function, self.timeout = function, timeout
-        self.context = multiprocessing.get_context(start_method)  # no fork: the crawl process has threads
+        self.context = _context(start_method)
         self.workers = max(1, workers)
         self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
         self._all: list[_Worker] = []
