@@ -51,12 +51,18 @@ def thread_cpu(pid: int) -> dict[Thread, float]:
 
 
 def children(pid: int) -> list[int]:
+    """Every descendant of `pid`: the extraction workers are the children of a fork server."""
     kids: list[int] = []
-    for tid in os.listdir(f"/proc/{pid}/task") if os.path.isdir(f"/proc/{pid}/task") else []:
-        try:
-            kids += [int(kid) for kid in Path(f"/proc/{pid}/task/{tid}/children").read_text().split()]
-        except OSError:
-            pass
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for tid in os.listdir(f"/proc/{parent}/task") if os.path.isdir(f"/proc/{parent}/task") else []:
+            try:
+                found = [int(kid) for kid in Path(f"/proc/{parent}/task/{tid}/children").read_text().split()]
+            except OSError:
+                continue
+            kids += found
+            todo += found
     return kids
 
 
@@ -91,7 +97,7 @@ def one_run(url: str, work: Path) -> tuple[float, dict[str, float]]:
     by_name: dict[str, float] = {}
     for (pid, tid), seconds in cpu.items():
         if pid != crawl.pid:
-            name = "extraction workers (processes)"
+            name = "extraction workers and their fork server (processes)"
         else:
             thread = re.sub(r"_\d+$", "", names.get((pid, tid), f"thread {tid}"))
             name = f"crawl process: {ROLES.get(thread, thread)}"
