@@ -20,7 +20,12 @@ On top of it, for a crawl that must lose nothing:
 - **Fingerprints.** The seen-set holds Scrapy's own request fingerprints
   (crawler.request_fingerprinter), not scrapy-redis' home-grown ones.
 
-Keys, under ``archive:<crawl name>:``: ``run`` (run number), ``requests`` (the queue),
+- **Run marker.** A run starts with a random marker (``run-id``) that every worker remembers
+  and checks at each heartbeat. Redis restarted without persistence loses it along with the
+  queue and the seen-set: the workers then stop and exit non-zero with one line, instead of
+  finishing what they hold and exiting 0 with the rest of the crawl silently gone.
+
+Keys, under ``archive:<crawl name>:``: ``run`` (run number), ``run-id`` (the run's marker), ``requests`` (the queue),
 ``seen:<run>`` (the run's seen-set), ``workers`` (worker id -> description), ``alive:<worker>``
 (heartbeat, with a time to live), ``claims:<worker>`` (token -> score and request),
 ``recovered`` (how many claims of dead workers were put back), ``lock``.
@@ -58,11 +63,14 @@ from twisted.internet import task
 from archive.config import default
 from archive.errors import ArchiveError
 from crawler.page_limit import MAX_PAGES, PageLimit
+from crawler.spiders.site import ONCE_PER_CRAWL
 
 log = logging.getLogger(__name__)
 
 #: Where the claim token of a request taken from the queue travels with it (never stored in Redis).
 CLAIM = "frontier_claim"
+#: The finish reason of a worker whose run's state vanished from Redis (see FrontierScheduler._lose_run).
+LOST = "frontier_lost"
 KEY_ROOT = "archive"
 
 # Take the best request from the queue and claim it for a worker, in one step: a worker killed
@@ -157,6 +165,11 @@ class Frontier:
     def run(self) -> int:
         return int(self.server.get(self.key("run")) or 0)
 
+    def marker(self) -> str | None:
+        """The current run's marker: gone (None) or another after Redis lost the crawl's state."""
+        value = self.server.get(self.key("run-id"))
+        return value.decode() if value is not None else None
+
     def lock(self) -> Any:
         return self.server.lock(self.key("lock"), timeout=30, blocking_timeout=60)
 
@@ -178,9 +191,13 @@ class Frontier:
         worker is alive and nothing is queued or claimed, i.e. the last run finished."""
         run = self.run()
         if run and (self.live_workers() or self.server.zcard(self.queue_key) or self.claimed()):
+            self.server.set(self.key("run-id"), uuid.uuid4().hex, nx=True)  # a run begun before markers
             return run
         self.server.delete(self.seen_key(run))
-        return int(self.server.incr(self.key("run")))
+        pipe = self.server.pipeline(transaction=True)
+        pipe.incr(self.key("run"))
+        pipe.set(self.key("run-id"), uuid.uuid4().hex)
+        return int(pipe.execute()[0])
 
     def start_run_if_idle(self) -> int:
         """For seeding: the current run, or a new one when the frontier is idle."""
@@ -301,6 +318,22 @@ class Frontier:
         return int(self.server.delete(*keys)) if keys else 0
 
 
+def persistence_warning(server: redis.Redis) -> str | None:
+    """Why a restart of this Redis would lose the shared crawls (one line), or None when it keeps
+    an append-only file or RDB snapshots. CONFIG may be renamed or denied on a managed Redis:
+    then say that it could not be checked."""
+    try:
+        appendonly = server.config_get("appendonly").get("appendonly", "")
+        save = server.config_get("save").get("save", "")
+    except redis.ResponseError as exc:
+        return (f"cannot check Redis persistence (CONFIG GET refused: {str(exc)[:80]}); make sure it keeps "
+                "an append-only file (appendonly yes), or a restart loses the shared crawls' queues")
+    if str(appendonly).lower() != "yes" and not str(save).strip():
+        return ("Redis has neither AOF nor RDB persistence (appendonly no, save \"\"): a restart loses every "
+                "shared crawl's queue and seen-set; set appendonly yes (docs/scaling-out.md)")
+    return None
+
+
 def crawls(server: redis.Redis) -> list[str]:
     """The names of the shared crawls in this Redis database."""
     names = {key.decode().split(":")[1] for key in server.scan_iter(match=f"{KEY_ROOT}:*:run", count=500)}
@@ -308,11 +341,18 @@ def crawls(server: redis.Redis) -> list[str]:
     return sorted(names)
 
 
-def settings(url: str, name: str, idle: float | None = None, max_pages: int = 0) -> dict[str, Any]:
+def worker_id() -> str:
+    """A worker's name in the shared crawl (and in its `archive crawls` row): host, pid and a random part."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+def settings(url: str, name: str, idle: float | None = None, max_pages: int = 0,
+             worker: str | None = None) -> dict[str, Any]:
     """Scrapy settings that make a crawl a worker of the shared crawl `name` at `url`. `max_pages`
     limits the shared crawl, all workers together (crawler.page_limit)."""
     extra: dict[str, Any] = {"SCHEDULER": "crawler.frontier.FrontierScheduler", "ARCHIVE_FRONTIER_URL": url,
-                             "ARCHIVE_FRONTIER_NAME": name, MAX_PAGES: max_pages}
+                             "ARCHIVE_FRONTIER_NAME": name, MAX_PAGES: max_pages,
+                             "ARCHIVE_FRONTIER_WORKER": worker or worker_id()}
     if idle is not None:
         extra["ARCHIVE_FRONTIER_IDLE"] = idle
     return extra
@@ -337,11 +377,11 @@ class FrontierScheduler(PageLimit, Scheduler):
     """scrapy-redis' scheduler with claims, heartbeats, per-run seen-sets and an idle stop.
     Reads ARCHIVE_FRONTIER_URL, ARCHIVE_FRONTIER_NAME, ARCHIVE_FRONTIER_IDLE, ARCHIVE_FRONTIER_HEARTBEAT."""
 
-    def __init__(self, crawler: Crawler, frontier: Frontier, idle: float) -> None:
+    def __init__(self, crawler: Crawler, frontier: Frontier, idle: float, worker: str | None = None) -> None:
         super().__init__(frontier.server, persist=True, queue_key=frontier.queue_key,
                          queue_cls="scrapy_redis.queue.PriorityQueue", idle_before_close=0)
         self.crawler, self.frontier, self.idle = crawler, frontier, idle
-        self.worker = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.worker = worker or worker_id()
         self.stats = crawler.stats
         self.claims: dict[str, Request] = {}
         self.local: list[tuple[int, int, Request]] = []  # feeds and sitemaps: read by each worker itself
@@ -350,6 +390,10 @@ class FrontierScheduler(PageLimit, Scheduler):
         self.last_beat = 0.0
         self.ticker = task.LoopingCall(self._tick)
         self.max_pages = 0  # the shared crawl's --max-pages (0: no limit), shared by all its workers
+        self.marker: str | None = None  # the run's marker in Redis (see Frontier.marker)
+        self.lost: str | None = None  # why the run's state is gone, once it is
+        self.outage = False  # Redis could not be reached at the last try: warned once
+        self.unsent: list[Request] = []  # links found during an outage, queued when Redis answers
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -358,7 +402,8 @@ class FrontierScheduler(PageLimit, Scheduler):
         if not url or not name:
             raise NotConfigured("ARCHIVE_FRONTIER_URL and ARCHIVE_FRONTIER_NAME must both be set")
         frontier = Frontier(connect(url), name, settings.getfloat("ARCHIVE_FRONTIER_HEARTBEAT", default("frontier_heartbeat")))
-        scheduler = cls(crawler, frontier, settings.getfloat("ARCHIVE_FRONTIER_IDLE", default("frontier_idle")))
+        scheduler = cls(crawler, frontier, settings.getfloat("ARCHIVE_FRONTIER_IDLE", default("frontier_idle")),
+                        settings.get("ARCHIVE_FRONTIER_WORKER"))
         scheduler.max_pages = settings.getint(MAX_PAGES, 0)
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
         return scheduler
@@ -374,6 +419,7 @@ class FrontierScheduler(PageLimit, Scheduler):
         self.queue = PriorityQueue(server=self.server, spider=spider, key=self.queue_key)
         self.run = self.frontier.join(self.worker, {"host": socket.gethostname(), "pid": os.getpid(),
                                                     "started": time.time()})
+        self.marker = self.frontier.marker()
         self.df = FrontierDupeFilter(self.server, self.frontier.seen_key(self.run), self.crawler.request_fingerprinter,
                                      self.crawler.settings.getbool("DUPEFILTER_DEBUG"))
         self.stats.set_value("frontier/run", self.run)
@@ -385,8 +431,15 @@ class FrontierScheduler(PageLimit, Scheduler):
     def close(self, reason: str) -> None:
         if self.ticker.running:
             self.ticker.stop()
-        self._release_done()
-        returned = self.frontier.leave(self.worker)
+        if self.lost:
+            return  # nothing of this worker is left in Redis to give back
+        try:
+            self._release_done()
+            returned = self.frontier.leave(self.worker)
+        except redis.RedisError as exc:
+            log.warning("frontier %s: cannot reach Redis to give back this worker's claims (%s); "
+                        "they are queued again when its heartbeat has expired", self.frontier.name, exc)
+            return
         if returned:
             log.info("frontier: %d request(s) not done were queued again", returned)
 
@@ -394,7 +447,14 @@ class FrontierScheduler(PageLimit, Scheduler):
         """Never: the queue and seen-set are the shared crawl's (`archive frontier clear` empties them)."""
 
     def __len__(self) -> int:
-        return len(self.local) + len(self.queue)
+        if self.lost:
+            return len(self.local)
+        try:
+            queued = len(self.queue)
+        except redis.RedisError as exc:
+            self._unreachable(exc)
+            queued = 1  # unknown while Redis is away: not idle
+        return len(self.local) + len(self.unsent) + queued
 
     def has_pending_requests(self) -> bool:
         return not self.spent and len(self) > 0
@@ -404,17 +464,43 @@ class FrontierScheduler(PageLimit, Scheduler):
         if _is_document(request, self.spider):
             heapq.heappush(self.local, (-request.priority, next(self._order), request))
             return True
-        # scrapy-redis' own enqueue_request, without the `spider` argument to stats that Scrapy 2.19 deprecates
-        if not request.dont_filter and self.df.request_seen(request):
+        if self.lost:
+            return False
+        try:
+            return self._enqueue_shared(request)
+        except redis.RedisError as exc:
+            self._unreachable(exc)
+            self.unsent.append(request)
+            return True
+
+    def _enqueue_shared(self, request: Request) -> bool:
+        """scrapy-redis' own enqueue_request, without the `spider` argument to stats that Scrapy 2.19 deprecates."""
+        once = request.meta.pop(ONCE_PER_CRAWL, False)  # popped: a retry of it must not be dropped
+        if (not request.dont_filter or once) and self.df.request_seen(request):
             self.df.log(request, self.spider)
             return False
         self.stats.inc_value("scheduler/enqueued/redis")
         self.queue.push(request)
         return True
 
+    def _unreachable(self, exc: Exception) -> None:
+        """One warning per Redis outage, not a traceback per call; requests wait until it answers."""
+        if not self.outage:
+            log.warning("frontier %s: cannot reach Redis (%s); waiting for it", self.frontier.name, exc)
+            self.outage = True
+
     def next_request(self) -> Request | None:
         if self.local:
             return heapq.heappop(self.local)[2]
+        if self.lost or self.outage:
+            return None  # during an outage the upkeep tick asks Redis again, once a second
+        try:
+            return self._next_shared()
+        except redis.RedisError as exc:
+            self._unreachable(exc)
+            return None
+
+    def _next_shared(self) -> Request | None:
         if not self.budget_left():
             return None
         claimed = self.frontier.claim(self.worker)
@@ -429,7 +515,7 @@ class FrontierScheduler(PageLimit, Scheduler):
             log.error("frontier: dropped a queued request this spider cannot read", exc_info=True)
             self.stats.inc_value("frontier/undecodable")
             self.frontier.release(self.worker, [token])
-            return self.next_request()
+            return self._next_shared()
         request.meta[CLAIM] = token
         self.claims[token] = request
         if self.stats:
@@ -439,18 +525,42 @@ class FrontierScheduler(PageLimit, Scheduler):
     # -- upkeep ------------------------------------------------------------------------------------
     def _tick(self) -> None:
         """Every second: drop finished claims, beat, requeue dead workers' claims, wake the engine."""
+        if self.lost:
+            return
         try:
-            self._release_done()
             now = time.monotonic()
-            if now - self.last_beat >= self.frontier.heartbeat / 3:
+            if self.outage or now - self.last_beat >= self.frontier.heartbeat / 3:
+                if self.frontier.marker() != self.marker:
+                    self._lose_run()
+                    return
+                if self.outage:
+                    log.warning("frontier %s: Redis answers again", self.frontier.name)
+                    self.outage = False
                 self.frontier.beat(self.worker)
                 self.last_beat = now
                 if self.frontier.recover():
                     self.stats.inc_value("frontier/recovered_claims")
+            self._release_done()
+            while self.unsent:
+                self._enqueue_shared(self.unsent[-1])
+                self.unsent.pop()
             if self.has_pending_requests():
                 _wake(self.crawler)
-        except redis.RedisError:
-            log.warning("frontier upkeep failed; retrying", exc_info=True)
+        except redis.RedisError as exc:
+            self._unreachable(exc)
+
+    def _lose_run(self) -> None:
+        """The run's marker is gone from Redis (restarted without persistence, or the crawl was
+        cleared): its queue and seen-set went with it. Stop with one line, and a finish reason
+        that makes the worker exit non-zero (archive.cli.frontier)."""
+        self.lost = (f"the state of shared crawl {self.frontier.name} (run {self.run}) vanished from Redis "
+                     f"(restarted without persistence, or cleared): its queued requests are lost; "
+                     f"{len(self.claims)} request(s) this worker held were not finished; start the crawl again")
+        log.error("frontier: %s", self.lost)
+        self.stats.set_value("frontier/lost", self.lost)
+        if self.ticker.running:
+            self.ticker.stop()
+        _schedule_coro(self.crawler.engine.close_spider_async(reason=LOST))
 
     def _release_done(self) -> None:
         """A claim is done when the engine no longer holds its request: the download, the
@@ -468,9 +578,16 @@ class FrontierScheduler(PageLimit, Scheduler):
         """Stop only after the queue stayed empty, with nothing claimed anywhere, for `idle` seconds:
         a request claimed by another worker (or by a dead one, until it is requeued) may still
         bring new links. A worker whose share of --max-pages is spent stops once its requests are done."""
-        self._release_done()
-        self.close_if_spent()
-        if self.has_pending_requests() or self.frontier.claimed():
+        if self.lost:
+            return
+        try:
+            self._release_done()
+            self.close_if_spent()
+            busy = self.has_pending_requests() or self.frontier.claimed()
+        except redis.RedisError as exc:
+            self._unreachable(exc)
+            busy = True
+        if busy:
             self.idle_since = None
             raise DontCloseSpider
         now = time.monotonic()

@@ -193,6 +193,18 @@ def test_a_killed_worker_loses_nothing(tmp_path: Path, postgres_db: str, redis_s
     assert held and status.recovered > 0  # the dead worker held requests, and they were queued again
     assert sum(counts.values()) - PAGES <= status.recovered  # only recovered claims were fetched twice
     assert (status.queued, status.workers) == (0, [])
+    # the killed worker's run is settled from its fetches, as a killed single-machine run is
+    engine = create_engine(postgres_db)
+    with engine.connect() as connection:
+        runs = {row.command["worker"]: row for row in connection.execute(select(Crawl.command, Crawl.finished_at,
+                                                                                 Crawl.stats))}
+    engine.dispose()
+    killed = [row for worker, row in runs.items() if worker.split("-")[-2] == str(doomed.pid)]
+    assert len(runs) == 3 and len(killed) == 1 and all(row.finished_at is not None for row in runs.values())
+    assert killed[0].stats["finish_reason"] == "killed" and killed[0].stats["archive/fetches"] > 0
+    from tests.conftest import run_cli
+    listed = run_cli("crawls", "--db", postgres_db).stdout
+    assert "running/stopped" not in listed and "killed" in listed, listed
 
 
 @pytest.mark.slow
