@@ -54,6 +54,7 @@ import redis
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.utils.defer import _schedule_coro
 from scrapy.utils.request import fingerprint as scrapy_fingerprint
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
@@ -390,6 +391,10 @@ class FrontierScheduler(PageLimit, Scheduler):
         self.last_beat = 0.0
         self.ticker = task.LoopingCall(self._tick)
         self.max_pages = 0  # the shared crawl's --max-pages (0: no limit), shared by all its workers
+        #: Requests a worker holds at most: Scrapy's CONCURRENT_REQUESTS, what it downloads at once
+        #: (those of a site beyond the site's concurrency wait at the politeness gate). Without the
+        #: cap it also held the pages still being parsed and stored: 23-37 at --concurrency 4.
+        self.max_claims = max(1, crawler.settings.getint("CONCURRENT_REQUESTS"))
         self.marker: str | None = None  # the run's marker in Redis (see Frontier.marker)
         self.lost: str | None = None  # why the run's state is gone, once it is
         self.outage = False  # Redis could not be reached at the last try: warned once
@@ -501,6 +506,10 @@ class FrontierScheduler(PageLimit, Scheduler):
             return None
 
     def _next_shared(self) -> Request | None:
+        if len(self.claims) >= self.max_claims:
+            self._release_done()
+            if len(self.claims) >= self.max_claims:
+                return None  # this worker holds what it can work on: the rest stay for the others
         if not self.budget_left():
             return None
         claimed = self.frontier.claim(self.worker)

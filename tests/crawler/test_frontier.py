@@ -100,6 +100,25 @@ def test_scrapy_redis_scheduler_works_with_installed_scrapy(redis_server: str, f
         first.ticker.stop()
 
 
+def test_a_worker_holds_at_most_concurrent_requests_claims(redis_server: str, frontier_name: str,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    crawler = get_crawler(_Spider, {**frontier_module.settings(redis_server, frontier_name),
+                                    "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7", "CONCURRENT_REQUESTS": 2})
+    crawler.spider = crawler._create_spider()
+    busy = FrontierScheduler.from_crawler(crawler)
+    busy.open(crawler.spider)
+    busy.ticker.stop()
+    held: set[Request] = set()
+    monkeypatch.setattr(frontier_module, "_in_progress", lambda _crawler: held)  # the engine works on them
+    for n in range(3):
+        busy.enqueue_request(Request(f"https://news.example.com/a/{n}.html", callback=busy.spider.parse))
+    held.update(r for r in (busy.next_request(), busy.next_request()) if r is not None)
+    assert len(held) == 2 and busy.next_request() is None  # the third stays queued for other workers
+    assert busy.frontier.claimed() == 2 and busy.frontier.queued() == 1
+    held.pop()  # one is done
+    assert busy.next_request() is not None and busy.frontier.claimed() == 2
+
+
 def test_claims_of_a_dead_worker_are_queued_again(redis_server: str, frontier_name: str) -> None:
     dead = scheduler(redis_server, frontier_name)
     dead.ticker.stop()
