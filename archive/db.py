@@ -10,6 +10,7 @@ so two writers can never both compute the same next version.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from pathlib import Path
@@ -37,6 +38,11 @@ SCHEMA_HEAD = "0011"
 #: How long a SQLite writer waits for another writer's lock, in seconds, unless the URL says
 #: otherwise (`sqlite:///archive.db?timeout=5`); after that the write fails as "locked".
 DEFAULT_BUSY_TIMEOUT = 30.0
+#: Connections one process keeps to PostgreSQL at most (its pool; nothing overflows it). A crawl
+#: uses at most 4 at once (the store's writer, two extraction look-ups, one conditional look-up)
+#: and one more is spare; a fleet of N workers needs N x this under max_connections, or pgbouncer
+#: (docs/postgresql.md). Env: ARCHIVE_DB_POOL_SIZE.
+DEFAULT_POOL_SIZE = 5
 #: Execution options for a write transaction: BEGIN IMMEDIATE on SQLite (ignored elsewhere).
 WRITE_OPTIONS: dict[str, Any] = {"archive_write": True}
 #: Concurrent migrations of one PostgreSQL database queue on this advisory lock (any constant key).
@@ -77,10 +83,11 @@ def make_engine(url: str) -> Engine:
         if not directory.is_dir():
             raise BadInput(f"directory for the SQLite archive does not exist: {directory}")
     connect_args: dict[str, Any] = {}
+    pool: dict[str, Any] = {} if sqlite else {"pool_size": pool_size(), "max_overflow": 0}
     if sqlite and "timeout" not in parsed.query:
         connect_args["timeout"] = DEFAULT_BUSY_TIMEOUT  # sqlite3's timeout is SQLite's busy timeout
     try:
-        engine = create_engine(url, pool_pre_ping=not sqlite, connect_args=connect_args)
+        engine = create_engine(url, pool_pre_ping=not sqlite, connect_args=connect_args, **pool)
     except (NoSuchModuleError, ImportError) as exc:
         raise BadInput(f"no driver for {parsed.drivername}: pip install -e '.[postgres]' ({exc})") from exc
     except (TypeError, ValueError) as exc:
@@ -91,6 +98,16 @@ def make_engine(url: str) -> Engine:
     elif engine.dialect.name == "postgresql":
         event.listen(engine, "begin", _postgresql_begin)
     return engine
+
+
+def pool_size() -> int:
+    """ARCHIVE_DB_POOL_SIZE, else DEFAULT_POOL_SIZE; a one-line error when it is not a positive number."""
+    value = os.environ.get("ARCHIVE_DB_POOL_SIZE", "").strip()
+    if not value:
+        return DEFAULT_POOL_SIZE
+    if not value.isdigit() or int(value) < 1:
+        raise BadInput(f"ARCHIVE_DB_POOL_SIZE must be a whole number of connections, 1 or more: {value!r}")
+    return int(value)
 
 
 def _sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -18,7 +18,10 @@ On top of it, for a crawl that must lose nothing:
 - **Idle stop.** scrapy-redis workers otherwise wait forever for more work. A worker stops when
   the queue has been empty and no worker held a claim for ARCHIVE_FRONTIER_IDLE seconds.
 - **Fingerprints.** The seen-set holds Scrapy's own request fingerprints
-  (crawler.request_fingerprinter), not scrapy-redis' home-grown ones.
+  (crawler.request_fingerprinter), not scrapy-redis' home-grown ones, cut to 64 bits and stored
+  compactly: the first 16 bits pick one of 65,536 sets, the next 48 are an integer member. Sets
+  of up to 512 integers are Redis intsets (8 bytes a member), so a seen URL costs ~10 bytes, not
+  the 88 of a 40-character hex string (docs/scaling-out.md has the measurements).
 
 - **Run marker.** A run starts with a random marker (``run-id``) that every worker remembers
   and checks at each heartbeat. Redis restarted without persistence loses it along with the
@@ -26,7 +29,7 @@ On top of it, for a crawl that must lose nothing:
   finishing what they hold and exiting 0 with the rest of the crawl silently gone.
 
 Keys, under ``archive:<crawl name>:``: ``run`` (run number), ``run-id`` (the run's marker), ``requests`` (the queue),
-``seen:<run>`` (the run's seen-set), ``workers`` (worker id -> description), ``alive:<worker>``
+``seen:<run>:<bucket>`` (the run's seen-set) and ``seen:<run>`` (how many it holds), ``workers`` (worker id -> description), ``alive:<worker>``
 (heartbeat, with a time to live), ``claims:<worker>`` (token -> score and request),
 ``recovered`` (how many claims of dead workers were put back), ``lock``.
 
@@ -83,6 +86,22 @@ local token = redis.sha1hex(popped[1])
 redis.call('HSET', KEYS[2], token, popped[2] .. '\\n' .. popped[1])
 return {token, popped[1]}
 """
+
+
+# Add a fingerprint to the run's seen-set and count it when new, in one round trip. KEYS: the
+# fingerprint's bucket and the run's counter; ARGV: the member. Returns 1 when it was new.
+_SEEN = """
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('INCR', KEYS[2])
+return 1
+"""
+
+
+def seen_member(fingerprint: bytes) -> tuple[str, int]:
+    """Where a request fingerprint goes in a seen-set: its bucket (the first 16 bits, as 4 hex
+    digits) and its member (the next 48 bits, an integer: Redis keeps small sets of integers as
+    intsets). 64 bits: among 10 million URLs, the odds that two share one are about 3 in a million."""
+    return fingerprint[:2].hex(), int.from_bytes(fingerprint[2:8], "big")
 
 
 _NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
@@ -152,6 +171,7 @@ class Frontier:
         self.server, self.name, self.heartbeat = server, name, heartbeat
         self.prefix = f"{KEY_ROOT}:{name}"
         self._claim = server.register_script(_CLAIM)
+        self._seen = server.register_script(_SEEN)
 
     def key(self, *parts: str | int) -> str:
         return ":".join([self.prefix, *map(str, parts)])
@@ -161,7 +181,44 @@ class Frontier:
         return self.key("requests")
 
     def seen_key(self, run: int) -> str:
+        """The run's seen-set: buckets under this key (`<key>:<bucket>`), their count at the key itself."""
         return self.key("seen", run)
+
+    def add_seen(self, run: int, fingerprint: bytes) -> bool:
+        """Add a request fingerprint to the run's seen-set; True when it was not there yet."""
+        bucket, member = seen_member(fingerprint)
+        return bool(self._seen(keys=[f"{self.seen_key(run)}:{bucket}", self.seen_key(run)], args=[member]))
+
+    def is_seen(self, run: int, fingerprint: bytes) -> bool:
+        bucket, member = seen_member(fingerprint)
+        return bool(self.server.sismember(f"{self.seen_key(run)}:{bucket}", member))
+
+    def seen_count(self, run: int) -> int:
+        return int(self.server.get(self.seen_key(run)) or 0)
+
+    def _convert_seen(self, run: int) -> None:
+        """A run begun by an older version kept its seen-set as one set of hex fingerprints: move
+        them into the compact buckets, so that the run goes on without fetching anything twice."""
+        old = self.seen_key(run)
+        if self.server.type(old) != b"set":
+            return
+        temporary = self.key("seen-converting", run)
+        self.server.rename(old, temporary)
+        for member in self.server.sscan_iter(temporary, count=1000):
+            self.add_seen(run, bytes.fromhex(member.decode()))
+        self.server.delete(temporary)
+
+    def drop_seen(self, run: int) -> None:
+        """Delete a run's seen-set (up to 65,536 buckets and the count)."""
+        self.server.delete(self.seen_key(run))
+        batch = []
+        for key in self.server.scan_iter(match=f"{self.seen_key(run)}:*", count=1000):
+            batch.append(key)
+            if len(batch) >= 1000:
+                self.server.unlink(*batch)
+                batch.clear()
+        if batch:
+            self.server.unlink(*batch)
 
     def run(self) -> int:
         return int(self.server.get(self.key("run")) or 0)
@@ -193,8 +250,9 @@ class Frontier:
         run = self.run()
         if run and (self.live_workers() or self.server.zcard(self.queue_key) or self.claimed()):
             self.server.set(self.key("run-id"), uuid.uuid4().hex, nx=True)  # a run begun before markers
+            self._convert_seen(run)
             return run
-        self.server.delete(self.seen_key(run))
+        self.drop_seen(run)
         pipe = self.server.pipeline(transaction=True)
         pipe.incr(self.key("run"))
         pipe.set(self.key("run-id"), uuid.uuid4().hex)
@@ -295,7 +353,7 @@ class Frontier:
         added = seen = 0
         for url in urls:
             request = Request(url)
-            if not self.server.sadd(self.seen_key(run), scrapy_fingerprint(request).hex()):
+            if not self.add_seen(run, scrapy_fingerprint(request)):
                 seen += 1
                 continue
             data = request.to_dict()
@@ -310,7 +368,7 @@ class Frontier:
                               int(self.server.hlen(self.key("claims", w))),
                               json.loads(self.server.hget(self.key("workers"), w) or b"{}"))
                    for w in self.workers()]
-        return Status(self.name, run, self.queued(), int(self.server.scard(self.seen_key(run))) if run else 0,
+        return Status(self.name, run, self.queued(), self.seen_count(run) if run else 0,
                       int(self.server.get(self.key("recovered")) or 0), workers)
 
     def clear(self) -> int:
@@ -361,14 +419,18 @@ def settings(url: str, name: str, idle: float | None = None, max_pages: int = 0,
 
 class FrontierDupeFilter(RFPDupeFilter):
     """scrapy-redis' shared seen-set, keyed by Scrapy's own request fingerprints (the crawler's
-    REQUEST_FINGERPRINTER), so that the shared crawl sees the same duplicates a single one does."""
+    REQUEST_FINGERPRINTER), so that the shared crawl sees the same duplicates a single one does,
+    and stored compactly (Frontier.add_seen)."""
 
-    def __init__(self, server: redis.Redis, key: str, fingerprinter: Any, debug: bool = False) -> None:
-        super().__init__(server, key, debug)
-        self.fingerprinter = fingerprinter
+    def __init__(self, frontier: Frontier, run: int, fingerprinter: Any, debug: bool = False) -> None:
+        super().__init__(frontier.server, frontier.seen_key(run), debug)
+        self.frontier, self.run, self.fingerprinter = frontier, run, fingerprinter
 
     def request_fingerprint(self, request: Request) -> str:
         return self.fingerprinter.fingerprint(request).hex()
+
+    def request_seen(self, request: Request) -> bool:
+        return not self.frontier.add_seen(self.run, self.fingerprinter.fingerprint(request))
 
     def close(self, reason: str = "") -> None:
         """Keep the seen-set: it belongs to the run, which other workers may still be doing."""
@@ -425,7 +487,7 @@ class FrontierScheduler(PageLimit, Scheduler):
         self.run = self.frontier.join(self.worker, {"host": socket.gethostname(), "pid": os.getpid(),
                                                     "started": time.time()})
         self.marker = self.frontier.marker()
-        self.df = FrontierDupeFilter(self.server, self.frontier.seen_key(self.run), self.crawler.request_fingerprinter,
+        self.df = FrontierDupeFilter(self.frontier, self.run, self.crawler.request_fingerprinter,
                                      self.crawler.settings.getbool("DUPEFILTER_DEBUG"))
         self.stats.set_value("frontier/run", self.run)
         self.stats.set_value("frontier/worker", self.worker)

@@ -91,7 +91,8 @@ def test_scrapy_redis_scheduler_works_with_installed_scrapy(redis_server: str, f
         assert first.enqueue_request(Request("https://news.example.com/a/1.html?utm_source=x")) is False  # seen
         fingerprint = first.crawler.request_fingerprinter.fingerprint(request).hex()
         assert first.df.request_fingerprint(request) == fingerprint  # Scrapy's fingerprints, not scrapy-redis' own
-        assert first.server.sismember(first.frontier.seen_key(first.run), fingerprint)
+        assert first.frontier.is_seen(first.run, bytes.fromhex(fingerprint))
+        assert first.frontier.seen_count(first.run) == 1
         taken = first.next_request()
         assert taken is not None and taken.url == request.url and taken.priority == 5
         assert taken.callback == first.spider.parse and CLAIM in taken.meta
@@ -146,6 +147,18 @@ def test_a_new_run_starts_on_an_idle_frontier_with_an_empty_seen_set(redis_serve
     assert state.status().seen == 0
     state.leave("w2")
     assert state.seed(["https://news.example.com/a/3.html"]) == (1, 0)  # due again: not blocked by last run
+
+
+def test_a_seen_set_of_an_older_version_is_converted(redis_server: str, frontier_name: str) -> None:
+    state = Frontier(redis.Redis.from_url(redis_server), frontier_name, heartbeat=5)
+    assert state.seed(["https://news.example.com/a/1.html"]) == (1, 0)  # a run with a queue: it goes on
+    run, fingerprint = state.run(), bytes(range(20))
+    state.drop_seen(run)
+    state.server.sadd(state.seen_key(run), fingerprint.hex())  # as versions before the compact set kept it
+    assert state.join("w1", {}) == run
+    assert state.is_seen(run, fingerprint) and state.seen_count(run) == 1
+    assert not state.add_seen(run, fingerprint) and state.add_seen(run, bytes(20))
+    state.leave("w1")
 
 
 def test_frontier_cli_status_seed_clear(redis_server: str, frontier_name: str) -> None:
