@@ -50,7 +50,7 @@ import re
 import socket
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Self
 
 import redis
@@ -144,12 +144,23 @@ def crawl_name(command: dict[str, Any]) -> str:
     return "crawl-" + hashlib.sha256(json.dumps(command, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
+#: A worker that holds claims but stored no page for this many seconds is shown as stuck.
+STUCK_AFTER = 300.0
+#: How long the counters of a worker that died stay in Redis for `archive frontier status`.
+COUNTERS_TTL = 86400
+
+
 @dataclass(frozen=True)
 class WorkerInfo:
     worker: str
     alive: bool
     claims: int
     description: dict[str, Any]
+    #: What the worker last wrote at its heartbeat (FrontierScheduler._publish): pages, articles,
+    #: versions, errors by kind, in flight per site, queue length, claims, beat (Redis time).
+    counters: dict[str, Any] = field(default_factory=dict)
+    beat_age: float | None = None  # seconds since its last heartbeat write
+    state: str = "alive"  # alive, stuck (claims but no page for STUCK_AFTER s), dead (no heartbeat)
 
 
 @dataclass(frozen=True)
@@ -277,7 +288,7 @@ class Frontier:
         with self.lock():
             returned = self._requeue(worker)
             self.server.hdel(self.key("workers"), worker)
-            self.server.delete(self.key("alive", worker))
+            self.server.delete(self.key("alive", worker), self.key("counters", worker))
             return returned
 
     def workers(self) -> list[str]:
@@ -362,12 +373,29 @@ class Frontier:
             added += 1
         return added, seen
 
+    def now(self) -> float:
+        """Redis' clock: the one clock all workers and `frontier status` share."""
+        seconds, microseconds = self.server.time()
+        return seconds + microseconds / 1e6
+
+    def publish(self, worker: str, counters: dict[str, Any]) -> None:
+        self.server.set(self.key("counters", worker), json.dumps(counters), ex=COUNTERS_TTL)
+
     def status(self) -> Status:
-        run = self.run()
-        workers = [WorkerInfo(w, bool(self.server.exists(self.key("alive", w))),
-                              int(self.server.hlen(self.key("claims", w))),
-                              json.loads(self.server.hget(self.key("workers"), w) or b"{}"))
-                   for w in self.workers()]
+        run, now = self.run(), self.now()
+        names = set(self.workers()) | {key.decode().rsplit(":", 1)[1]
+                                       for key in self.server.scan_iter(match=self.key("counters", "*"), count=500)}
+        workers = []
+        for name in sorted(names):
+            alive = bool(self.server.exists(self.key("alive", name)))
+            claims = int(self.server.hlen(self.key("claims", name)))
+            counters = json.loads(self.server.get(self.key("counters", name)) or b"{}")
+            beat_age = now - counters["beat"] if "beat" in counters else None
+            since_page = now - counters.get("last_page", counters.get("started", now))
+            state = "dead" if not alive else "stuck" if claims and since_page > STUCK_AFTER else "alive"
+            workers.append(WorkerInfo(name, alive, claims,
+                                      json.loads(self.server.hget(self.key("workers"), name) or b"{}"),
+                                      counters, beat_age, state))
         return Status(self.name, run, self.queued(), self.seen_count(run) if run else 0,
                       int(self.server.get(self.key("recovered")) or 0), workers)
 
@@ -461,6 +489,9 @@ class FrontierScheduler(PageLimit, Scheduler):
         self.lost: str | None = None  # why the run's state is gone, once it is
         self.outage = False  # Redis could not be reached at the last try: warned once
         self.unsent: list[Request] = []  # links found during an outage, queued when Redis answers
+        self.started: float | None = None  # Redis time of the first counters written
+        self.pages = 0  # pages fetched, at the last counters written
+        self.last_page: float | None = None  # when that count last grew (Redis time)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -608,6 +639,7 @@ class FrontierScheduler(PageLimit, Scheduler):
                     log.warning("frontier %s: Redis answers again", self.frontier.name)
                     self.outage = False
                 self.frontier.beat(self.worker)
+                self._publish()
                 self.last_beat = now
                 if self.frontier.recover():
                     self.stats.inc_value("frontier/recovered_claims")
@@ -619,6 +651,23 @@ class FrontierScheduler(PageLimit, Scheduler):
                 _wake(self.crawler)
         except redis.RedisError as exc:
             self._unreachable(exc)
+
+    def _publish(self) -> None:
+        """Write this worker's counters for `archive frontier status` (at each heartbeat)."""
+        stats = self.stats.get_stats()
+        now = self.frontier.now()
+        pages = int(stats.get("archive/fetches", 0))
+        if pages != self.pages or self.last_page is None:
+            self.pages, self.last_page = pages, now
+        self.started = self.started or now
+        self.frontier.publish(self.worker, {
+            "run": self.run, "host": socket.gethostname(), "pid": os.getpid(), "started": self.started,
+            "beat": now, "last_page": self.last_page, "pages": pages,
+            "articles": int(stats.get("archive/new", 0)), "versions": int(stats.get("archive/changed", 0)),
+            "errors": {key.split("/", 2)[2]: value for key, value in stats.items()
+                       if key.startswith("archive/errors/")},
+            "in_flight": _in_flight(self.crawler), "claims": len(self.claims), "local": len(self.local),
+            "queued": self.frontier.queued()})
 
     def _lose_run(self) -> None:
         """The run's marker is gone from Redis (restarted without persistence, or the crawl was
@@ -682,6 +731,17 @@ def _in_progress(crawler: Crawler) -> set[Request]:
     that this still works with the installed Scrapy."""
     slot = getattr(crawler.engine, "_slot", None)
     return getattr(slot, "inprogress", set()) if slot is not None else set()
+
+
+def _in_flight(crawler: Crawler) -> dict[str, int]:
+    """Requests in flight per site, as the politeness gate counts them (sites with none left out)."""
+    from crawler.politeness import Politeness  # noqa: PLC0415
+
+    downloader = getattr(crawler.engine, "downloader", None)
+    for middleware in getattr(getattr(downloader, "middleware", None), "middlewares", ()):
+        if isinstance(middleware, Politeness):
+            return {key: site.in_flight for key, site in middleware.sites.items() if site.in_flight}
+    return {}
 
 
 def _wake(crawler: Crawler) -> None:

@@ -151,9 +151,14 @@ def frontier_group() -> None:
 @frontier_group.command("status")
 @click.argument("names", nargs=-1)
 @redis_option
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per crawl.")
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON object per crawl, with each worker's counters (pages, articles, versions, "
+                   "errors by kind, in flight per site, claims, queue, last heartbeat).")
 def status(names: tuple[str, ...], frontier_url: str, as_json: bool) -> None:
-    """Queue length, seen-set size, workers and their claimed requests, per shared crawl.
+    """Queue length, seen-set size, workers, their claims and counters, per shared crawl.
+
+    Each worker's state: alive, stuck (claims but no page for 5 minutes) or dead (no heartbeat).
+    Warns when Redis keeps nothing on disk (neither AOF nor RDB).
 
     \b
     Example:
@@ -171,7 +176,7 @@ def status(names: tuple[str, ...], frontier_url: str, as_json: bool) -> None:
     if not found:
         click.echo("no shared crawls")
         return
-    rows = []
+    rows, worker_rows, notes = [], [], []
     for name in found:
         state = frontier.Frontier(server, name).status()
         if as_json:
@@ -180,8 +185,35 @@ def status(names: tuple[str, ...], frontier_url: str, as_json: bool) -> None:
         alive = sum(w.alive for w in state.workers)
         rows.append([name, state.run, state.queued, state.seen, f"{alive}/{len(state.workers)}",
                      sum(w.claims for w in state.workers), state.recovered])
+        for worker in state.workers:
+            worker_rows.append(_worker_row(name, worker))
+            if worker.state != "alive":
+                notes.append(_stale_note(name, worker))
     if rows:
         click.echo(render(["crawl", "run", "queued", "seen (run)", "workers alive", "claimed", "recovered"], rows))
+    if worker_rows:
+        click.echo("\n" + render(["crawl", "worker", "state", "beat s ago", "pages", "articles", "versions", "errors",
+                                  "claims", "in flight"], worker_rows, max_width=40))
+    for note in notes:
+        click.echo(note, err=True)
+
+
+def _worker_row(crawl: str, worker: Any) -> list[Any]:
+    counters = worker.counters
+    errors = counters.get("errors", {})
+    return [crawl, worker.worker, worker.state, "-" if worker.beat_age is None else f"{worker.beat_age:.0f}",
+            counters.get("pages", "-"), counters.get("articles", "-"), counters.get("versions", "-"),
+            sum(errors.values()) if errors else 0, worker.claims, sum(counters.get("in_flight", {}).values())]
+
+
+def _stale_note(crawl: str, worker: Any) -> str:
+    """One line on a worker that needs a look: dead (no heartbeat) or stuck (claims, no page)."""
+    ago = "" if worker.beat_age is None else f" (last heartbeat {worker.beat_age:.0f} s ago)"
+    if worker.state == "dead":
+        return (f"warning: worker {worker.worker} of {crawl} is dead{ago}: the next live worker queues its "
+                f"{worker.claims} claimed request(s) again")
+    return (f"warning: worker {worker.worker} of {crawl} is stuck: it holds {worker.claims} request(s) but fetched "
+            f"no page for over 5 minutes{ago}; look at its log, or stop it and its claims are queued again")
 
 
 @frontier_group.command("seed")
