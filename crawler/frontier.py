@@ -676,7 +676,7 @@ class FrontierScheduler(PageLimit, Scheduler):
         self.lost = (f"the state of shared crawl {self.frontier.name} (run {self.run}) vanished from Redis "
                      f"(restarted without persistence, or cleared): its queued requests are lost; "
                      f"{len(self.claims)} request(s) this worker held were not finished; start the crawl again")
-        log.error("frontier: %s", self.lost)
+        log.info("frontier: %s", self.lost)  # the worker exits with this line (archive.cli.frontier)
         self.stats.set_value("frontier/lost", self.lost)
         if self.ticker.running:
             self.ticker.stop()

@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from archive.cli.base import cli, config_option
 from archive.cli.crawling import finish, run_jobs
 from archive.db import make_engine
 from archive.recrawl import due_by_site
+from archive.runs import settle_killed, unfinished_workers
 from archive.table import render
 
 
@@ -71,9 +73,6 @@ def _settle_dead_workers(frontier: Any, server: Any, name: str, db_url: str, qui
     killed single-machine run gets when its job runs again (archive.runs.settle_killed). A worker
     is dead when its heartbeat key is gone; a run that names no worker (recorded by an older
     version) only when no worker of the crawl is alive."""
-    from archive.runs import settle_killed, unfinished_workers  # noqa: PLC0415
-    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
-
     engine = make_engine(db_url)
     try:
         state = frontier.Frontier(server, name)
