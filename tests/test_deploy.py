@@ -14,6 +14,7 @@ import click
 import pytest
 
 from archive.cli import cli
+from archive.config import KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
 UNITS = ROOT / "deploy" / "systemd"
@@ -69,7 +70,7 @@ def test_a_service_runs_an_archive_command_with_options_it_has(path: Path) -> No
 
 def test_the_environment_file_sets_only_variables_the_archive_reads() -> None:
     names = re.findall(r"^([A-Z_]+)=", (UNITS / "archive.env.example").read_text(), re.MULTILINE)
-    read = envvars_of(cli.commands["crawl"]) | envvars_of(cli.commands["schedule"])
+    read = {key.env for key in KEYS.values()} | envvars_of(cli.commands["crawl"])
     read |= {name for name in names if f'"{name}"' in (ROOT / "archive" / "db.py").read_text()}
     assert names and set(names) <= read, set(names) - read
     assert {"ARCHIVE_DB_URL", "ARCHIVE_FRONTIER_URL"} <= set(names)
