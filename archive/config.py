@@ -106,6 +106,10 @@ KEYS: dict[str, Key] = {key.name: key for key in [
         scrapy="DOWNLOAD_TIMEOUT"),
     Key("extract_workers", int, None, "extraction worker processes of a crawl", scrapy="ARCHIVE_EXTRACT_WORKERS",
         default_factory=lambda: os.cpu_count() or 2, shown="the CPU count"),
+    # A crawl uses at most 4 connections at once (the store's writer, two extraction look-ups, one
+    # conditional look-up) and one more is spare; N workers need N x this under PostgreSQL's
+    # max_connections, or pgbouncer (docs/postgresql.md). Nothing overflows the pool.
+    Key("db_pool_size", int, 5, "connections one process keeps to PostgreSQL at most"),
     Key("write_batch", int, 50, "pages stored per database transaction in a crawl", scrapy="ARCHIVE_WRITE_BATCH"),
     Key("gap_margin", float, 0.03, "seconds added to every promised gap between two requests to a site",
         scrapy="ARCHIVE_GAP_MARGIN"),

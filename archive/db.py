@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from archive import config
 from archive.errors import ArchiveError, BadInput
 from archive.words import word_pairs
 
@@ -78,10 +79,11 @@ def make_engine(url: str) -> Engine:
         if not directory.is_dir():
             raise BadInput(f"directory for the SQLite archive does not exist: {directory}")
     connect_args: dict[str, Any] = {}
+    pool: dict[str, Any] = {} if sqlite else {"pool_size": pool_size(), "max_overflow": 0}
     if sqlite and "timeout" not in parsed.query:
         connect_args["timeout"] = DEFAULT_BUSY_TIMEOUT  # sqlite3's timeout is SQLite's busy timeout
     try:
-        engine = create_engine(url, pool_pre_ping=not sqlite, connect_args=connect_args)
+        engine = create_engine(url, pool_pre_ping=not sqlite, connect_args=connect_args, **pool)
     except (NoSuchModuleError, ImportError) as exc:
         raise BadInput(f"no driver for {parsed.drivername}: pip install -e '.[postgres]' ({exc})") from exc
     except (TypeError, ValueError) as exc:
@@ -101,6 +103,11 @@ def _sqlite_from_hint(self: SQLiteCompiler, table: Any, hint: str | None) -> str
 
 
 SQLiteCompiler.get_from_hint_text = _sqlite_from_hint  # type: ignore[method-assign]
+
+
+def pool_size() -> int:
+    """The db_pool_size setting (ARCHIVE_DB_POOL_SIZE, archive.toml; archive.config has its default)."""
+    return int(config.load()["db_pool_size"])
 
 
 def _sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

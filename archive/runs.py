@@ -64,6 +64,15 @@ def settle_killed(engine: Engine, crawl_ids: list[int]) -> None:
                             .values(finished_at=last or crawl.started_at, stats=stats))
 
 
+def unfinished_workers(engine: Engine, frontier: str) -> list[tuple[int, str | None]]:
+    """(crawl id, worker id) of the runs of the shared crawl `frontier` that recorded no end: the
+    workers still going, and those killed (whose heartbeat is gone: the caller asks Redis)."""
+    with Session(engine) as session:
+        rows = session.execute(select(Crawl.id, Crawl.command).where(
+            Crawl.command["frontier"].as_string() == frontier, Crawl.finished_at.is_(None)))
+        return [(crawl_id, (command or {}).get("worker")) for crawl_id, command in rows]
+
+
 def recent_crawls(engine: Engine, *, limit: int = 50) -> list[Crawl]:
     """Crawl runs, newest first (what `archive crawls` and the web app's Crawls page list)."""
     with Session(engine) as session:

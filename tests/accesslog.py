@@ -39,10 +39,11 @@ class Hit:
 class AccessLogSite(BackgroundServer):
     """A site of `articles` article pages behind listing pages of `per_list` links, answering
     each request after `latency` seconds; robots.txt allows everything (with `crawl_delay` if set).
-    `log_path`, if given, gets the access log when the server stops (see write_log)."""
+    `log_path`, if given, gets the access log when the server stops (see write_log); `host` is the
+    loopback address it listens on."""
 
     def __init__(self, articles: int = 30, *, per_list: int = 10, latency: float = 0.05,
-                 crawl_delay: float | None = None, log_path: Path | None = None) -> None:
+                 crawl_delay: float | None = None, log_path: Path | None = None, host: str = "127.0.0.1") -> None:
         self.articles, self.per_list, self.latency, self.crawl_delay = articles, per_list, latency, crawl_delay
         self.log_path = log_path
         self.hits: list[Hit] = []
@@ -76,7 +77,7 @@ class AccessLogSite(BackgroundServer):
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self._listen(("127.0.0.1", 0), Handler)
+        self._listen((host, 0), Handler)  # another loopback address (127.0.0.2 ...) is another site
 
     def __exit__(self, *exc: object) -> None:
         super().__exit__(*exc)

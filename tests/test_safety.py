@@ -30,6 +30,8 @@ REVIEWED = {
     # bound parameter for the name.
     ("bench/hostile.py", "f'CREATE DATABASE \"{name}\"'"),
     ("bench/hostile.py", "f'DROP DATABASE IF EXISTS \"{name}\"'"),
+    ("bench/scale_out.py", "f'CREATE DATABASE \"{database}\"'"),
+    ("bench/scale_out.py", "f'DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)'"),
 }
 
 

@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from archive.cli.base import cli, config_option
 from archive.cli.crawling import finish, run_jobs
 from archive.db import make_engine
 from archive.recrawl import due_by_site
+from archive.runs import settle_killed, unfinished_workers
 from archive.table import render
 
 
@@ -44,23 +46,54 @@ def run_worker(frontier_url: str, name: str | None, idle: float, db_url: str, ur
     from crawler.run import CrawlJob  # noqa: PLC0415 - starts Scrapy: import only when asked
     frontier = _frontier_module()
 
-    frontier.connect(frontier_url).close()  # fail fast, before any fetching
+    server = frontier.connect(frontier_url)  # fail fast, before any fetching
+    worker = frontier.worker_id()
     if sources_path is None:
         command: dict[str, Any] = {"spider": "site", "start_urls": sorted(urls), "depth": depth}
         name = name or frontier.crawl_name(command)
         job = CrawlJob(list(urls), db_url, max_pages, depth, allow_private, progress=sys.stderr.isatty(),
-                       command={**command, "max_pages": max_pages, "frontier": name},
-                       settings={**settings, **frontier.settings(frontier_url, name, idle, max_pages)})
+                       command={**command, "max_pages": max_pages, "frontier": name, "worker": worker},
+                       settings={**settings, **frontier.settings(frontier_url, name, idle, max_pages, worker)})
     else:
         job, name = _sources_job(frontier, db_url, name, idle, frontier_url, sources_path, only, since, due,
-                                 schedule, max_pages, depth, allow_private, settings)
+                                 schedule, max_pages, depth, allow_private, settings, worker)
     click.echo(f"worker of shared crawl {name} at {frontier.public_url(frontier_url)}", err=True)
-    finish(db_url, run_jobs([job], verbose), own_start=False)
+    job.before = lambda: _settle_dead_workers(frontier, server, name, db_url, quiet=True)
+    stats = run_jobs([job], verbose)
+    _settle_dead_workers(frontier, server, name, db_url)
+    server.close()
+    finish(db_url, stats, own_start=False)
+    lost = [run["frontier/lost"] for run in stats if run.get("frontier/lost")]
+    if lost:
+        raise click.ClickException(lost[0])
+
+
+def _settle_dead_workers(frontier: Any, server: Any, name: str, db_url: str, quiet: bool = False) -> None:
+    """Give the runs of this crawl's killed workers an end and counts from their fetches, as a
+    killed single-machine run gets when its job runs again (archive.runs.settle_killed). A worker
+    is dead when its heartbeat key is gone; a run that names no worker (recorded by an older
+    version) only when no worker of the crawl is alive."""
+    engine = make_engine(db_url)
+    try:
+        state = frontier.Frontier(server, name)
+        anyone_alive = bool(state.live_workers())
+
+        def dead(worker: str | None) -> bool:
+            return not server.exists(state.key("alive", worker)) if worker else not anyone_alive
+        killed = [crawl_id for crawl_id, worker in unfinished_workers(engine, name) if dead(worker)]
+        if killed:
+            settle_killed(engine, killed)
+    except (SQLAlchemyError, frontier.redis.RedisError) as exc:
+        if not quiet:  # before the crawl, a new archive has no tables yet: the next worker settles them
+            click.echo(f"could not settle the runs of killed workers: {exc}", err=True)
+    finally:
+        engine.dispose()
 
 
 def _sources_job(frontier: Any, db_url: str, name: str | None, idle: float, frontier_url: str, sources_path: Path,
                  only: tuple[str, ...], since: datetime | None, due: bool, schedule: tuple[timedelta, ...],
-                 max_pages: int, depth: int, allow_private: bool, settings: dict[str, Any]) -> tuple[Any, str]:
+                 max_pages: int, depth: int, allow_private: bool, settings: dict[str, Any],
+                 worker: str) -> tuple[Any, str]:
     """The sources job of crawler.jobs.plan, as a worker: every worker reads the feeds and sitemaps
     and offers the due articles; the shared seen-set lets each URL through once per run."""
     from crawler.jobs import download_slots, job_command  # noqa: PLC0415
@@ -80,13 +113,13 @@ def _sources_job(frontier: Any, db_url: str, name: str | None, idle: float, fron
             engine.dispose()
         click.echo(f"{len(found)} article(s) due for a recrawl"
                    + (f" ({deferred} more left for later runs by recrawl_budget)" if deferred else ""), err=True)
-    command.update(since=since.isoformat() if since else None, max_pages=max_pages, frontier=name,
+    command.update(since=since.isoformat() if since else None, max_pages=max_pages, frontier=name, worker=worker,
                    schedule=[int(s.total_seconds()) for s in schedule] if due else None)
     job = CrawlJob([], db_url, max_pages, depth, allow_private, progress=sys.stderr.isatty(), spider=SourcesSpider,
                    spider_args={"sources": sources, "due": found, "since": since, "skip": (), "discover": True},
                    command=command, settings={**settings, "DOWNLOAD_SLOTS": download_slots(sources),
                                               "ARCHIVE_RECRAWL_SCHEDULES": recrawl_schedules(sources),
-                                              **frontier.settings(frontier_url, name, idle, max_pages)})
+                                              **frontier.settings(frontier_url, name, idle, max_pages, worker)})
     return job, name
 
 
@@ -117,9 +150,14 @@ def frontier_group() -> None:
 @frontier_group.command("status")
 @click.argument("names", nargs=-1)
 @redis_option
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per crawl.")
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON object per crawl, with each worker's counters (pages, articles, versions, "
+                   "errors by kind, in flight per site, claims, queue, last heartbeat).")
 def status(names: tuple[str, ...], frontier_url: str, as_json: bool) -> None:
-    """Queue length, seen-set size, workers and their claimed requests, per shared crawl.
+    """Queue length, seen-set size, workers, their claims and counters, per shared crawl.
+
+    Each worker's state: alive, stuck (claims but no page for 5 minutes) or dead (no heartbeat).
+    Warns when Redis keeps nothing on disk (neither AOF nor RDB).
 
     \b
     Example:
@@ -130,11 +168,14 @@ def status(names: tuple[str, ...], frontier_url: str, as_json: bool) -> None:
 
     frontier = _frontier_module()
     server = frontier.connect(frontier_url)
+    warning = frontier.persistence_warning(server)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
     found = list(names) or frontier.crawls(server)
     if not found:
         click.echo("no shared crawls")
         return
-    rows = []
+    rows, worker_rows, notes = [], [], []
     for name in found:
         state = frontier.Frontier(server, name).status()
         if as_json:
@@ -143,8 +184,35 @@ def status(names: tuple[str, ...], frontier_url: str, as_json: bool) -> None:
         alive = sum(w.alive for w in state.workers)
         rows.append([name, state.run, state.queued, state.seen, f"{alive}/{len(state.workers)}",
                      sum(w.claims for w in state.workers), state.recovered])
+        for worker in state.workers:
+            worker_rows.append(_worker_row(name, worker))
+            if worker.state != "alive":
+                notes.append(_stale_note(name, worker))
     if rows:
         click.echo(render(["crawl", "run", "queued", "seen (run)", "workers alive", "claimed", "recovered"], rows))
+    if worker_rows:
+        click.echo("\n" + render(["crawl", "worker", "state", "beat s ago", "pages", "articles", "versions", "errors",
+                                  "claims", "in flight"], worker_rows, max_width=40))
+    for note in notes:
+        click.echo(note, err=True)
+
+
+def _worker_row(crawl: str, worker: Any) -> list[Any]:
+    counters = worker.counters
+    errors = counters.get("errors", {})
+    return [crawl, worker.worker, worker.state, "-" if worker.beat_age is None else f"{worker.beat_age:.0f}",
+            counters.get("pages", "-"), counters.get("articles", "-"), counters.get("versions", "-"),
+            sum(errors.values()) if errors else 0, worker.claims, sum(counters.get("in_flight", {}).values())]
+
+
+def _stale_note(crawl: str, worker: Any) -> str:
+    """One line on a worker that needs a look: dead (no heartbeat) or stuck (claims, no page)."""
+    ago = "" if worker.beat_age is None else f" (last heartbeat {worker.beat_age:.0f} s ago)"
+    if worker.state == "dead":
+        return (f"warning: worker {worker.worker} of {crawl} is dead{ago}: the next live worker queues its "
+                f"{worker.claims} claimed request(s) again")
+    return (f"warning: worker {worker.worker} of {crawl} is stuck: it holds {worker.claims} request(s) but fetched "
+            f"no page for over 5 minutes{ago}; look at its log, or stop it and its claims are queued again")
 
 
 @frontier_group.command("seed")

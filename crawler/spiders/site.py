@@ -22,6 +22,10 @@ log = logging.getLogger(__name__)
 #: Request meta marking a start URL (for a sources crawl also its feeds and sitemaps): a crawl
 #: fails when none of them could be fetched.
 START = "archive_start"
+#: Request meta marking a request every worker of a shared crawl makes although it bypasses the
+#: duplicate filter (dont_filter) in a crawl of its own, such as a sources site's start page: the
+#: shared crawl (crawler.frontier) lets it through once per run, through the shared seen-set.
+ONCE_PER_CRAWL = "archive_once_per_crawl"
 
 
 class SiteSpider(scrapy.Spider):

@@ -26,7 +26,7 @@ from crawler.conditional import STORED_ONLY, VALIDATORS, follows_stored_links
 from crawler.discovery import Entry, parse_feed, parse_sitemap, priority
 from crawler.items import PageItem
 from crawler.sources import Source
-from crawler.spiders.site import SiteSpider
+from crawler.spiders.site import ONCE_PER_CRAWL, SiteSpider
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ class SourcesSpider(SiteSpider):
         self.found.clear()
         for source in self.sources:
             for url in source.start_urls:
-                request = self.request(url, dont_filter=True)
+                request = self.request(url, dont_filter=True, meta={ONCE_PER_CRAWL: True})
                 if request is not None:
                     yield request if request.meta.get(STORED_ONLY) else self.as_start(request)
 

@@ -91,13 +91,33 @@ def test_scrapy_redis_scheduler_works_with_installed_scrapy(redis_server: str, f
         assert first.enqueue_request(Request("https://news.example.com/a/1.html?utm_source=x")) is False  # seen
         fingerprint = first.crawler.request_fingerprinter.fingerprint(request).hex()
         assert first.df.request_fingerprint(request) == fingerprint  # Scrapy's fingerprints, not scrapy-redis' own
-        assert first.server.sismember(first.frontier.seen_key(first.run), fingerprint)
+        assert first.frontier.is_seen(first.run, bytes.fromhex(fingerprint))
+        assert first.frontier.seen_count(first.run) == 1
         taken = first.next_request()
         assert taken is not None and taken.url == request.url and taken.priority == 5
         assert taken.callback == first.spider.parse and CLAIM in taken.meta
         assert first.frontier.claimed() == 1 and first.frontier.queued() == 0
     finally:
         first.ticker.stop()
+
+
+def test_a_worker_holds_at_most_concurrent_requests_claims(redis_server: str, frontier_name: str,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    crawler = get_crawler(_Spider, {**frontier_module.settings(redis_server, frontier_name),
+                                    "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7", "CONCURRENT_REQUESTS": 2})
+    crawler.spider = crawler._create_spider()
+    busy = FrontierScheduler.from_crawler(crawler)
+    busy.open(crawler.spider)
+    busy.ticker.stop()
+    held: set[Request] = set()
+    monkeypatch.setattr(frontier_module, "_in_progress", lambda _crawler: held)  # the engine works on them
+    for n in range(3):
+        busy.enqueue_request(Request(f"https://news.example.com/a/{n}.html", callback=busy.spider.parse))
+    held.update(r for r in (busy.next_request(), busy.next_request()) if r is not None)
+    assert len(held) == 2 and busy.next_request() is None  # the third stays queued for other workers
+    assert busy.frontier.claimed() == 2 and busy.frontier.queued() == 1
+    held.pop()  # one is done
+    assert busy.next_request() is not None and busy.frontier.claimed() == 2
 
 
 def test_claims_of_a_dead_worker_are_queued_again(redis_server: str, frontier_name: str) -> None:
@@ -127,6 +147,18 @@ def test_a_new_run_starts_on_an_idle_frontier_with_an_empty_seen_set(redis_serve
     assert state.status().seen == 0
     state.leave("w2")
     assert state.seed(["https://news.example.com/a/3.html"]) == (1, 0)  # due again: not blocked by last run
+
+
+def test_a_seen_set_of_an_older_version_is_converted(redis_server: str, frontier_name: str) -> None:
+    state = Frontier(redis.Redis.from_url(redis_server), frontier_name, heartbeat=5)
+    assert state.seed(["https://news.example.com/a/1.html"]) == (1, 0)  # a run with a queue: it goes on
+    run, fingerprint = state.run(), bytes(range(20))
+    state.drop_seen(run)
+    state.server.sadd(state.seen_key(run), fingerprint.hex())  # as versions before the compact set kept it
+    assert state.join("w1", {}) == run
+    assert state.is_seen(run, fingerprint) and state.seen_count(run) == 1
+    assert not state.add_seen(run, fingerprint) and state.add_seen(run, bytes(20))
+    state.leave("w1")
 
 
 def test_frontier_cli_status_seed_clear(redis_server: str, frontier_name: str) -> None:
@@ -192,7 +224,20 @@ def test_a_killed_worker_loses_nothing(tmp_path: Path, postgres_db: str, redis_s
     status = state.status()
     assert held and status.recovered > 0  # the dead worker held requests, and they were queued again
     assert sum(counts.values()) - PAGES <= status.recovered  # only recovered claims were fetched twice
-    assert (status.queued, status.workers) == (0, [])
+    # nothing queued; only the killed worker is still listed, as dead (its counters stay a day)
+    assert status.queued == 0 and [(w.state, w.claims) for w in status.workers] == [("dead", 0)]
+    # the killed worker's run is settled from its fetches, as a killed single-machine run is
+    engine = create_engine(postgres_db)
+    with engine.connect() as connection:
+        runs = {row.command["worker"]: row for row in connection.execute(select(Crawl.command, Crawl.finished_at,
+                                                                                 Crawl.stats))}
+    engine.dispose()
+    killed = [row for worker, row in runs.items() if worker.split("-")[-2] == str(doomed.pid)]
+    assert len(runs) == 3 and len(killed) == 1 and all(row.finished_at is not None for row in runs.values())
+    assert killed[0].stats["finish_reason"] == "killed" and killed[0].stats["archive/fetches"] > 0
+    from tests.conftest import run_cli
+    listed = run_cli("crawls", "--db", postgres_db).stdout
+    assert "running/stopped" not in listed and "killed" in listed, listed
 
 
 @pytest.mark.slow

@@ -3,12 +3,18 @@ Redis password in what a worker prints."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
+from archive.demo.server import SiteServer
 from crawler.frontier import public_url
 from tests.accesslog import AccessLogSite
 from tests.conftest import run_cli
-from tests.crawler.test_politeness_fleet import worker
+from tests.crawler.test_politeness_fleet import ROOT, worker
 
 
 def test_max_pages_limits_the_shared_crawl_not_each_worker(postgres_db: str, redis_server: str,
@@ -32,3 +38,23 @@ def test_a_redis_password_is_never_printed(tmp_path: object, url: str) -> None:
     assert result.returncode != 0
     assert "s3cret" not in result.stdout + result.stderr
     assert "cannot reach the frontier at redis://" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_a_start_url_is_fetched_once_per_shared_crawl(tmp_path: Path, postgres_db: str, redis_server: str,
+                                                       frontier_name: str) -> None:
+    """Every worker of a sources crawl makes the start page's request (unfiltered in a crawl of its
+    own); the shared crawl fetches it once, and a link back to it later does not fetch it again."""
+    from tests import discovery_site
+    with SiteServer(discovery_site.build(tmp_path / "site")) as server:
+        sources = discovery_site.sources_file(tmp_path / "sources.toml", server)
+        env = {**os.environ, "ARCHIVE_ALLOW_PRIVATE_ADDRESSES": "1", "ARCHIVE_FRONTIER_HEARTBEAT": "3",
+               "ARCHIVE_EXTRACT_WORKERS": "1"}
+        workers = [subprocess.Popen(
+            [sys.executable, "-m", "archive", "crawl", "--sources", str(sources), "--db", postgres_db,
+             "--frontier", redis_server, "--frontier-name", frontier_name, "--frontier-idle", "3", "--no-throttle"],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        for process in workers:
+            _, err = process.communicate(timeout=240)
+            assert process.returncode == 0, err[-3000:]
+    assert server.requests.count("/") == 1, server.requests
