@@ -84,6 +84,9 @@ class Article(Base):
     latest_version: Mapped[int] = mapped_column(default=0)
     duplicate_of_id: Mapped[Optional[int]] = mapped_column(ForeignKey("article.id", ondelete="SET NULL"), index=True)
     minhash: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
+    #: When the publisher took the article down (the first of two 404/410 answers, or redirects to a
+    #: page that is no article, at least an hour apart); None while it is there (archive.removals).
+    removed_at: Mapped[Optional[datetime]]
     snapshots: Mapped[list["Snapshot"]] = relationship(back_populates="article", lazy="raise",
                                                        order_by="Snapshot.version")
 
@@ -191,3 +194,31 @@ class MinhashBand(Base):
     article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), primary_key=True)
     band: Mapped[int] = mapped_column(Integer, primary_key=True)
     hash: Mapped[int] = mapped_column(BigInteger)
+
+
+class ArticleEvent(Base):
+    """What happened to an article besides new versions: removed, restored, moved to another URL.
+
+    Also `absent` observations (one 404/410 or redirect away): not events yet, kept so that a
+    second one an hour later can confirm a removal (archive.removals)."""
+
+    __tablename__ = "article_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # absent | removed | restored | moved
+    at: Mapped[datetime]
+    url: Mapped[Optional[str]] = mapped_column(String(2048))
+    #: Why: the error kind (http_404), "redirect to URL", or the URL the article moved from.
+    detail: Mapped[Optional[str]] = mapped_column(Text)
+    fetch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("fetch.id", ondelete="SET NULL"))
+
+
+class ArticleUrl(Base):
+    """Every URL an article was kept under once it moved (archive.removals): lookups by an old URL
+    find it, and `archive show` lists them with when each was first and last seen."""
+
+    __tablename__ = "article_url"
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), index=True)
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]

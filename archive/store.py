@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session
 
-from archive import duplicates, fingerprint, recrawl
+from archive import duplicates, fingerprint, recrawl, removals
 from archive.db import make_engine, upgrade, writer
 from archive.errors import ArchiveError, ExtractionError, NotFound, RefusedWrite
 from archive.extract.declared import carry_declared
@@ -249,17 +249,23 @@ class ArchiveStore:
     def error_write(self, capture: Capture, error: str) -> Write:
         """A failed fetch or a page that could not be extracted; nothing else is touched."""
         def write(session: Session) -> SaveResult:
-            self._add_fetch(session.connection(), capture, outcome="error", error=error[:2000])
-            return SaveResult("error", error=error.split(":", 1)[0])
+            connection = session.connection()
+            fetch_id = self._add_fetch(connection, capture, outcome="error", error=error[:2000])
+            kind = error.split(":", 1)[0]
+            if capture.status in removals.GONE_STATUSES:  # gone, not failing: the article may have been removed
+                removals.absent(connection, capture.url, capture.fetched_at, kind, fetch_id)
+            return SaveResult("error", error=kind)
         return write
 
     def same_raw_write(self, capture: Capture, previous: "SeenFetch | Fetch") -> Write:
         """A fetch whose bytes equal the previous fetch's: seen unchanged, no extraction."""
         def write(session: Session) -> SaveResult:
             connection = session.connection()
-            self._add_fetch(connection, capture, outcome="same_raw", article_id=previous.article_id, store_raw=False)
+            fetch_id = self._add_fetch(connection, capture, outcome="same_raw", article_id=previous.article_id,
+                                       store_raw=False)
             if previous.article_id is not None:
                 connection.execute(_SEEN_AT, {"article_id": previous.article_id, "at": capture.fetched_at})
+                removals.seen(connection, previous.article_id, capture.fetched_at, capture.url, fetch_id)
             # Counted as what the page is: an unchanged article, or a listing seen again.
             return SaveResult("same_raw" if previous.article_id is not None else "not_article",
                               article_id=previous.article_id)
@@ -273,9 +279,11 @@ class ArchiveStore:
         """
         def write(session: Session) -> SaveResult:
             connection = session.connection()
-            self._add_fetch(connection, capture, outcome="not_modified", article_id=article_id, store_raw=False)
+            fetch_id = self._add_fetch(connection, capture, outcome="not_modified", article_id=article_id,
+                                       store_raw=False)
             if article_id is not None:
                 connection.execute(_SEEN_AT, {"article_id": article_id, "at": capture.fetched_at})
+                removals.seen(connection, article_id, capture.fetched_at, capture.url, fetch_id)
             return SaveResult("not_modified", article_id=article_id)
         return write
 
@@ -304,12 +312,20 @@ class ArchiveStore:
     def _save(self, session: Session, page: Extracted, capture: Capture) -> SaveResult:
         connection = session.connection()
         if not page.is_article:
-            self._add_fetch(connection, capture, outcome="not_article")
+            fetch_id = self._add_fetch(connection, capture, outcome="not_article")
+            for url in capture.redirected_from:  # an article's URL now sends readers elsewhere: maybe removed
+                if canonical_url(url) != canonical_url(capture.url):
+                    removals.absent(connection, url, capture.fetched_at, f"redirect to {capture.url}", fetch_id)
             return SaveResult("not_article")
         identity, claim = self._identity(connection, page, capture)
+        moved = [url for url in (*capture.redirected_from, capture.url) if canonical_url(url) != identity]
+        if moved:  # a redirect, or a canonical link naming another URL: did an archived article move?
+            known = removals.moved_from(connection, moved, identity, page.title, page.body)
+            if known is not None:
+                removals.move(connection, known, identity, capture.fetched_at)
         article = self._article_for(connection, identity, capture.fetched_at)
         if article.latest_version == 0 and claim is None:  # a new article: did a copy claim it first?
-            article = self._adopt_claimant(connection, article, page)
+            article = self._adopt_claimant(connection, article, page, capture.fetched_at)
         latest = session.scalars(select(Snapshot).where(  # none yet for an article just inserted
             Snapshot.article_id == article.id, Snapshot.version == article.latest_version)).first() \
             if article.latest_version else None
@@ -321,14 +337,17 @@ class ArchiveStore:
             latest = self._attribute(session, article, latest, page.extractor_version)
         article.last_fetched_at = max(article.last_fetched_at, capture.fetched_at)
         if latest is not None and latest.content_sha256 == digest:
-            self._add_fetch(connection, capture, outcome="unchanged", article_id=article.id)
+            fetch_id = self._add_fetch(connection, capture, outcome="unchanged", article_id=article.id)
+            removals.seen(connection, article.id, capture.fetched_at, capture.url, fetch_id)
             article.write(connection)
             return SaveResult("unchanged", article.id, latest.version, False, (), article.duplicate_of_id)
         fetch_id = self._add_fetch(connection, capture, outcome="new" if latest is None else "changed",
                                    article_id=article.id)
         version = self._add_version(connection, article, latest, page, fields, capture.fetched_at, fetch_id,
                                     raw_sha256=capture.raw_sha256, unverified_canonical=claim)
-        if latest is None:
+        if latest is not None:
+            removals.seen(connection, article.id, capture.fetched_at, capture.url, fetch_id)
+        else:
             self._link_duplicate(connection, article, page, fields)
         article.write(connection)
         return SaveResult("new" if latest is None else "changed", article.id, version["version"], True,
@@ -427,7 +446,8 @@ class ArchiveStore:
         connection.execute(_insert_or_skip(connection.dialect.name, ARTICLE, "canonical_url"), row)
         return _ArticleRow(*connection.execute(_ARTICLE_BY_URL, {"url": row["canonical_url"]}).one())
 
-    def _adopt_claimant(self, connection: Connection, article: "_ArticleRow", page: Extracted) -> "_ArticleRow":
+    def _adopt_claimant(self, connection: Connection, article: "_ArticleRow", page: Extracted,
+                        seen_at: datetime) -> "_ArticleRow":
         """The article kept so far under another URL whose page claimed this new article's URL as its
         canonical before this URL was in the archive, when this page agrees with it (a near-duplicate
         body: a title alone could be copied): that article takes this URL, instead of a second one
@@ -442,8 +462,10 @@ class ArchiveStore:
             log.info("article %s, kept under another URL, claimed %s, which agrees: it takes that URL",
                      claimant_id, article.canonical_url)
             connection.execute(delete(ARTICLE).where(ARTICLE.c.id == article.id))
-            connection.execute(update(ARTICLE).where(ARTICLE.c.id == claimant_id)
-                               .values(canonical_url=article.canonical_url))
+            old = connection.execute(select(ARTICLE.c.canonical_url, ARTICLE.c.first_seen_at, ARTICLE.c.last_fetched_at)
+                                     .where(ARTICLE.c.id == claimant_id)).one()
+            removals.moved(connection, claimant_id, old.canonical_url, article.canonical_url, seen_at,
+                           first=old.first_seen_at, last=old.last_fetched_at, first_new=seen_at)
             connection.execute(update(SNAPSHOT).where(SNAPSHOT.c.article_id == claimant_id,
                                                       SNAPSHOT.c.unverified_canonical == article.canonical_url)
                                .values(unverified_canonical=None))  # the claim is verified now

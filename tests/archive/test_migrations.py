@@ -34,6 +34,9 @@ def test_schema_head_is_the_newest_migration(tmp_path) -> None:  # type: ignore[
         connection.exec_driver_sql("DROP INDEX ix_snapshot_notes")  # 0011
         connection.exec_driver_sql("ALTER TABLE snapshot DROP COLUMN notes")
         connection.exec_driver_sql("DROP INDEX ix_snapshot_reading")  # 0012
+        connection.exec_driver_sql("DROP TABLE article_url")  # 0013
+        connection.exec_driver_sql("DROP TABLE article_event")
+        connection.exec_driver_sql("ALTER TABLE article DROP COLUMN removed_at")
     upgrade(engine)
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == SCHEMA_HEAD
@@ -42,4 +45,6 @@ def test_schema_head_is_the_newest_migration(tmp_path) -> None:  # type: ignore[
         assert connection.exec_driver_sql("SELECT count(*) FROM snapshot WHERE notes IS NOT NULL").scalar() == 0
         assert connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE name = "
                                           "'ix_snapshot_reading'").scalar() is not None
+        assert connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE name = "
+                                          "'article_event'").scalar() is not None
     engine.dispose()
