@@ -21,7 +21,7 @@ from archive import export as exporting, records
 from archive.attention import Attention, attention as attention_series
 from archive.db import make_engine, upgrade
 from archive.diff import VersionDiff, diff_versions
-from archive.query import Filters, History, find_article, parse_bound, search as run_search
+from archive.query import Event, Filters, History, KnownUrl, find_article, parse_bound, search as run_search
 from archive.stats import Stats, collect
 
 When = str | date | datetime | None
@@ -69,7 +69,8 @@ class Version:
 
 @dataclass(frozen=True)
 class ArticleHistory:
-    """An article and every version of it, oldest first."""
+    """An article and every version of it, oldest first; when it was removed (None while it is
+    online), its removals, restorations and moves (`events`, oldest first) and its URLs."""
 
     id: int
     canonical_url: str
@@ -78,6 +79,9 @@ class ArticleHistory:
     fetches: int
     duplicate_of_url: str | None
     versions: tuple[Version, ...]
+    removed_at: datetime | None
+    events: tuple[Event, ...]
+    urls: tuple[KnownUrl, ...]
     _history: History = field(repr=False, compare=False)
 
     @property
@@ -116,11 +120,12 @@ def _many(value: Many) -> tuple[str, ...]:
 
 def make_filters(query: str | None = None, *, ticker: Many = None, site: Many = None, author: Many = None,
                  language: Many = None, since: When = None, until: When = None, ai_generated: bool | None = None,
-                 edited: bool = False, has_notes: bool = False, as_of: When = None) -> Filters:
+                 edited: bool = False, has_notes: bool = False, as_of: When = None, removed: bool = False) -> Filters:
     """Filters from friendly values: "NVDA" or ["NVDA", "AMD"]; "2025-01-31", a date or an aware datetime."""
     return Filters(text=query or None, tickers=_many(ticker), sites=_many(site), authors=_many(author),
                    languages=_many(language), since=parse_bound(since), until=parse_bound(until, end=True),
-                   ai_generated=ai_generated, edited=edited, has_notes=has_notes, as_of=parse_bound(as_of))
+                   ai_generated=ai_generated, edited=edited, has_notes=has_notes, as_of=parse_bound(as_of),
+                   removed=removed)
 
 
 class Archive:
@@ -154,7 +159,7 @@ class Archive:
         """Current versions (latest, or `as_of`) matching a full-text query and filters, newest first
         (a list; `.to_arrow()` and `.to_pandas()` make a table of it).
 
-        Filters: ticker, site, author, language, since, until, ai_generated, edited, has_notes, as_of.
+        Filters: ticker, site, author, language, since, until, ai_generated, edited, has_notes, as_of, removed.
         """
         found = run_search(self.engine, make_filters(query, **filters), limit=limit, offset=offset)
         return Results(Version.of(snapshot, article) for snapshot, article in found)
@@ -170,7 +175,8 @@ class Archive:
         history = find_article(self.engine, key)
         a = history.article
         return ArticleHistory(a.id, a.canonical_url, a.site, a.first_seen_at, history.fetches,
-                              history.duplicate_of_url, tuple(Version.of(s, a) for s in history.versions), history)
+                              history.duplicate_of_url, tuple(Version.of(s, a) for s in history.versions),
+                              a.removed_at, tuple(history.events), tuple(history.urls), history)
 
     def rows(self, query: str | None = None, *, all_versions: bool = False, with_body: bool = True,
              **filters: Any) -> Iterator[dict[str, Any]]:

@@ -38,7 +38,7 @@ __all__ = ["SCHEMA_VERSION", "FIELDS", "FIELD_NAMES", "CSV_COLUMNS", "EXPORTERS"
 CSV_COLUMNS = tuple(f.name for f in FIELDS if f.csv)
 CSV_LIST_SEPARATOR = "; "
 
-#: The snapshot's columns as `record` takes them, after the article's five.
+#: The snapshot's columns as `record` takes them, after the article's six.
 _SNAPSHOT_COLUMNS = ("version", "url", "site_name", "fetched_at", "title", "authors", "ai_generated",
                      "published_at", "published_offset_min", "published_precision", "updated_at",
                      "updated_offset_min", "updated_precision", "tickers", "language", "description",
@@ -48,7 +48,7 @@ _SNAPSHOT_COLUMNS = ("version", "url", "site_name", "fetched_at", "title", "auth
 
 #: Read as JSON text and decoded with orjson, which is much faster than json.loads on them.
 _JSON_COLUMNS = ("authors", "tickers", "changed_fields", "notes")
-_JSON_INDEXES = tuple(5 + _SNAPSHOT_COLUMNS.index(name) for name in _JSON_COLUMNS)
+_JSON_INDEXES = tuple(6 + _SNAPSHOT_COLUMNS.index(name) for name in _JSON_COLUMNS)
 
 
 #: Read as naive UTC (as SQLite's driver gives them; PostgreSQL is asked for them so) and written by
@@ -58,7 +58,7 @@ _TIME_COLUMNS = ("fetched_at", "published_at", "updated_at")
 
 def _columns(with_body: bool, dialect: str) -> list[Any]:
     columns = [Article.id, Article.canonical_url, Article.site, _naive_utc(Article.first_seen_at, dialect),
-               Article.duplicate_of_id]
+               Article.duplicate_of_id, _naive_utc(Article.removed_at, dialect).label("removed_at")]
     columns += [_snapshot_column(name, dialect) for name in _SNAPSHOT_COLUMNS]
     return columns + [Snapshot.body if with_body else null().label("body")]
 

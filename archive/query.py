@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from functools import cached_property
 from typing import Any, Iterable, Iterator
@@ -24,11 +24,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
 from archive.errors import ArchiveError, BadInput, NotFound
-from archive.models import Article, Fetch, RawPage, Snapshot, SnapshotTicker
+from archive.models import Article, ArticleEvent, ArticleUrl, Fetch, RawPage, Snapshot, SnapshotTicker
 from archive import search_index, search_plan
 from archive.search_index import Matches
 from archive.search_plan import Plan
 from archive.search_syntax import Node, document, matches, parse
+from archive.removals import EVENTS
 from archive.urls import canonical_url
 
 
@@ -40,7 +41,8 @@ class Filters:
     languages match any of them. Dates bound `published_at` (`until` is inclusive); `edited`
     keeps articles the publisher changed after version 1; `has_notes` versions whose body carries a
     correction or update notice (Snapshot.notes); `as_of` reads each article as it
-    stood at that instant.
+    stood at that instant; `removed` keeps articles the publisher took down (archive.removals)
+    and has not put back.
     """
 
     text: str | None = None
@@ -54,6 +56,7 @@ class Filters:
     edited: bool = False
     has_notes: bool = False
     as_of: datetime | None = None
+    removed: bool = False
 
     def __post_init__(self) -> None:
         self.query  # noqa: B018 - a malformed query fails here, before any SQL is built
@@ -205,6 +208,8 @@ def filtered(stmt: Select[Any], filters: Filters, plan: Plan = Plan()) -> Select
         conditions.append(publisher_edited(filters.as_of))
     if filters.has_notes:
         conditions.append(Snapshot.notes.is_not(None))
+    if filters.removed:
+        conditions.append(Article.removed_at.is_not(None))
     if filters.since:
         conditions.append(Snapshot.published_at >= filters.since)
     if filters.until:
@@ -391,14 +396,42 @@ def reading(run: Any, *args: Any, **kwargs: Any) -> Any:
         raise ArchiveError(f"the database refused the query: {first}") from exc
 
 
+@dataclass(frozen=True)
+class Event:
+    """Something that happened to an article besides a new version (archive.removals.EVENTS)."""
+
+    kind: str          # removed | restored | moved
+    at: datetime
+    url: str | None
+    detail: str | None  # removed: why (http_404, redirect to URL); moved: the URL it moved from
+
+
+@dataclass(frozen=True)
+class KnownUrl:
+    """One URL an article was kept under, and when it was first and last seen there."""
+
+    url: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+
 @dataclass
 class History:
-    """An article with every version and how many times it was fetched."""
+    """An article with every version and how many times it was fetched; its removals,
+    restorations and moves (`events`, oldest first) and the URLs it had (`urls`)."""
 
     article: Article
     versions: list[Snapshot]
     fetches: int
     duplicate_of_url: str | None = None
+    events: list[Event] = field(default_factory=list)
+    urls: list[KnownUrl] = field(default_factory=list)
+
+    def timeline(self) -> list[tuple[datetime, Snapshot | Event]]:
+        """Versions and events in the order they were seen (a version before an event at the same time)."""
+        items: list[tuple[datetime, int, Snapshot | Event]] = [(s.fetched_at, 0, s) for s in self.versions]
+        items += [(e.at, 1, e) for e in self.events]
+        return [(at, item) for at, _, item in sorted(items, key=lambda entry: (entry[0], entry[1]))]
 
     def version(self, number: int) -> Snapshot:
         """One version by number; NotFound names the versions there are."""
@@ -417,6 +450,9 @@ def find_article(engine: Engine, key: str | int) -> History:
             article = session.get(Article, int(key))
         else:
             article = session.scalars(select(Article).where(Article.canonical_url == canonical_url(key))).first()
+            if article is None:  # a URL it had before it moved
+                article = session.scalars(select(Article).join(ArticleUrl, ArticleUrl.article_id == Article.id)
+                                          .where(ArticleUrl.url == canonical_url(key))).first()
             if article is None:  # a URL that redirected or declared another canonical
                 article = session.scalars(select(Article).join(Snapshot).where(Snapshot.url == key).limit(1)).first()
         if article is None:
@@ -425,7 +461,17 @@ def find_article(engine: Engine, key: str | int) -> History:
                                          .order_by(Snapshot.version)))
         fetches = session.scalar(select(func.count()).select_from(Fetch).where(Fetch.article_id == article.id)) or 0
         duplicate = session.get(Article, article.duplicate_of_id) if article.duplicate_of_id else None
-        return History(article, versions, fetches, duplicate.canonical_url if duplicate else None)
+        events = [Event(kind, at, url, detail) for kind, at, url, detail in session.execute(
+            select(ArticleEvent.kind, ArticleEvent.at, ArticleEvent.url, ArticleEvent.detail)
+            .where(ArticleEvent.article_id == article.id, ArticleEvent.kind.in_(EVENTS))
+            .order_by(ArticleEvent.at, ArticleEvent.id))]
+        urls = [KnownUrl(url, first, max(last, article.last_fetched_at) if url == article.canonical_url else last)
+                for url, first, last in session.execute(
+                    select(ArticleUrl.url, ArticleUrl.first_seen_at, ArticleUrl.last_seen_at)
+                    .where(ArticleUrl.article_id == article.id).order_by(ArticleUrl.first_seen_at, ArticleUrl.url))]
+        if not urls:  # never moved: its one URL
+            urls = [KnownUrl(article.canonical_url, article.first_seen_at, article.last_fetched_at)]
+        return History(article, versions, fetches, duplicate.canonical_url if duplicate else None, events, urls)
 
 
 def counts(engine: Engine) -> dict[str, int]:

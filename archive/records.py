@@ -15,7 +15,7 @@ from archive.urls import publisher_day
 
 __all__ = ["SCHEMA_VERSION", "Field", "FIELDS", "FIELD_NAMES", "local_time", "record", "row"]
 
-SCHEMA_VERSION = 4  # 2: adds `origin`; 3: adds `notes`; 4: adds `published_day`
+SCHEMA_VERSION = 5  # 2: adds `origin`; 3: adds `notes`; 4: adds `published_day`; 5: adds `removed_at`
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ FIELDS = (
     Field("body", "string", csv=False),  # long: a CSV column only on request, then last
     Field("word_count", "int32"), Field("paywalled", "bool"), Field("content_sha256", "string"),
     Field("raw_sha256", "string"), Field("changed_fields", "strings"), Field("notes", "strings"),
-    Field("duplicate_of", "int64"),
+    Field("duplicate_of", "int64"), Field("removed_at", "utc"),
     Field("origin", "string"), Field("extractor_version", "string"), Field("schema_version", "int32"),
 )
 FIELD_NAMES = tuple(f.name for f in FIELDS)
@@ -72,8 +72,8 @@ def _day(value: datetime | None, offset_min: int | None, precision: str | None, 
 
 
 def record(article_id: int, canonical_url: str, site: str, first_seen_at: datetime, duplicate_of_id: int | None,
-           version: int, url: str, site_name: str | None, fetched_at: datetime, title: str | None,
-           authors: list[str], ai_generated: bool, published_at: datetime | None, published_offset_min: int | None,
+           removed_at: datetime | None, version: int, url: str, site_name: str | None, fetched_at: datetime,
+           title: str | None, authors: list[str], ai_generated: bool, published_at: datetime | None, published_offset_min: int | None,
            published_precision: str | None, updated_at: datetime | None, updated_offset_min: int | None,
            updated_precision: str | None, tickers: list[dict[str, Any]], language: str | None,
            description: str | None, word_count: int | None, paywalled: bool, content_sha256: str,
@@ -107,6 +107,7 @@ def record(article_id: int, canonical_url: str, site: str, first_seen_at: dateti
         "changed_fields": changed_fields,
         "notes": notes or [],
         "duplicate_of": duplicate_of_id,
+        "removed_at": local_time(removed_at),
         "origin": origin,
         "extractor_version": extractor_version,
         "schema_version": SCHEMA_VERSION,
@@ -117,8 +118,8 @@ def row(snapshot: Any, article: Any) -> dict[str, Any]:
     """The export form of one version of one article (ORM objects)."""
     s = snapshot
     return record(article.id, article.canonical_url, article.site, article.first_seen_at, article.duplicate_of_id,
-                  s.version, s.url, s.site_name, s.fetched_at, s.title, list(s.authors), s.ai_generated,
-                  s.published_at, s.published_offset_min, s.published_precision, s.updated_at,
+                  article.removed_at, s.version, s.url, s.site_name, s.fetched_at, s.title, list(s.authors),
+                  s.ai_generated, s.published_at, s.published_offset_min, s.published_precision, s.updated_at,
                   s.updated_offset_min, s.updated_precision, list(s.tickers), s.language, s.description,
                   s.word_count, s.paywalled, s.content_sha256, s.raw_sha256, list(s.changed_fields), s.origin,
                   s.extractor_version, s.notes, s.body)

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, Text, cast, distinct, func, literal_column, null,
 from sqlalchemy.orm import Session
 
 from archive.attention import day_label, day_of
-from archive.models import Article, Snapshot, SnapshotTicker
+from archive.models import Article, ArticleEvent, Snapshot, SnapshotTicker
 from archive.query import Filters, counting, publisher_edited, reading, select_versions, through_indexes
 from archive.table import width as display_width
 
@@ -34,20 +34,27 @@ class Stats:
     per_site: list[tuple[str, int]] = field(default_factory=list)
     per_month: list[tuple[str, int]] = field(default_factory=list)
     top_tickers: list[tuple[str, int]] = field(default_factory=list)
+    #: Removals (archive.removals) of the matching articles: (site, YYYY-MM of the removal, count),
+    #: by site then month; `removed` counts those removed now (not restored since).
+    removals: list[tuple[str, str, int]] = field(default_factory=list)
+    removed: int = 0
 
     def as_dict(self) -> dict[str, Any]:
+        removals: dict[str, dict[str, int]] = {}
+        for site, month, count in self.removals:
+            removals.setdefault(site, {})[month] = count
         return {"articles": self.articles, "versions": self.versions, "edited": self.edited, "sites": self.sites,
-                "per_site": dict(self.per_site), "per_month": dict(self.per_month),
-                "top_tickers": dict(self.top_tickers)}
+                "removed": self.removed, "per_site": dict(self.per_site), "per_month": dict(self.per_month),
+                "top_tickers": dict(self.top_tickers), "removals": removals}
 
 
-def _month(dialect: str) -> Any:
-    """YYYY-MM of the publication time in UTC, in each database's own words."""
+def _month(dialect: str, column: Any = Snapshot.published_at) -> Any:
+    """YYYY-MM of a time (by default the publication time) in UTC, in each database's own words."""
     # Constants as literal SQL (never user input): bound parameters would differ between SELECT
     # and GROUP BY, which PostgreSQL refuses.
     if dialect == "postgresql":
-        return func.to_char(func.timezone(literal_column("'UTC'"), Snapshot.published_at), literal_column("'YYYY-MM'"))
-    return func.strftime(literal_column("'%Y-%m'"), Snapshot.published_at)
+        return func.to_char(func.timezone(literal_column("'UTC'"), column), literal_column("'YYYY-MM'"))
+    return func.strftime(literal_column("'%Y-%m'"), column)
 
 
 def collect(engine: Engine, filters: Filters, *, top: int = 10) -> Stats:
@@ -76,7 +83,14 @@ def collect(engine: Engine, filters: Filters, *, top: int = 10) -> Stats:
                            .where(SnapshotTicker.snapshot_id.in_(select(current.c.id)))
                            .group_by(SnapshotTicker.symbol)
                            .order_by(func.count().desc(), SnapshotTicker.symbol).limit(top))
-    return Stats(articles, versions, edited, sites, per_site, per_month, top_tickers)
+        removed_month = _month(engine.dialect.name, ArticleEvent.at)
+        removals = [(str(site), str(when), int(count)) for site, when, count in reading(session.execute, select(
+            Article.site, removed_month, func.count()).join(ArticleEvent, ArticleEvent.article_id == Article.id)
+            .where(ArticleEvent.kind == "removed", Article.id.in_(select(matching.c.article_id)))
+            .group_by(Article.site, removed_month).order_by(Article.site, removed_month))]
+        removed = session.scalar(select(func.count()).select_from(Article).where(
+            Article.removed_at.is_not(None), Article.id.in_(select(matching.c.article_id)))) or 0
+    return Stats(articles, versions, edited, sites, per_site, per_month, top_tickers, removals, removed)
 
 
 def bar(value: int, largest: int, width: int = 30) -> str:
@@ -103,10 +117,13 @@ def report(stats: Stats, width: int = 30) -> str:
     """The whole summary for a terminal."""
     head = (f"articles {stats.articles} · versions {stats.versions} · edited by the publisher {stats.edited}"
             f" · sites {stats.sites}")
-    return "\n\n".join([head,
-                        chart(f"articles per site (top {len(stats.per_site)})", stats.per_site, width),
-                        chart("articles per month published (UTC)", stats.per_month, width),
-                        chart(f"top tickers (articles, top {len(stats.top_tickers)})", stats.top_tickers, width)])
+    parts = [head, chart(f"articles per site (top {len(stats.per_site)})", stats.per_site, width),
+             chart("articles per month published (UTC)", stats.per_month, width),
+             chart(f"top tickers (articles, top {len(stats.top_tickers)})", stats.top_tickers, width)]
+    if stats.removals:  # an archive whose publishers never took an article down shows no empty chart
+        parts.append(chart(f"removals per site and month (UTC; {stats.removed} removed now)",
+                           [(f"{site}  {month}", count) for site, month, count in stats.removals], width))
+    return "\n\n".join(parts)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from archive.query import Filters, parse_bound
 
 def research_filters(func: Callable[..., Any]) -> Callable[..., Any]:
     """--ticker/--site/--since/--until (base), plus --author, --language, --ai-generated, --edited,
-    --has-notes, --as-of."""
+    --has-notes, --removed, --as-of."""
     options = [
         click.option("--author", "authors", multiple=True,
                      help="Only articles by this author (part of the name, any case; repeatable)."),
@@ -30,6 +30,9 @@ def research_filters(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Only versions whose body carries a publisher's correction or update notice "
                           "(\"Correction:\", \"Editor's note:\", \"An earlier version of this article ...\"): "
                           "the `notes` field."),
+        click.option("--removed", "removed", is_flag=True,
+                     help="Only articles the publisher took down (404/410 or a redirect away, seen twice an hour "
+                          "apart) and has not put back."),
         click.option("--as-of", "as_of",
                      help="Read each article as it stood at this instant: the latest version fetched by then "
                           "(ISO 8601, e.g. 2025-02-01T00:00Z; a bare date is 00:00 UTC; now)."),
@@ -41,8 +44,10 @@ def research_filters(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def build_filters(text: str | None, *, tickers: tuple[str, ...], sites: tuple[str, ...], since: str | None,
                   until: str | None, authors: tuple[str, ...], languages: tuple[str, ...],
-                  ai_generated: bool | None, edited: bool, as_of: str | None, has_notes: bool = False) -> Filters:
+                  ai_generated: bool | None, edited: bool, as_of: str | None, has_notes: bool = False,
+                  removed: bool = False) -> Filters:
     """Filters from the options above (a malformed query or date raises BadInput: one line)."""
     return Filters(text=text or None, tickers=tickers, sites=sites, since=parse_bound(since),
                    until=parse_bound(until, end=True), authors=authors, languages=languages,
-                   ai_generated=ai_generated, edited=edited, has_notes=has_notes, as_of=parse_bound(as_of))
+                   ai_generated=ai_generated, edited=edited, has_notes=has_notes, as_of=parse_bound(as_of),
+                   removed=removed)

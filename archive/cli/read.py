@@ -13,7 +13,8 @@ from archive.cli.base import cli, db_option, open_engine
 from archive.cli.filters import build_filters, research_filters
 from archive.diff import Op, diff_versions
 from archive.export import FORMATS, ExportJob, exporter_for, export_to, local_time, row
-from archive.query import find_article, search as run_search
+from archive.models import Snapshot
+from archive.query import Event, find_article, search as run_search
 from archive.table import render
 from archive.urls import publisher_day
 
@@ -171,12 +172,30 @@ def show(key: str, db_url: str, versions: bool, diff: tuple[int, int] | None, co
         click.echo(f"near-duplicate of: {history.duplicate_of_url}")
     for note in latest.notes or ():  # the publisher's correction and update notices (archive.extract.notes)
         click.echo(f"note: {note}")
+    if article.removed_at is not None:
+        click.echo(f"removed: {article.removed_at:%Y-%m-%d %H:%M} UTC (the publisher took it down)")
+    if len(history.urls) > 1:
+        click.echo("urls:\n" + "\n".join(f"  {u.url}  first seen {u.first_seen_at:%Y-%m-%d %H:%M}, "
+                                          f"last seen {u.last_seen_at:%Y-%m-%d %H:%M} UTC" for u in history.urls))
     if versions:
         click.echo("\n" + render(["version", "fetched (UTC)", "origin", "changed", "notes", "words", "content sha256",
                                    "title"], [
             [s.version, f"{s.fetched_at:%Y-%m-%d %H:%M:%S}", s.origin, s.changed_fields or ["first version"],
-             len(s.notes or ()), s.word_count, s.content_sha256[:12], s.title] for s in snaps]))
+             len(s.notes or ()), s.word_count, s.content_sha256[:12], s.title] if isinstance(s, Snapshot) else
+            ["-", f"{at:%Y-%m-%d %H:%M:%S}", s.kind, _event_text(s), "", "", "", ""]
+            for at, s in history.timeline()]))
         if len(snaps) > 1:
             click.echo(f"\ncompare two: archive show {article.id} --diff {snaps[-2].version} {snaps[-1].version}")
     else:
+        for event in history.events:
+            click.echo(f"{event.kind} {event.at:%Y-%m-%d %H:%M} UTC: {_event_text(event)}")
         click.echo("\n" + latest.body)
+
+
+def _event_text(event: Event) -> str:
+    """What a removal, restoration or move says in the timeline."""
+    if event.kind == "moved":
+        return f"from {event.detail} to {event.url}"
+    if event.kind == "removed":
+        return f"{event.url} answered {event.detail}"
+    return f"{event.url} served again"
