@@ -106,13 +106,13 @@ def seen(connection: Connection, article_id: int, at: datetime, url: str, fetch_
                                           URLS.c.last_seen_at < at).values(last_seen_at=at))
 
 
-def same_story(title: str | None, minhash: bytes | None, page_title: str | None, body: str) -> bool:
-    """Whether a page is the story of an article whose latest title is `title` and body fingerprint
-    `minhash`: a near-duplicate body and a similar title (TITLE_SIMILARITY)."""
-    if minhash is None or not title or not page_title:
+def same_story(title: str | None, minhash: bytes | None, page_title: str | None, sig: Any) -> bool:
+    """Whether a page (its title, its body's fingerprint `sig`) is the story of an article whose
+    latest title is `title` and body fingerprint `minhash`: a near-duplicate body and a similar
+    title (TITLE_SIMILARITY)."""
+    if minhash is None or sig is None or not title or not page_title:
         return False
-    sig = fingerprint.signature(body)
-    if sig is None or fingerprint.similarity(sig, fingerprint.from_bytes(minhash)) < fingerprint.THRESHOLD:
+    if fingerprint.similarity(sig, fingerprint.from_bytes(minhash)) < fingerprint.THRESHOLD:
         return False
     old, new = set(_WORD.findall(title.casefold())), set(_WORD.findall(page_title.casefold()))
     return bool(old | new) and len(old & new) / len(old | new) >= TITLE_SIMILARITY
@@ -122,22 +122,35 @@ _STORY = select(ARTICLE.c.minhash, SNAPSHOT.c.title).join(SNAPSHOT, (SNAPSHOT.c.
                                                           & (SNAPSHOT.c.version == ARTICLE.c.latest_version))
 
 
-def moved_from(connection: Connection, urls: list[str], identity: str, title: str | None, body: str) -> Known | None:
+def moved_from(connection: Connection, urls: list[str], identity: str, title: str | None, sig: Any) -> Known | None:
     """The archived article at one of `urls` (the URLs that redirected to the page, or the page's
-    own URL when its canonical link changed) that the page continues under `identity`, if any."""
+    own URL when its canonical link changed) that the page (its title, its body's fingerprint)
+    continues under `identity`, if any."""
     for url in urls:
         known = article_at(connection, url)
         if known is None or known.canonical_url == identity:
             continue
         story = connection.execute(_STORY.where(ARTICLE.c.id == known.id)).first()
-        if story is not None and same_story(story.title, story.minhash, title, body):
+        if story is not None and same_story(story.title, story.minhash, title, sig):
             return known
     return None
 
 
-def move(connection: Connection, known: Known, new_url: str, at: datetime) -> None:
+def followed(connection: Connection, urls: list[str], article_id: int, at: datetime) -> int:
+    """A page of article `article_id` reached through a redirect from `urls`, served with the same
+    bytes as before (not extracted again): when one of `urls` was another archived article's and
+    the story is the same, that article moved here (`move`). Returns the article the page is kept as."""
+    story = connection.execute(_STORY.add_columns(ARTICLE.c.canonical_url).where(ARTICLE.c.id == article_id)).first()
+    if story is None or story.minhash is None:
+        return article_id
+    known = moved_from(connection, urls, story.canonical_url, story.title, fingerprint.from_bytes(story.minhash))
+    return article_id if known is None else move(connection, known, story.canonical_url, at)
+
+
+def move(connection: Connection, known: Known, new_url: str, at: datetime) -> int:
     """Continue article `known` under `new_url`: merge in an article already kept there, keep both
-    URLs in article_url, and record the move. The caller then saves the page as usual."""
+    URLs in article_url, and record the move. The caller then saves the page as usual. Returns the
+    article kept (the older, when two were merged)."""
     old_url, keep = known.canonical_url, known.id
     first_seen_new = at
     other = connection.execute(select(ARTICLE.c.id, ARTICLE.c.first_seen_at).where(
@@ -148,6 +161,7 @@ def move(connection: Connection, known: Known, new_url: str, at: datetime) -> No
         _merge(connection, max(known.id, other.id), keep)
     moved(connection, keep, old_url, new_url, at, first=known.first_seen_at, last=known.last_fetched_at,
           first_new=first_seen_new)
+    return keep
 
 
 def moved(connection: Connection, article_id: int, old_url: str, new_url: str, at: datetime, *,

@@ -261,14 +261,22 @@ class ArchiveStore:
         """A fetch whose bytes equal the previous fetch's: seen unchanged, no extraction."""
         def write(session: Session) -> SaveResult:
             connection = session.connection()
-            fetch_id = self._add_fetch(connection, capture, outcome="same_raw", article_id=previous.article_id,
+            article_id = previous.article_id
+            # Reached through a redirect from another URL: a removal (to a page that is no article)
+            # or a move (to the same story) of the article kept there, as for an extracted page.
+            away = [url for url in capture.redirected_from if canonical_url(url) != canonical_url(capture.url)]
+            if article_id is not None:
+                article_id = self._seen_at(connection, article_id, capture)
+            if away and article_id is not None:
+                article_id = removals.followed(connection, away, article_id, capture.fetched_at)
+            fetch_id = self._add_fetch(connection, capture, outcome="same_raw", article_id=article_id,
                                        store_raw=False)
-            if previous.article_id is not None:
-                connection.execute(_SEEN_AT, {"article_id": previous.article_id, "at": capture.fetched_at})
-                removals.seen(connection, previous.article_id, capture.fetched_at, capture.url, fetch_id)
+            if article_id is not None:
+                removals.seen(connection, article_id, capture.fetched_at, capture.url, fetch_id)
+            for url in away if article_id is None else ():
+                removals.absent(connection, url, capture.fetched_at, f"redirect to {capture.url}", fetch_id)
             # Counted as what the page is: an unchanged article, or a listing seen again.
-            return SaveResult("same_raw" if previous.article_id is not None else "not_article",
-                              article_id=previous.article_id)
+            return SaveResult("same_raw" if article_id is not None else "not_article", article_id=article_id)
         return write
 
     def not_modified_write(self, capture: Capture, article_id: int | None) -> Write:
@@ -279,13 +287,26 @@ class ArchiveStore:
         """
         def write(session: Session) -> SaveResult:
             connection = session.connection()
-            fetch_id = self._add_fetch(connection, capture, outcome="not_modified", article_id=article_id,
+            seen = self._seen_at(connection, article_id, capture) if article_id is not None else None
+            fetch_id = self._add_fetch(connection, capture, outcome="not_modified", article_id=seen,
                                        store_raw=False)
-            if article_id is not None:
-                connection.execute(_SEEN_AT, {"article_id": article_id, "at": capture.fetched_at})
-                removals.seen(connection, article_id, capture.fetched_at, capture.url, fetch_id)
-            return SaveResult("not_modified", article_id=article_id)
+            if seen is not None:
+                removals.seen(connection, seen, capture.fetched_at, capture.url, fetch_id)
+            return SaveResult("not_modified", article_id=seen)
         return write
+
+    @staticmethod
+    def _seen_at(connection: Connection, article_id: int, capture: Capture) -> int | None:
+        """Mark article `article_id` seen at the capture's time; returns its id, or, when it is no
+        longer there (merged into another by a move found since it was looked up,
+        archive.removals), the id of the article now at the capture's URL (None: none is)."""
+        if connection.execute(_SEEN_AT, {"article_id": article_id, "at": capture.fetched_at}).rowcount:
+            return article_id
+        known = removals.article_at(connection, capture.url)
+        if known is None:
+            return None
+        connection.execute(_SEEN_AT, {"article_id": known.id, "at": capture.fetched_at})
+        return known.id
 
     def page_write(self, page: Extracted, capture: Capture) -> Write:
         """An extracted page: a new article, a new version, or a fetch of unchanged content.
@@ -320,7 +341,7 @@ class ArchiveStore:
         identity, claim = self._identity(connection, page, capture)
         moved = [url for url in (*capture.redirected_from, capture.url) if canonical_url(url) != identity]
         if moved:  # a redirect, or a canonical link naming another URL: did an archived article move?
-            known = removals.moved_from(connection, moved, identity, page.title, page.body)
+            known = removals.moved_from(connection, moved, identity, page.title, fingerprint.signature(page.body))
             if known is not None:
                 removals.move(connection, known, identity, capture.fetched_at)
         article = self._article_for(connection, identity, capture.fetched_at)

@@ -137,6 +137,9 @@ class ConditionalGet(_ArchiveLookups):
             raise FreshEnough(f"fetched {known.fetched_at:%Y-%m-%d %H:%M} UTC, less than "
                               f"ARCHIVE_REFRESH_AFTER ago")
         request.meta["article_id"] = known.article_id
+        # An archived article's URL that now redirects is seen through, even to a page this crawl
+        # fetched already (the home page): that is how a removal or a move is observed (archive.removals).
+        request.dont_filter = True
         if known.etag:
             request.headers["If-None-Match"] = known.etag
         if known.last_modified:
