@@ -8,7 +8,7 @@ back), as if the earlier crawls had run hours ago; the crawler's own clock is ne
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, select, text, update
 
+from archive.api import Archive
 from archive.demo.server import BackgroundServer
 from archive.models import Article, ArticleEvent, ArticleUrl, Fetch, Snapshot
 from tests.conftest import run_cli
@@ -213,6 +214,10 @@ def test_a_moved_article_keeps_its_identity(db_url: str, order: str) -> None:
     assert " moved " in run_cli("show", old, "--db", db_url, "--versions").stdout
     rows = export(db_url, "--all-versions")
     assert {row["article_id"] for row in rows} == {original} and rows[-1]["canonical_url"] == new
+    with Archive.open(db_url) as opened:  # the Python API and the web app tell the same history
+        history = opened.article(old)
+        assert history.id == original and [u.url for u in history.urls] == [old, new]
+        assert [(e.kind, e.detail, e.url) for e in history.events] == [("moved", old, new)]
 
 
 def test_a_canonical_link_changed_on_the_same_page_keeps_the_article(db_url: str) -> None:
@@ -250,3 +255,36 @@ def test_a_different_story_at_the_redirect_target_is_not_a_move(db_url: str) -> 
         [f"{base}/news/7.html", f"{base}/news/8.html"]
     assert query(db_url, "select count(*) from article_event where kind = 'moved'") == [(0,)]
     assert LOREM  # the story's own text is the pages module's
+
+
+def test_the_store_api_times_observations_by_the_fetch_and_the_web_app_shows_events(db_url: str) -> None:
+    """Observations are timed by their fetch (Capture.fetched_at), not by the clock: a 404 now and
+    one 90 minutes later confirm a removal at the first; the article page lists the events."""
+    web = pytest.importorskip("archive.web")
+    from starlette.testclient import TestClient  # noqa: PLC0415 - the 'web' extra
+
+    from archive.extract import extract  # noqa: PLC0415
+    from archive.store import ArchiveStore, Capture  # noqa: PLC0415
+
+    url, start = "https://news.example/markets/chips.html", datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
+    raw = article(STORY).encode()
+    store = ArchiveStore.open(db_url)
+    try:
+        saved = store.save(extract(raw, url, content_type="text/html"), Capture(url, start, raw=raw))
+        store.save_error(Capture(url, start + timedelta(days=2), status=404), "http_404: HTTP 404")
+        store.save_error(Capture(url, start + timedelta(days=2, minutes=30), status=503), "http_503: HTTP 503")
+        store.save_error(Capture(url, start + timedelta(days=2, minutes=59), status=410), "http_410: HTTP 410")
+        assert removed_at(db_url, url) is None  # 59 minutes: not yet
+        store.save_error(Capture(url, start + timedelta(days=2, minutes=90), status=404), "http_404: HTTP 404")
+    finally:
+        store.close()
+    assert removed_at(db_url, url) == start + timedelta(days=2)
+    with Archive.open(db_url) as opened:
+        assert opened.article(url).removed_at == start + timedelta(days=2)
+        assert [v["removed_at"] for v in opened.rows(removed=True)] == ["2025-03-03T09:00:00+00:00"]
+        assert opened.stats().removals == [("news.example", "2025-03", 1)]
+        with TestClient(web.create_app(opened.engine)) as client:
+            data = client.get(f"/api/article/{saved.article_id}").json()
+            assert data["removed_at"] == "2025-03-03T09:00:00+00:00"
+            assert [(e["kind"], e["detail"]) for e in data["events"]] == [("removed", "http_404")]
+            assert "Removed by the publisher at 2025-03-03 09:00" in client.get(f"/article/{saved.article_id}").text

@@ -109,6 +109,7 @@ def article_page(engine: Engine, key: str, query: Query) -> Page:
     context = {"article": article, "current": current, "fields": fields, "tickers": _tickers(current),
                "versions": versions, "fetches": history.fetches, "duplicate_of": history.duplicate_of_url,
                "duplicate_of_id": article.duplicate_of_id, "duplicates": duplicates,
+               "events": history.events, "urls": history.urls,
                "paragraphs": [p for p in current.body.split("\n\n") if p.strip()],
                "title": current.title or f"article {article.id}"}
     data = {"article_id": article.id, "canonical_url": article.canonical_url, "site": article.site,
@@ -116,6 +117,11 @@ def article_page(engine: Engine, key: str, query: Query) -> Page:
             "duplicate_of": article.duplicate_of_id, "duplicate_of_url": history.duplicate_of_url,
             "near_duplicates": [{"article_id": i, "canonical_url": u} for i, u in duplicates],
             "versions": versions, "version": row(current, article),
+            "removed_at": article.removed_at.isoformat() if article.removed_at else None,
+            "events": [{"kind": e.kind, "at": e.at.isoformat(), "url": e.url, "detail": e.detail}
+                       for e in history.events],
+            "urls": [{"url": u.url, "first_seen_at": u.first_seen_at.isoformat(),
+                      "last_seen_at": u.last_seen_at.isoformat()} for u in history.urls],
             "raw": f"/raw/{current.raw_sha256}" if current.raw_sha256 else None}
     return Page("article.html", context, data)
 
