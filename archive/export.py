@@ -271,7 +271,7 @@ def arrow_tables(rows: Iterable[dict[str, Any]], *, batch: int = 5000,
     def table() -> Any:
         for item in pending:
             for name in times:
-                item[name] = datetime.fromisoformat(item[name])
+                item[name] = datetime.fromisoformat(item[name]) if item[name] is not None else None
             item["tickers"] = [{**t, "validated_by": t.get("validated_by")} for t in item["tickers"]]
         made = pa.Table.from_pylist(pending, schema=schema)
         pending.clear()

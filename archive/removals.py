@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from archive import fingerprint
 from archive.models import Article, ArticleEvent, ArticleUrl, Fetch, Snapshot
@@ -66,10 +66,9 @@ _KNOWN = select(ARTICLE.c.id, ARTICLE.c.canonical_url, ARTICLE.c.latest_version,
 def article_at(connection: Connection, url: str) -> Known | None:
     """The archived article (with a version) at `url`: its canonical URL, or one it had before a move."""
     key = canonical_url(url)
-    row = connection.execute(_KNOWN.where(or_(
-        ARTICLE.c.canonical_url == key,
-        ARTICLE.c.id.in_(select(URLS.c.article_id).where(URLS.c.url == key))))
-        .order_by(ARTICLE.c.id).limit(1)).first()
+    row = connection.execute(_KNOWN.where(ARTICLE.c.canonical_url == key)).first()
+    if row is None:  # an address it had before it moved (another article may have taken it since: that one first)
+        row = connection.execute(_KNOWN.join(URLS, URLS.c.article_id == ARTICLE.c.id).where(URLS.c.url == key)).first()
     return Known(*row) if row is not None and row.latest_version > 0 else None
 
 
@@ -96,14 +95,17 @@ _RESTORE = update(ARTICLE).where(ARTICLE.c.id == bindparam("article_id"), ARTICL
                                  ARTICLE.c.removed_at < bindparam("at")).values(removed_at=None)
 
 
-def seen(connection: Connection, article_id: int, at: datetime, url: str, fetch_id: int | None) -> None:
-    """A successful fetch of the article: restores it when it was removed before `at`."""
+def seen(connection: Connection, article_id: int, at: datetime, url: str, fetch_id: int | None, *,
+         alias: bool = False) -> None:
+    """A successful fetch of the article: restores it when it was removed before `at`. `alias`: the
+    page was fetched at an address other than the article's URL (its last sighting there is kept)."""
     if connection.execute(_RESTORE, {"article_id": article_id, "at": at}).rowcount:
         connection.execute(insert(EVENT), {"article_id": article_id, "kind": "restored", "at": at, "url": url,
                                            "detail": None, "fetch_id": fetch_id})
         log.info("article %s restored at %s", article_id, at)
-    connection.execute(update(URLS).where(URLS.c.article_id == article_id, URLS.c.url == canonical_url(url),
-                                          URLS.c.last_seen_at < at).values(last_seen_at=at))
+    if alias:
+        connection.execute(update(URLS).where(URLS.c.article_id == article_id, URLS.c.url == canonical_url(url),
+                                              URLS.c.last_seen_at < at).values(last_seen_at=at))
 
 
 def same_story(title: str | None, minhash: bytes | None, page_title: str | None, sig: Any) -> bool:

@@ -288,6 +288,9 @@ class ArchiveStore:
         def write(session: Session) -> SaveResult:
             connection = session.connection()
             seen = self._seen_at(connection, article_id, capture) if article_id is not None else None
+            away = [url for url in capture.redirected_from if canonical_url(url) != canonical_url(capture.url)]
+            if away and seen is not None:  # reached through a redirect: a move, as for a same-bytes page
+                seen = removals.followed(connection, away, seen, capture.fetched_at)
             fetch_id = self._add_fetch(connection, capture, outcome="not_modified", article_id=seen,
                                        store_raw=False)
             if seen is not None:
@@ -359,7 +362,8 @@ class ArchiveStore:
         article.last_fetched_at = max(article.last_fetched_at, capture.fetched_at)
         if latest is not None and latest.content_sha256 == digest:
             fetch_id = self._add_fetch(connection, capture, outcome="unchanged", article_id=article.id)
-            removals.seen(connection, article.id, capture.fetched_at, capture.url, fetch_id)
+            removals.seen(connection, article.id, capture.fetched_at, capture.url, fetch_id,
+                          alias=canonical_url(capture.url) != identity)
             article.write(connection)
             return SaveResult("unchanged", article.id, latest.version, False, (), article.duplicate_of_id)
         fetch_id = self._add_fetch(connection, capture, outcome="new" if latest is None else "changed",
@@ -367,7 +371,8 @@ class ArchiveStore:
         version = self._add_version(connection, article, latest, page, fields, capture.fetched_at, fetch_id,
                                     raw_sha256=capture.raw_sha256, unverified_canonical=claim)
         if latest is not None:
-            removals.seen(connection, article.id, capture.fetched_at, capture.url, fetch_id)
+            removals.seen(connection, article.id, capture.fetched_at, capture.url, fetch_id,
+                          alias=canonical_url(capture.url) != identity)
         else:
             self._link_duplicate(connection, article, page, fields)
         article.write(connection)

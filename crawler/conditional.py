@@ -38,6 +38,8 @@ VALIDATORS = "archive_validators"
 #: Request meta key: SkipFresh found no earlier successful fetch of this URL, so the raw-hash
 #: shortcut has nothing to compare with (pipelines.extract skips its lookup).
 FIRST_FETCH = "archive_first_fetch"
+#: Request meta key: the URL the validators on the request were looked up for (a redirect changes the URL).
+_VALIDATED_FOR = "archive_validated_for"
 #: Setting: the previous run of this crawl did not finish (stopped, killed, --max-pages), so the
 #: pages it fetched may hold links it never followed: an article not requested again (not due, or
 #: stored by the run this one resumes) has the links of its stored page followed instead.
@@ -121,7 +123,14 @@ class ConditionalGet(_ArchiveLookups):
         if request.meta.get(STORED_ONLY):  # SkipFresh drops these; never fetched if one gets here
             raise FreshEnough("stored by the interrupted run this one resumes")
         known = request.meta.get(VALIDATORS)
-        if known is False or request.headers.get("If-None-Match") or request.headers.get("If-Modified-Since"):
+        if request.meta.get("redirect_urls") and request.meta.get(_VALIDATED_FOR) != request.url:
+            # A redirect carries the validators of the URL asked first: a 304 to them from another
+            # page (the home page, unchanged since that date) would say the article was seen.
+            for name in ("If-None-Match", "If-Modified-Since"):
+                request.headers.pop(name, None)
+            request.meta.pop("article_id", None)
+            known = None
+        elif known is False or request.headers.get("If-None-Match") or request.headers.get("If-Modified-Since"):
             return None
         if known is None:
             try:
@@ -133,10 +142,11 @@ class ConditionalGet(_ArchiveLookups):
         if not isinstance(known, Validators):
             return None
         if (self.refresh_after and known.fetched_at is not None and not request.meta.get("due")
+                and not request.meta.get("redirect_urls")  # where an archived article now leads: to be seen
                 and datetime.now(timezone.utc) - known.fetched_at < self.refresh_after):
             raise FreshEnough(f"fetched {known.fetched_at:%Y-%m-%d %H:%M} UTC, less than "
                               f"ARCHIVE_REFRESH_AFTER ago")
-        request.meta["article_id"] = known.article_id
+        request.meta["article_id"], request.meta[_VALIDATED_FOR] = known.article_id, request.url
         # An archived article's URL that now redirects is seen through, even to a page this crawl
         # fetched already (the home page): that is how a removal or a move is observed (archive.removals).
         request.dont_filter = True
