@@ -361,6 +361,11 @@ class ArchiveStore:
             latest = self._attribute(session, article, latest, page.extractor_version)
         article.last_fetched_at = max(article.last_fetched_at, capture.fetched_at)
         if latest is not None and latest.content_sha256 == digest:
+            if claim is not None and latest.unverified_canonical != claim:
+                # The same content now names another canonical URL (a move announced by the page):
+                # kept, so that the claimed page adopts this article when it arrives (_adopt_claimant).
+                connection.execute(update(SNAPSHOT).where(SNAPSHOT.c.id == latest.id)
+                                   .values(unverified_canonical=claim))
             fetch_id = self._add_fetch(connection, capture, outcome="unchanged", article_id=article.id)
             removals.seen(connection, article.id, capture.fetched_at, capture.url, fetch_id,
                           alias=canonical_url(capture.url) != identity)
