@@ -22,7 +22,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
@@ -91,6 +91,10 @@ def absent(connection: Connection, url: str, at: datetime, reason: str, fetch_id
     return True
 
 
+#: A stored version's versioned content in canonical form (archive.store.snapshot_fields, handed in
+#: by the store, which imports this module): what a merge compares to name a version's changed fields.
+Fields = Callable[[Any], dict[str, Any]]
+
 _RESTORE = update(ARTICLE).where(ARTICLE.c.id == bindparam("article_id"), ARTICLE.c.removed_at.is_not(None),
                                  ARTICLE.c.removed_at < bindparam("at")).values(removed_at=None)
 
@@ -138,7 +142,7 @@ def moved_from(connection: Connection, urls: list[str], identity: str, title: st
     return None
 
 
-def followed(connection: Connection, urls: list[str], article_id: int, at: datetime) -> int:
+def followed(connection: Connection, urls: list[str], article_id: int, at: datetime, fields: Fields) -> int:
     """A page of article `article_id` reached through a redirect from `urls`, served with the same
     bytes as before (not extracted again): when one of `urls` was another archived article's and
     the story is the same, that article moved here (`move`). Returns the article the page is kept as."""
@@ -146,10 +150,10 @@ def followed(connection: Connection, urls: list[str], article_id: int, at: datet
     if story is None or story.minhash is None:
         return article_id
     known = moved_from(connection, urls, story.canonical_url, story.title, fingerprint.from_bytes(story.minhash))
-    return article_id if known is None else move(connection, known, story.canonical_url, at)
+    return article_id if known is None else move(connection, known, story.canonical_url, at, fields)
 
 
-def move(connection: Connection, known: Known, new_url: str, at: datetime) -> int:
+def move(connection: Connection, known: Known, new_url: str, at: datetime, fields: Fields) -> int:
     """Continue article `known` under `new_url`: merge in an article already kept there, keep both
     URLs in article_url, and record the move. The caller then saves the page as usual. Returns the
     article kept (the older, when two were merged)."""
@@ -160,7 +164,7 @@ def move(connection: Connection, known: Known, new_url: str, at: datetime) -> in
     if other is not None:  # the older identity stays: the one researchers met first
         first_seen_new = min(at, other.first_seen_at)
         keep = min(known.id, other.id)
-        _merge(connection, max(known.id, other.id), keep)
+        _merge(connection, max(known.id, other.id), keep, fields)
     moved(connection, keep, old_url, new_url, at, first=known.first_seen_at, last=known.last_fetched_at,
           first_new=first_seen_new)
     return keep
@@ -189,12 +193,10 @@ def _keep_url(connection: Connection, article_id: int, url: str, first: datetime
             last_seen_at=max(last, found.last_seen_at)))
 
 
-def _merge(connection: Connection, source: int, target: int) -> None:
+def _merge(connection: Connection, source: int, target: int, fields: Fields) -> None:
     """Article `source` (the moved story, archived first under its new URL) becomes part of `target`:
     its versions follow target's, those whose content equals the one before them dropped (their
     fetches stay, now target's); its fetches, events, URLs and near-duplicate links go to target."""
-    from archive.store import snapshot_fields  # noqa: PLC0415 - the store imports this module
-
     latest = connection.execute(select(ARTICLE.c.latest_version).where(ARTICLE.c.id == target)).scalar_one()
     previous = connection.execute(select(SNAPSHOT).where(SNAPSHOT.c.article_id == target,
                                                          SNAPSHOT.c.version == latest)).first()
@@ -204,8 +206,7 @@ def _merge(connection: Connection, source: int, target: int) -> None:
             connection.execute(delete(SNAPSHOT).where(SNAPSHOT.c.id == snap.id))
             continue
         changed: list[Any] = [] if previous is None else [
-            name for name, value in _fields(snapshot_fields, previous).items()
-            if _fields(snapshot_fields, snap)[name] != value]
+            name for name, value in fields(_Row(previous)).items() if fields(_Row(snap))[name] != value]
         latest += 1
         connection.execute(update(SNAPSHOT).where(SNAPSHOT.c.id == snap.id).values(
             article_id=target, version=latest, changed_fields=changed))
@@ -230,6 +231,3 @@ class _Row:
     def __init__(self, row: Any) -> None:
         self.__dict__.update(row._mapping)
 
-
-def _fields(snapshot_fields: Any, row: Any) -> dict[str, Any]:
-    return snapshot_fields(_Row(row))

@@ -268,7 +268,7 @@ class ArchiveStore:
             if article_id is not None:
                 article_id = self._seen_at(connection, article_id, capture)
             if away and article_id is not None:
-                article_id = removals.followed(connection, away, article_id, capture.fetched_at)
+                article_id = removals.followed(connection, away, article_id, capture.fetched_at, snapshot_fields)
             fetch_id = self._add_fetch(connection, capture, outcome="same_raw", article_id=article_id,
                                        store_raw=False)
             if article_id is not None:
@@ -290,7 +290,7 @@ class ArchiveStore:
             seen = self._seen_at(connection, article_id, capture) if article_id is not None else None
             away = [url for url in capture.redirected_from if canonical_url(url) != canonical_url(capture.url)]
             if away and seen is not None:  # reached through a redirect: a move, as for a same-bytes page
-                seen = removals.followed(connection, away, seen, capture.fetched_at)
+                seen = removals.followed(connection, away, seen, capture.fetched_at, snapshot_fields)
             fetch_id = self._add_fetch(connection, capture, outcome="not_modified", article_id=seen,
                                        store_raw=False)
             if seen is not None:
@@ -346,7 +346,7 @@ class ArchiveStore:
         if moved:  # a redirect, or a canonical link naming another URL: did an archived article move?
             known = removals.moved_from(connection, moved, identity, page.title, fingerprint.signature(page.body))
             if known is not None:
-                removals.move(connection, known, identity, capture.fetched_at)
+                removals.move(connection, known, identity, capture.fetched_at, snapshot_fields)
         article = self._article_for(connection, identity, capture.fetched_at)
         if article.latest_version == 0 and claim is None:  # a new article: did a copy claim it first?
             article = self._adopt_claimant(connection, article, page, capture.fetched_at)
