@@ -27,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -38,12 +37,12 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import create_engine, func, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from archive.models import Article, Fetch, Snapshot  # noqa: E402
 from support.faultserver import FaultServer  # noqa: E402
+from support.scratch import scratch_postgres  # noqa: E402
 from tests.hostile_site import article, listing, news_sitemap, sitemap_index, urlset  # noqa: E402
 
 SITE, SECOND, STRANGER = "127.0.0.2", "127.0.0.3", "127.0.0.4"
@@ -255,20 +254,6 @@ def check(db: str) -> tuple[str, bool]:
     return (lines[-1] if lines else f"exit {done.returncode}"), done.returncode == 0
 
 
-def postgres(admin_url: str) -> tuple[str, Callable[[], None]]:
-    """A scratch database with a unique name, and how to drop it."""
-    name = f"hostile_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False), drop
-
-
 def one_run(label: str, db: str, tmp: Path, args: argparse.Namespace) -> Run:
     with ExitStack() as stack:
         private = stack.enter_context(FaultServer({"/secret.html": b"<html>secret</html>"}, host="127.0.0.1"))
@@ -313,11 +298,8 @@ def main() -> None:
         tmp = Path(folder)
         runs.append(one_run("SQLite", f"sqlite:///{tmp / 'archive.db'}", tmp, args))
         if not args.sqlite_only:
-            db, drop = postgres(args.postgres)
-            try:
+            with scratch_postgres(args.postgres, "hostile_bench") as db:
                 runs.append(one_run("PostgreSQL", db, tmp, args))
-            finally:
-                drop()
 
     failed = False
     rows = faults_list()

@@ -31,12 +31,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from archive.db import make_engine, normalise_url, upgrade  # noqa: E402
 from archive.models import Article  # noqa: E402
 from crawler.frontier import Frontier, connect  # noqa: E402
+from support.scratch import scratch_postgres  # noqa: E402
 from tests.accesslog import AccessLogSite  # noqa: E402
 
 
@@ -44,11 +44,12 @@ def measure(workers: int, sites: list[AccessLogSite], articles: int, admin_url: 
             options: list[str]) -> tuple[float, float, float, int]:
     """(crawl s, wall s, least gap between two request starts at any site, most requests in flight
     at any site) until `workers` workers have stored every article of every site."""
-    database = f"archive_scale_out_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{database}"'))
-    db = make_url(admin_url).set(database=database).render_as_string(hide_password=False)
+    with scratch_postgres(admin_url, "archive_scale_out") as db:
+        return _measure(workers, sites, articles, db, redis_url, options)
+
+
+def _measure(workers: int, sites: list[AccessLogSite], articles: int, db: str, redis_url: str,
+             options: list[str]) -> tuple[float, float, float, int]:
     name = f"bench-{uuid.uuid4().hex[:8]}"
     engine = make_engine(db)
     env = {**os.environ, "ARCHIVE_ALLOW_PRIVATE_ADDRESSES": "1", "ARCHIVE_EXTRACT_WORKERS": "1"}
@@ -82,9 +83,6 @@ def measure(workers: int, sites: list[AccessLogSite], articles: int, admin_url: 
     finally:
         engine.dispose()
         Frontier(connect(redis_url), name).clear()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def main() -> None:

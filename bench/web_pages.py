@@ -31,16 +31,14 @@ import sys
 import time
 import urllib.parse
 import urllib.request
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.archive_scale import (FINANCE, Corpus, build, percentiles, populated, text_queries,  # noqa: E402
                                  window)
+from support.scratch import scratch_postgres  # noqa: E402
 from tests.web.serving import serving  # noqa: E402
 
 POPULAR = ("NVDA", "AAPL", "MSFT", "TSLA", "AMZN")
@@ -110,24 +108,6 @@ def article_ids(url: str) -> list[int]:
         engine.dispose()
 
 
-@contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
-    """A PostgreSQL database with a unique name on the server at `server_url`, dropped after."""
-    from sqlalchemy import create_engine, text  # noqa: PLC0415
-    name = f"web_bench_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))  # a uuid name: nothing of the user's in it
-        try:
-            yield admin.url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
 def run(name: str, url: str, articles: int, requests: int) -> None:
     existing = populated(url)
     if not existing:
@@ -173,7 +153,7 @@ def main() -> None:
     for name, url in targets.items():
         run(name, url, args.articles, args.requests)
     if args.scratch_postgres:
-        with scratch_database(args.scratch_postgres) as url:
+        with scratch_postgres(args.scratch_postgres, "web_bench") as url:
             run("postgresql (scratch)", url, args.articles, args.requests)
 
 

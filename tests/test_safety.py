@@ -17,7 +17,7 @@ from archive.store import ArchiveStore
 from tests.pages import LOREM, article
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("archive", "crawler", "pipelines", "bench")
+PACKAGES = ("archive", "crawler", "pipelines", "bench", "support")
 #: Calls whose first argument is SQL.
 SQL_CALLS = {"text", "execute", "exec_driver_sql", "executescript", "executemany", "literal_column", "TextClause"}
 #: Formatted SQL that was read and found safe, by file and exact expression: a change to either
@@ -26,12 +26,10 @@ REVIEWED = {
     # EXPLAIN of a statement SQLAlchemy compiled: its SQL has placeholders, the user's query travels
     # in compiled.params.
     ("archive/search_index.py", '"EXPLAIN (FORMAT JSON) " + str(compiled)'),
-    # A scratch database named from uuid4().hex in the bench itself: CREATE/DROP DATABASE take no
+    # A scratch database named from uuid4().hex (support.scratch, for the benchmarks): CREATE/DROP DATABASE take no
     # bound parameter for the name.
-    ("bench/hostile.py", "f'CREATE DATABASE \"{name}\"'"),
-    ("bench/hostile.py", "f'DROP DATABASE IF EXISTS \"{name}\"'"),
-    ("bench/scale_out.py", "f'CREATE DATABASE \"{database}\"'"),
-    ("bench/scale_out.py", "f'DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)'"),
+    ("support/scratch.py", "f'CREATE DATABASE \"{name}\"'"),
+    ("support/scratch.py", "f'DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)'"),
 }
 
 
