@@ -6,7 +6,7 @@ A value comes from, first to last: a command-line option, the environment variab
 in use is the file `--config FILE` or ARCHIVE_CONFIG names, else ./archive.toml, else
 $XDG_CONFIG_HOME/archive/archive.toml (~/.config/archive/archive.toml). Nothing else in the
 project reads the environment or a config file: the CLI takes its options' defaults from here, a
-crawl its Scrapy settings (crawler/run.py), extraction its data directory (archive/symbols.py).
+crawl its Scrapy settings (crawler/runner.py), extraction its data directory (archive/symbols.py).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from archive.attention import day_label, day_of
 from archive.models import Article, ArticleEvent, Snapshot, SnapshotTicker
 from archive.query import Filters, counting, publisher_edited, reading, select_versions, through_indexes
-from archive.table import width as display_width
+from archive.text_table import width as display_width
 
 BLOCKS = " ▏▎▍▌▋▊▉█"
 

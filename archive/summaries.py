@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archive.table import render
+from archive.text_table import render
 
 
 def crawl_summary(all_stats: list[dict[str, Any]]) -> str:

@@ -1,6 +1,6 @@
 """Build a discovery or recrawl job from a sources file: its spider, politeness, resume and lock.
 
-One job name (archive.runs.job_key) per (sources file, sites, mode): a run of the same job
+One job name (archive.resume.job_key) per (sources file, sites, mode): a run of the same job
 after an interrupted one resumes it, and a lock file under the data directory keeps two runs of
 the same job on one machine from working at once.
 """
@@ -20,11 +20,11 @@ from typing import Any, Iterator, Sequence
 from archive.db import make_engine
 from archive.errors import BadInput
 from archive.recrawl import DEFAULT_SCHEDULE, Due, due_by_site
-from archive.runs import articles_fetched_in, interrupted_crawls, job_key, settle_killed
+from archive.resume import articles_fetched_in, interrupted_crawls, job_key, settle_killed
 from archive.symbols import default_data_dir
 from archive.urls import site_of
 from crawler.conditional import FOLLOW_STORED
-from crawler.run import CrawlJob
+from crawler.runner import CrawlJob
 from crawler.sources import Source, load_sources, recrawl_policies, recrawl_schedules, run_time_limit
 from crawler.spiders.sources import SourcesSpider, slot_of
 
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class Plan:
+class SourcesJob:
     """What a sources/recrawl run will do, for the CLI to show before it starts."""
 
     job: CrawlJob
@@ -47,7 +47,7 @@ class Plan:
 def plan(db_url: str, sources_path: Path | None, only: tuple[str, ...] = (), *, discover: bool = True,
          recrawl: bool = False, schedule: Sequence[timedelta] = DEFAULT_SCHEDULE, since: datetime | None = None,
          max_pages: int = 0, depth: int = 0, allow_private: bool = False, progress: bool = False,
-         settings: dict | None = None, now: datetime | None = None, max_time: float | None = None) -> Plan:
+         settings: dict | None = None, now: datetime | None = None, max_time: float | None = None) -> SourcesJob:
     """The job for `archive crawl --sources` (discover) and `archive recrawl --due` (recrawl).
     `max_time` (seconds) is the run's time limit; None: the sources file's max_time, if any."""
     sources = load_sources(sources_path, only) if sources_path is not None else []
@@ -77,7 +77,7 @@ def plan(db_url: str, sources_path: Path | None, only: tuple[str, ...] = (), *, 
                    command=command, settings={**(settings or {}), "DOWNLOAD_SLOTS": download_slots(sources),
                                               "ARCHIVE_RECRAWL_SCHEDULES": recrawl_schedules(sources),
                                               FOLLOW_STORED: bool(resumed)})
-    return Plan(job, key, sources, due, resumed, len(skip), deferred)
+    return SourcesJob(job, key, sources, due, resumed, len(skip), deferred)
 
 
 def site_job(db_url: str, urls: Sequence[str], max_pages: int = 0, depth: int = 0, allow_private: bool = False,

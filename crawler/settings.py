@@ -2,7 +2,7 @@
 
 Every archive-specific setting is prefixed ARCHIVE_ and read only in a component's from_crawler.
 The ones a user may set (archive.config.KEYS) take their built-in defaults from there; what the
-user configured (ARCHIVE_* variables, archive.toml) is laid over them by crawler/run.py.
+user configured (ARCHIVE_* variables, archive.toml) is laid over them by crawler/runner.py.
 """
 
 from scrapy.settings import default_settings as _scrapy_defaults
@@ -74,7 +74,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 # With --refresh-after, links to articles fetched moments ago are dropped before they are scheduled.
 SPIDER_MIDDLEWARES = {"crawler.conditional.SkipFresh": 800}
-# crawler.progress.Progress is added by crawler.run when ARCHIVE_PROGRESS is on. AutoThrottle's
+# crawler.progress.Progress is added by crawler.runner when ARCHIVE_PROGRESS is on. AutoThrottle's
 # policy runs inside crawler.politeness, on its sites, where it can only slow a site down.
 EXTENSIONS: dict[str, int | None] = {"scrapy.extensions.throttle.AutoThrottle": None}
 # Scrapy 2.19 starts, for every crawl, an HTTP server on localhost that runs any Python code sent

@@ -99,7 +99,7 @@ def test_a_bad_variable_or_a_missing_named_file_is_one_line(workdir: Path) -> No
 
 
 def test_a_crawl_takes_its_settings_from_the_configuration(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from crawler.run import CrawlJob
+    from crawler.runner import CrawlJob
 
     (workdir / "archive.toml").write_text('user_agent = "my-lab-bot/1.0"\nwrite_batch = 9\n'
                                           'extract_workers = 3\n', encoding="utf-8")

@@ -64,7 +64,7 @@ def test_a_service_runs_an_archive_command_with_options_it_has(path: Path) -> No
     assert used and set(used) <= options_of(command), set(used) - options_of(command)
     context = command.make_context(argv[1], argv[2:], parent=click.Context(cli))  # values parse too
     assert Path("/etc/archive/sources.toml") in context.params.values()
-    assert service["KillSignal"] == "SIGTERM"  # archive stops cleanly on it (crawler/run.py)
+    assert service["KillSignal"] == "SIGTERM"  # archive stops cleanly on it (crawler/runner.py)
     assert service["EnvironmentFile"] == "/etc/archive/archive.env"
 
 

@@ -20,8 +20,8 @@ from archive.db import make_engine
 from archive.demo.run import run_demo
 from archive.query import parse_bound
 from archive.recrawl import DEFAULT_SCHEDULE, due_by_site, format_schedule, parse_schedule
-from archive.runs import job_key
-from archive.table import render
+from archive.resume import job_key
+from archive.text_table import render
 
 
 @cli.command()

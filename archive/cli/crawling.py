@@ -45,7 +45,7 @@ def politeness(timeout: float, concurrency: int | None, delay: float | None, thr
 
 
 def run_jobs(jobs: list[Any], verbose: bool) -> list[dict[str, Any]]:
-    from crawler.run import run_crawls  # noqa: PLC0415 - starts Scrapy: import only when asked
+    from crawler.runner import run_crawls  # noqa: PLC0415 - starts Scrapy: import only when asked
     return run_crawls(jobs, log_level="INFO" if verbose else "WARNING")
 
 

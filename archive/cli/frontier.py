@@ -15,8 +15,8 @@ from archive.cli.base import cli, config_option
 from archive.cli.crawling import finish, run_jobs
 from archive.db import make_engine
 from archive.recrawl import due_by_site
-from archive.runs import settle_killed, unfinished_workers
-from archive.table import render
+from archive.resume import settle_killed, unfinished_workers
+from archive.text_table import render
 
 
 def frontier_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -43,7 +43,7 @@ def run_worker(frontier_url: str, name: str | None, idle: float, db_url: str, ur
                settings: dict[str, Any], verbose: bool) -> None:
     """Run one worker of a shared crawl. No job lock and no resume from the archive here: several
     workers run the same job at once, and an interrupted shared crawl resumes from its queue."""
-    from crawler.run import CrawlJob  # noqa: PLC0415 - starts Scrapy: import only when asked
+    from crawler.runner import CrawlJob  # noqa: PLC0415 - starts Scrapy: import only when asked
     frontier = _frontier_module()
 
     server = frontier.connect(frontier_url)  # fail fast, before any fetching
@@ -70,7 +70,7 @@ def run_worker(frontier_url: str, name: str | None, idle: float, db_url: str, ur
 
 def _settle_dead_workers(frontier: Any, server: Any, name: str, db_url: str, quiet: bool = False) -> None:
     """Give the runs of this crawl's killed workers an end and counts from their fetches, as a
-    killed single-machine run gets when its job runs again (archive.runs.settle_killed). A worker
+    killed single-machine run gets when its job runs again (archive.resume.settle_killed). A worker
     is dead when its heartbeat key is gone; a run that names no worker (recorded by an older
     version) only when no worker of the crawl is alive."""
     engine = make_engine(db_url)
@@ -97,7 +97,7 @@ def _sources_job(frontier: Any, db_url: str, name: str | None, idle: float, fron
     """The sources job of crawler.jobs.plan, as a worker: every worker reads the feeds and sitemaps
     and offers the due articles; the shared seen-set lets each URL through once per run."""
     from crawler.jobs import download_slots, job_command  # noqa: PLC0415
-    from crawler.run import CrawlJob  # noqa: PLC0415
+    from crawler.runner import CrawlJob  # noqa: PLC0415
     from crawler.sources import load_sources, recrawl_policies, recrawl_schedules  # noqa: PLC0415
     from crawler.spiders.sources import SourcesSpider  # noqa: PLC0415
 

@@ -13,7 +13,7 @@ from archive.backup import backup as run_backup
 from archive.check import check as run_check
 from archive.cli.base import cli, db_option, open_engine
 from archive.config import KEYS, Config
-from archive.table import render
+from archive.text_table import render
 
 
 @cli.command()

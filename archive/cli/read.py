@@ -15,7 +15,7 @@ from archive.diff import Op, diff_versions
 from archive.export import FORMATS, ExportJob, exporter_for, export_to, local_time, row
 from archive.models import Snapshot
 from archive.query import Event, find_article, search as run_search
-from archive.table import render
+from archive.text_table import render
 from archive.urls import publisher_day
 
 

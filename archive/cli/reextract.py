@@ -10,7 +10,7 @@ from archive.cli.base import cli, db_option, make_filters
 from archive.extract import EXTRACTOR_VERSION
 from archive.reextract import reextract as run_reextract
 from archive.store import ArchiveStore
-from archive.table import render
+from archive.text_table import render
 
 
 @cli.command()

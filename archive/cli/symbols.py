@@ -15,7 +15,7 @@ import click
 
 from archive.errors import BadInput
 from archive.symbols import SEC_URL, SymbolUniverse, default_data_dir, import_csv, load_universe, update_from_url
-from archive.table import render
+from archive.text_table import render
 from archive.cli.base import ArchiveGroup, cli, config_option
 
 

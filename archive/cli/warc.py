@@ -10,7 +10,7 @@ import click
 from archive.cli.base import cli, db_option
 from archive.query import parse_bound
 from archive.store import ArchiveStore
-from archive.table import render
+from archive.text_table import render
 from archive.warc import import_warc
 
 

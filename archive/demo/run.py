@@ -19,14 +19,14 @@ from archive.export import export_rows, write_jsonl
 from archive.query import Filters, counts, search
 from archive.records import local_time
 from archive.summaries import archive_summary, crawl_summary
-from archive.table import render
+from archive.text_table import render
 
 SITE = Path(__file__).with_name("site")
 REVISED = Path(__file__).with_name("site_revised")
 
 
 def run_demo(db_url: str, port: int, export_path: Path, echo: Callable[[str], None] = print) -> None:
-    from crawler.run import CrawlJob, run_crawls
+    from crawler.runner import CrawlJob, run_crawls
 
     engine = make_engine(db_url)
     upgrade(engine)

@@ -18,7 +18,7 @@ from archive.edits import count_edits, most_edited, newest_edits
 from archive.errors import BadInput, NotFound
 from archive.export import row
 from archive.query import History, find_article, near_duplicates, search
-from archive.runs import error_kind, failed_fetches, recent_crawls
+from archive.resume import error_kind, failed_fetches, recent_crawls
 from archive.snippet import marked, snippet
 from archive.stats import facets
 from archive.web.params import MAX_PER_PAGE, PER_PAGE, Query, choice, filters_of, number

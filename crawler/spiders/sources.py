@@ -2,7 +2,7 @@
 the articles due for a recrawl; listings are followed, articles kept (see crawler.sources).
 
 Every request of a site goes through that site's download slot ("source:NAME"), so its
-delay and concurrency from the sources file hold across all its hosts; crawler.run builds the
+delay and concurrency from the sources file hold across all its hosts; crawler.runner builds the
 slots. robots.txt applies to feeds and sitemaps as to pages (Scrapy's RobotsTxtMiddleware
 sees every request).
 """

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from archive.cli.schedule import ticks
 from archive.demo.server import SiteServer
 from archive.models import Crawl
-from archive.runs import job_key
+from archive.resume import job_key
 from crawler.jobs import job_command, job_lock
 from tests.conftest import run_cli
 from tests.discovery_site import build, sources_file

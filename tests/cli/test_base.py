@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from archive.cli import cli
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 @pytest.fixture

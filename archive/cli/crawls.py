@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from archive.cli.base import cli, db_option, open_engine
 from archive.errors import BadInput, NotFound
 from archive.models import Crawl
-from archive.runs import error_kind, failed_fetches, recent_crawls
-from archive.table import render
+from archive.resume import error_kind, failed_fetches, recent_crawls
+from archive.text_table import render
 
 
 def _what(command: dict) -> str:
@@ -26,7 +26,7 @@ def _what(command: dict) -> str:
     return ", ".join(urls[:2]) + (f" +{len(urls) - 2}" if len(urls) > 2 else "") or command.get("spider", "-")
 
 
-#: Why a run ended, as `archive crawls` shows it (Scrapy's finish reasons, and "killed" from archive.runs).
+#: Why a run ended, as `archive crawls` shows it (Scrapy's finish reasons, and "killed" from archive.resume).
 ENDINGS = {"finished": "", "shutdown": " (interrupted)", "closespider_timeout": " (time limit)",
            "closespider_pagecount": " (max pages)", "killed": " (killed)"}
 

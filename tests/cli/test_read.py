@@ -250,7 +250,7 @@ def test_a_site_without_a_port_matches_it_on_any_port(tmp_path: Path) -> None:
 
 
 def test_cjk_text_keeps_text_tables_aligned(tmp_path: Path) -> None:
-    from archive.table import render, width
+    from archive.text_table import render, width
 
     db = f"sqlite:///{tmp_path / 'cjk.db'}"
     store = ArchiveStore.open(db)
