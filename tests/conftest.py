@@ -12,11 +12,11 @@ from typing import Callable, Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from archive.db import normalise_url
 from archive.demo.server import SiteServer
 from archive.store import ArchiveStore
+from support.scratch import scratch_postgres
 
 #: ../shared beside the checkout; ARCHIVE_SHARED names another place (a git worktree sits elsewhere).
 SHARED = Path(os.environ.get("ARCHIVE_SHARED") or Path(__file__).resolve().parents[1].parent / "shared")
@@ -55,16 +55,8 @@ def postgres_server() -> str:
 @pytest.fixture
 def postgres_db(postgres_server: str) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    name = f"archive_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres(postgres_server, "archive_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

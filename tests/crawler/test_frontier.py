@@ -42,6 +42,17 @@ def worker(url: str, db: str, redis_url: str, name: str, *, idle: float = 3.0,
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def sources_worker(sources: Path, db: str, redis_url: str, name: str, *,
+                   heartbeat: float = 3.0) -> subprocess.Popen[str]:
+    """`archive crawl --sources FILE --frontier ...` in its own process (see `worker` on `heartbeat`)."""
+    env = {**os.environ, "ARCHIVE_ALLOW_PRIVATE_ADDRESSES": "1", "ARCHIVE_FRONTIER_HEARTBEAT": str(heartbeat),
+           "ARCHIVE_EXTRACT_WORKERS": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "archive", "crawl", "--sources", str(sources), "--db", db, "--frontier", redis_url,
+         "--frontier-name", name, "--frontier-idle", "3", "--no-throttle"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 def finished(process: subprocess.Popen[str], timeout: float = 150) -> str:
     out, err = process.communicate(timeout=timeout)
     assert process.returncode == 0, f"worker exited {process.returncode}:\n{err[-3000:]}"
@@ -247,12 +258,7 @@ def test_two_workers_share_a_sources_crawl(tmp_path: Path, postgres_db: str, red
     from tests import discovery_site
     with SiteServer(discovery_site.build(tmp_path / "site")) as server:
         sources = discovery_site.sources_file(tmp_path / "sources.toml", server)
-        env = {**os.environ, "ARCHIVE_ALLOW_PRIVATE_ADDRESSES": "1", "ARCHIVE_FRONTIER_HEARTBEAT": "3",
-               "ARCHIVE_EXTRACT_WORKERS": "1"}
-        workers = [subprocess.Popen(
-            [sys.executable, "-m", "archive", "crawl", "--sources", str(sources), "--db", postgres_db,
-             "--frontier", redis_server, "--frontier-name", frontier_name, "--frontier-idle", "3", "--no-throttle"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        workers = [sources_worker(sources, postgres_db, redis_server, frontier_name) for _ in range(2)]
         for process in workers:
             finished(process)
     counts = Counter(path for path in server.requests if path in discovery_site.ARTICLES)

@@ -3,9 +3,6 @@ Redis password in what a worker prints."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +11,8 @@ from archive.demo.server import SiteServer
 from crawler.frontier import public_url
 from tests.accesslog import AccessLogSite
 from tests.conftest import run_cli
-from tests.crawler.test_politeness_fleet import ROOT, worker
+from tests.crawler.test_frontier import sources_worker
+from tests.crawler.test_politeness_fleet import worker
 
 
 def test_max_pages_limits_the_shared_crawl_not_each_worker(postgres_db: str, redis_server: str,
@@ -48,12 +46,10 @@ def test_a_start_url_is_fetched_once_per_shared_crawl(tmp_path: Path, postgres_d
     from tests import discovery_site
     with SiteServer(discovery_site.build(tmp_path / "site")) as server:
         sources = discovery_site.sources_file(tmp_path / "sources.toml", server)
-        env = {**os.environ, "ARCHIVE_ALLOW_PRIVATE_ADDRESSES": "1", "ARCHIVE_FRONTIER_HEARTBEAT": "3",
-               "ARCHIVE_EXTRACT_WORKERS": "1"}
-        workers = [subprocess.Popen(
-            [sys.executable, "-m", "archive", "crawl", "--sources", str(sources), "--db", postgres_db,
-             "--frontier", redis_server, "--frontier-name", frontier_name, "--frontier-idle", "3", "--no-throttle"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        # A 60 s heartbeat: a worker stalled by a loaded machine must not be taken for dead, or its
+        # claims would be fetched again and the count below would not be exact.
+        workers = [sources_worker(sources, postgres_db, redis_server, frontier_name, heartbeat=60)
+                   for _ in range(3)]
         for process in workers:
             _, err = process.communicate(timeout=240)
             assert process.returncode == 0, err[-3000:]
