@@ -26,6 +26,7 @@ import asyncio
 import itertools
 import logging
 import math
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Self
@@ -75,6 +76,20 @@ class Site:
         or AutoThrottle's, whichever is longer."""
         promised = max(self.min_delay, self.crawl_delay)
         return max(promised + margin if promised > 0 else 0.0, self.delay)
+
+    @property
+    def strict(self) -> bool:
+        """The site was promised a gap (a delay or a Crawl-delay, not only AutoThrottle's): it then
+        takes one request at a time, and the gap also counts from the previous answer. A process
+        may stall for a CPU between a request's turn and its sending, so the gap the server sees
+        is kept only by an order of events: the next turn comes a gap after the previous answer,
+        which came after the previous request reached the server, however late it was sent."""
+        return max(self.min_delay, self.crawl_delay) > 0
+
+    @property
+    def limit(self) -> int:
+        """Requests the site may have in flight (see `strict`)."""
+        return 1 if self.strict else self.concurrency
 
     @property
     def transferring(self) -> range:
@@ -161,12 +176,11 @@ class Politeness:
 
     async def process_request(self, request: Request) -> None:
         site = self.site(self.key_of(request))
-        loop = asyncio.get_running_loop()
         async with site.turn:
             while True:
                 if self.closing():
                     raise NotStarted(f"not started: the crawl is stopping ({request.url})")
-                if site.in_flight >= site.concurrency:
+                if site.in_flight >= site.limit:
                     site.freed.clear()
                     try:  # woken when a request comes back, or soon after the crawl is told to stop
                         await asyncio.wait_for(site.freed.wait(), STOP_CHECK)
@@ -174,7 +188,7 @@ class Politeness:
                         pass
                     continue
                 gap = site.gap(self.margin)
-                wait = site.last_start + gap - loop.time()
+                wait = site.last_start + gap - time.monotonic()
                 if wait > 0:
                     await asyncio.sleep(min(wait, STOP_CHECK))
                     continue
@@ -185,7 +199,7 @@ class Politeness:
                         await asyncio.sleep(wait or self.poll)
                         continue
                 site.in_flight += 1
-                site.last_start = loop.time()
+                site.last_start = time.monotonic()
                 request.meta[PLACE] = Place(site, lease)
                 return
 
@@ -194,7 +208,7 @@ class Politeness:
         again after 1, 2, 4 ... 30 s, with one warning for the outage, not one per request."""
         assert self.shared is not None
         try:
-            granted = self.shared.acquire(site.key, site.concurrency, gap)
+            granted = self.shared.acquire(site.key, site.limit, gap)
         except self.shared.errors as exc:
             if not self.outage:
                 log.warning("cannot reach Redis for the shared crawl's politeness limits (%s); "
@@ -217,13 +231,16 @@ class Politeness:
         place = request.meta.pop(PLACE, None)  # popped: a retry is a copy of the request, meta and all
         if not isinstance(place, Place):
             return
-        place.site.in_flight -= 1
-        place.site.freed.set()
+        site = place.site
+        site.in_flight -= 1
+        if site.strict:  # the next start is a gap after this answer too (see Site.strict)
+            site.last_start = max(site.last_start, time.monotonic())
+        site.freed.set()
         if place.lease is not None and self.shared is not None:
             try:
-                self.shared.release(place.site.key, place.lease)
+                self.shared.release(site.key, place.lease, site.gap(self.margin) if site.strict else 0.0)
             except self.shared.errors:  # the lease expires by itself
-                log.info("could not give back a lease on %s; it expires by itself", place.site.key)
+                log.info("could not give back a lease on %s; it expires by itself", site.key)
 
     # -- robots.txt ----------------------------------------------------------------------------
     def _robots_parsed(self, robotparser: RobotParser, request: Request) -> None:
@@ -270,6 +287,9 @@ def _throttle(crawler: Crawler, gate: Politeness) -> SiteThrottle | None:
 # KEYS: the site's leases (sorted set: lease -> expiry) and its last start. ARGV: concurrency,
 # gap, lease time to live (seconds), lease id. Returns 0 (granted), -1 (no place free) or the
 # microseconds until the gap has passed.
+#
+# A site promised a gap asks for one lease at a time, and its gap also counts from when the
+# previous answer came back (_RELEASE): see Site.strict.
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -284,10 +304,25 @@ redis.call('SET', KEYS[2], string.format('%.6f', now), 'EX', math.ceil(gap) + 60
 return 0
 """
 
+# A lease given back when its request's answer (or error) came back; for a site promised a gap
+# (ARGV[2] > 0) the site's last start moves to now (Site.strict). KEYS as _ACQUIRE's; ARGV: lease id, gap.
+_RELEASE = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+local gap = tonumber(ARGV[2])
+if gap > 0 then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+  if now > tonumber(redis.call('GET', KEYS[2]) or '0') then
+    redis.call('SET', KEYS[2], string.format('%.6f', now), 'EX', math.ceil(gap) + 60)
+  end
+end
+return 0
+"""
+
 
 class SharedLimits:
     """Each site's last start and leases in Redis, for all workers of a shared crawl: one script
-    call to take a lease, one command to give it back. A lease expires after `ttl` seconds (the
+    call to take a lease, one to give it back. A lease expires after `ttl` seconds (the
     download timeout and a margin), so a worker that dies holding one frees its place by itself."""
 
     def __init__(self, server: Any, name: str, ttl: float) -> None:
@@ -298,6 +333,7 @@ class SharedLimits:
         self.server, self.ttl = server, ttl
         self.prefix = f"{KEY_ROOT}:{name}:polite"
         self.script = server.register_script(_ACQUIRE)
+        self.release_script = server.register_script(_RELEASE)
         self.worker = uuid.uuid4().hex[:12]
         self.numbers = itertools.count()
 
@@ -312,8 +348,9 @@ class SharedLimits:
             return lease, 0.0
         return None, max(answer, 0) / 1_000_000
 
-    def release(self, site: str, lease: str) -> None:
-        self.server.zrem(self.keys(site)[0], lease)
+    def release(self, site: str, lease: str, gap: float = 0.0) -> None:
+        """Give a lease back when its answer came back; a site with a `gap` counts it from now too."""
+        self.release_script(keys=self.keys(site), args=[lease, f"{gap:.6f}"])
 
     def close(self) -> None:
         self.server.close()
