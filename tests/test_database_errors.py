@@ -71,8 +71,11 @@ def test_a_lock_held_past_the_busy_timeout_mid_crawl(tmp_path: Path) -> None:
     db = f"sqlite:///{path}?timeout=0.2"  # the busy timeout, in seconds
     run_cli("init", "--db", db)
     env = {**os.environ, "ARCHIVE_ALLOW_PRIVATE_ADDRESSES": "1"}
-    with FaultServer(root=SITE, slow=0.03) as server:
-        crawl = subprocess.Popen([sys.executable, "-m", "archive", "crawl", server.url, "--db", db], cwd=ROOT,
+    # One request at a time, 0.2 s each: the crawl takes 8 s or more, so the lock is taken mid-crawl
+    # even on a loaded machine (at 0.03 s and 4 at once, a CI run stored every page first and exited 0).
+    with FaultServer(root=SITE, slow=0.2) as server:
+        crawl = subprocess.Popen([sys.executable, "-m", "archive", "crawl", server.url, "--db", db,
+                                  "--concurrency", "1"], cwd=ROOT,
                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         holder = sqlite3.connect(path, isolation_level=None)
         deadline = time.monotonic() + 30
