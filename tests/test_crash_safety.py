@@ -82,7 +82,9 @@ def test_sigkill_at_random_moments_loses_nothing(db_url: str, server: FaultServe
 
 def test_backup_during_a_crawl_opens_and_passes_check(tmp_path: Path, server: FaultServer) -> None:
     db = f"sqlite:///{tmp_path / 'archive.db'}"
-    crawl = start_crawl(server.url, db)
+    # One request at a time, 0.1 s apart: 7 s or more for the site, so that the crawl is still going
+    # when 15 fetches are stored, even on a loaded machine (a CI run under load once finished first).
+    crawl = start_crawl(server.url, db, "--concurrency", "1", "--delay", "0.1")
     try:
         deadline = time.monotonic() + 30
         while totals(db)[2] < 15 and time.monotonic() < deadline:
