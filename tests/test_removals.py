@@ -14,12 +14,13 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select, text, update
+from sqlalchemy import create_engine, select, update
 
 from archive.api import Archive
 from archive.demo.server import BackgroundServer
 from archive.models import Article, ArticleEvent, ArticleUrl, Fetch, Snapshot
 from tests.conftest import run_cli
+from tests.test_canonical_claims import query
 from tests.pages import article, listing
 
 STORY = "Chipmakers rally as data-center demand stays hot"
@@ -101,15 +102,6 @@ def age(db_url: str, hours: float) -> None:
                 for row in connection.execute(select(key, *times)).all():
                     values = {c.key: v - shift for c, v in zip(times, row[1:]) if v is not None}
                     connection.execute(update(model).where(key == row[0]).values(**values))
-    finally:
-        engine.dispose()
-
-
-def query(db_url: str, sql: str, **params: object) -> list[tuple]:  # type: ignore[type-arg]
-    engine = create_engine(db_url)
-    try:
-        with engine.connect() as connection:
-            return [tuple(row) for row in connection.execute(text(sql), params)]
     finally:
         engine.dispose()
 
