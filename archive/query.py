@@ -68,8 +68,10 @@ class Filters:
 
     @cached_property
     def symbols(self) -> list[str]:
-        """Tickers as stored: upper case, no $, comma-separated lists split."""
-        return [s.strip().upper().lstrip("$") for t in self.tickers for s in t.split(",") if s.strip()]
+        """Tickers as stored, comma-separated lists split, no $: upper case, and also as given where
+        that differs (codes kept as shown, "VOWG_p.DE", "RHM.Germany", are stored so)."""
+        given = [s.strip().lstrip("$") for t in self.tickers for s in t.split(",") if s.strip()]
+        return list(dict.fromkeys(form for s in given for form in (s.upper(), s)))
 
 
 def parse_bound(value: str | date | datetime | None, *, end: bool = False) -> datetime | None:

@@ -44,11 +44,22 @@ _US_VENUES = {"NASDAQ", "NYSE", "NYSEARCA", "NYSEAMERICAN", "OTC", "CBOE"}
 RIC_EXCHANGES = {"O": "NASDAQ", "OQ": "NASDAQ", "N": "NYSE", "K": "NYSE"}
 _SYMBOL = r"[A-Z]{1,5}(?:[.\-][A-Z]{1,2})?"
 #: A non-US code with a Reuters suffix: letters with digits ("VOW3"), or a Tokyo/Hong Kong number.
-_FOREIGN_CODE = r"(?:[A-Z][A-Z0-9]{0,5}|\d{3,6})\.(?:" + "|".join(sorted(
+#: Reuters marks a share class in the code itself, kept as shown: "_p" a preferred share
+#: ("VOWG_p.DE", "HNKG_p.DE"), a lower-case letter a class ("RDSa.L", "BTa.L").
+_FOREIGN_CODE = r"(?:[A-Z][A-Z0-9]{0,5}(?:_p)?|[A-Z][A-Z0-9]{1,5}[a-z]|\d{3,6})\.(?:" + "|".join(sorted(
     ("T", "L", "PA", "DE", "F", "AS", "BR", "MI", "MC", "SW", "S", "ST", "CO", "OL", "HE", "LS", "VI", "TO", "V",
      "AX", "NZ", "HK", "SS", "SZ", "KS", "KQ", "TW", "SI", "NS", "BO", "JK", "BK", "KL", "SA", "MX", "JO", "IS",
      "WA"), key=len, reverse=True)) + ")"
-SYMBOL = re.compile(rf"^(?:{_SYMBOL}|(?:\d{{3,6}}|[A-Z]{{1,5}})(?:\.[A-Z]{{1,2}})?-[A-Z]{{2}}|{_FOREIGN_CODE})$")
+#: Dow Jones's form of a non-US listing (Barron's, MarketWatch, The Wall Street Journal): the local
+#: code and the country, "Rheinmetall (RHM.Germany)", "Toyota (7203.Japan)", kept as shown. The
+#: country names no single exchange, so none is recorded.
+_COUNTRY_CODE = r"(?:[A-Z][A-Z0-9]{0,5}|\d{3,6})\.(?:" + "|".join(sorted(
+    ("Germany", "Japan", "UK", "France", "Switzerland", "Canada", "Australia", "Hong Kong", "Netherlands", "Italy",
+     "Spain", "Sweden", "Denmark", "Norway", "Finland", "Belgium", "Austria", "Ireland", "Portugal", "Korea",
+     "South Korea", "Taiwan", "India", "China", "Singapore", "Brazil", "Mexico", "Israel", "South Africa",
+     "New Zealand"), key=len, reverse=True)) + ")"
+COUNTRY_LISTING = re.compile(rf"\(\s*({_COUNTRY_CODE})\s*\)")
+SYMBOL = re.compile(rf"^(?:{_SYMBOL}|(?:\d{{3,6}}|[A-Z]{{1,5}})(?:\.[A-Z]{{1,2}})?-[A-Z]{{2}}|{_FOREIGN_CODE}|{_COUNTRY_CODE})$")
 # Each text regex begins with a lookahead for the characters a match can start with: it changes
 # no match, and spares the regex engine trying the whole pattern at every character of the text
 # (a third to half of each search's time).
@@ -146,6 +157,8 @@ def _from_text(text: str, hits: Hits) -> None:
         _add(hits, match.group(1), None, "foreign")
     for match in FOREIGN_RIC.finditer(text):
         _add(hits, match.group(1), RIC_SUFFIXES[match.group(1).rpartition(".")[2]], "foreign")
+    for match in COUNTRY_LISTING.finditer(text):
+        _add(hits, match.group(1), None, "foreign")
 
 
 #: Keys of a page's own JSON state that name the article's securities; "symbol"/"ticker" alone are
@@ -216,7 +229,7 @@ def _from_link(element: HtmlElement, hits: Hits, kind: str) -> None:
 
 def _add(hits: Hits, symbol: str, exchange: str | None, kind: str) -> None:
     """Count one piece of evidence; symbols take one form (BRK-B, BRK/B -> BRK.B), foreign ones stay as shown."""
-    symbol = symbol.strip().upper()
+    symbol = symbol.strip() if kind == "foreign" else symbol.strip().upper()  # "VOWG_p.DE" as shown
     if kind == "exchange" and exchange not in _US_VENUES and _LOCAL_CODE.match(symbol):
         hits[symbol].append((exchange, kind))  # "TYO:7203", "ETR:VOW3": the local code as shown
         return

@@ -144,14 +144,16 @@ def diff_page(engine: Engine, key: str, query: Query) -> Page:
 
 def ticker_page(engine: Engine, symbol: str, query: Query) -> Page:
     """A ticker: attention over time, co-mentioned tickers, latest and most-edited articles."""
-    symbol = symbol.strip().upper().lstrip("$")
+    symbol = symbol.strip().lstrip("$")
+    if symbol.islower():  # "nvda" -> NVDA; mixed case is a code kept as shown ("RHM.Germany")
+        symbol = symbol.upper()
     if not symbol or len(symbol) > 16:
         raise BadInput(f"not a ticker: {symbol!r}")
     filters = filters_of(query, tickers=(symbol,))
     by = choice(query, "by", PERIOD_CHOICES, "auto")
     top = facets(engine, filters, top=16, days=True)
     series = attention(engine, filters, by, counted=top.days)
-    co = [(s, n) for s, n in top.tickers if s != symbol][:15]
+    co = [(s, n) for s, n in top.tickers if s.upper() != symbol.upper()][:15]
     latest = search(engine, filters, limit=10)
     edited = most_edited(engine, filters, limit=10)
     context = {"symbol": symbol, "query": query, "chart": chart(series), "series": series, "co": co, "by": by,

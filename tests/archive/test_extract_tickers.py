@@ -73,8 +73,27 @@ def test_data_symbol_attributes_in_the_article() -> None:
     ("Berkshire (NYSE: BRK.B) held.", "BRK.B", "NYSE"),
     ("Shell (NYSE: RDS-A) fell.", "RDS.A", "NYSE"),
     ("Larsen (LART.NS) gained.", "LART.NS", "NSE"),
+    ("Volkswagen (VOWG_p.DE) slipped.", "VOWG_p.DE", "XETRA"),  # Reuters: a preferred share
+    ("Shell (RDSa.L) fell.", "RDSa.L", "LSE"),  # Reuters: a share class
+    ("Rheinmetall (RHM.Germany) rose.", "RHM.Germany", None),  # Dow Jones: code and country
+    ("Tencent (700.Hong Kong) rose.", "700.Hong Kong", None),
 ])
 def test_non_us_and_suffixed_forms_kept_with_their_exchange(text: str, symbol: str, exchange: str | None) -> None:
     found = tickers(f"<p>{text}</p>")
     assert set(found) == {symbol}
     assert found[symbol].exchange == exchange
+
+
+def test_codes_kept_as_shown_are_found_by_the_ticker_filter(tmp_path) -> None:
+    from archive.api import Archive
+    from archive.store import ArchiveStore
+
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    store = ArchiveStore.open(url)
+    page = article(extra="<p>Rheinmetall (RHM.Germany) and Volkswagen (VOWG_p.DE) rose.</p>")
+    store.save(extract(page, URL))
+    store.close()
+    with Archive.open(url) as archive:
+        for asked in ("RHM.Germany", "VOWG_p.DE", "$RHM.Germany"):
+            assert [v.url for v in archive.search(ticker=asked)] == [URL], asked
+        assert not archive.search(ticker="RHM")
