@@ -38,6 +38,9 @@ EDGE_FURNITURE = [re.compile(p, re.IGNORECASE) for p in (
     r"^(?:this|the) (?:information|material|content|article) (?:has been|was|is) prepared by\b",
     r"^the author is an? .{0,60}\b(?:columnist|contributor|analyst)\b",
     r"^the (?:opinions|views) expressed (?:are|in)\b",
+    r"^(?:legal )?(?:disclaimer|disclosure|important disclosures?|risk (?:warning|disclosure))s?\s*(?::|$)",
+    r"\bpast performance is (?:no|not an?) (?:guarantee|indicat\w+|reliable indicat\w+)\b",
+    r"\binvesting involves risks?,? including (?:the )?(?:possible )?loss of principal\b",
     r"^(?:read more|related|see also|sign up|subscribe|advertisement)\b.{0,60}$",
     r"^(?:share|tweet|email|print|digg|allow)\b.{0,30}$",
     r"^article content$",
@@ -47,19 +50,40 @@ EDGE_FURNITURE = [re.compile(p, re.IGNORECASE) for p in (
 #: more: ..."), disclaimers, compensation and AI-assistance notes, newsletter and report offers.
 #: Only short paragraphs (MAX_FURNITURE_WORDS) are judged, so prose that discusses these words stays.
 ANYWHERE_FURNITURE = [re.compile(p, re.IGNORECASE) for p in (
-    r"^(?:related|read more|read next|up next|see also|also read|read also|recommended|more from [^:]{1,40}|don'?t miss|"
-    r"watch|listen|more coverage|further reading)\s*[:›»|]",
-    r"\bfor (?:general )?informational (?:and educational )?purposes only\b",
+    r"^(?:related|read more|read next|up next|see also|also see|also read|read also|must read|recommended|trending|"
+    r"more|more on [^:]{1,40}|more from [^:]{1,40}|don'?t miss|watch|listen|more coverage|further reading|"
+    r"(?:related|recommended|suggested|further) (?:stories|articles|coverage|content|links|reading|news|videos))"
+    r"\s*[:›»|]",
+    r"^(?:related|recommended|more|further) (?:stories|articles|coverage|content|links|reading|news|videos)"
+    r"(?: for you)?:?$",
+    r"^(?:legal )?(?:disclaimer|disclosure|important disclosures?|risk (?:warning|disclosure))s?\s*(?::|$)",
+    r"\bfor (?:general )?(?:informational|information|educational)(?: and (?:informational|educational|"
+    r"entertainment))? purposes only\b",
     r"\b(?:is|are|does|do|should) not (?:constitute |be (?:construed|considered) as |intended (?:to be|as) )?"
     r"(?:an? )?(?:investment|financial|personalized) advice\b",
+    r"\b(?:nothing|none of)\b.{0,80}\b(?:constitutes?|should be (?:construed|considered|taken|relied upon) as|"
+    r"is intended (?:to be|as))\s+(?:an? )?(?:(?:personali[sz]ed|professional|specific) )?"
+    r"(?:investment|financial|tax|legal) advice\b",
+    r"\b(?:does|do|will) not (?:provide|offer|give|render) (?:any )?(?:personali[sz]ed |professional )?"
+    r"(?:investment|financial|tax|legal) advice\b",
     r"\bnot a recommendation to (?:buy|sell)\b",
     r"\bmay (?:receive|earn|get) (?:us )?(?:an? )?(?:affiliate |small )?(?:compensation|commission)\b",
+    r"\bmay be compensated\b|\b(?:contains?|includes?) affiliate links\b",
     r"\bviews and opinions expressed herein\b",
-    r"\b(?:this|the) (?:article|story|content|report) (?:was|has been|is) (?:generated|written|produced|created|"
-    r"drafted|translated)\b.{0,40}\b(?:with|by) (?:the )?(?:support|help|assistance|use) of (?:an? )?(?:ai|"
-    r"artificial intelligence|generative)",
-    r"\bfree stock analysis report\b",
-    r"^(?:sign up|subscribe)\b.{0,80}\bnewsletter\b",
+    r"^(?:the )?(?:views|opinions)(?: and (?:views|opinions))? expressed (?:herein|here|above|below|in this "
+    r"(?:article|column|post|piece|commentary|story|report))\b",
+    r"^(?:this|the|parts of this|portions of this) (?:article|story|content|report|summary|text|post|piece)\b.{0,40}"
+    r"\b(?:generated|written|produced|created|drafted|translated|compiled)\b.{0,12}\b(?:with|by|using)\s+"
+    r"(?:the )?(?:(?:support|help|assistance|use|aid) of\s+)?(?:an? )?(?:[\w'’-]+\s+){0,3}"
+    r"(?:ai|a\.i\.|artificial intelligence|automated|generative)\b",
+    r"^(?:this|the) (?:article|story|content|report|summary|text|post) (?:is|was|has been) (?:\w+ly )?"
+    r"(?:ai|machine)[- ](?:generated|assisted|written)\b",
+    r"\bfree stock analysis report\b|\bclick to get this free report\b|"
+    r"\bto read this article on [\w.-]+,? click here\b",
+    r"\b(?:sign up|subscribe|register)\b.{0,60}\bnewsletters?\b|^get (?:our|the) (?:free )?[\w ]{0,30}newsletter\b",
+    r"\bhas positions in and recommends\b|\bhas a disclosure policy\b|"
+    r"\bno (?:stock, option or similar derivative )?positions? in any (?:of the )?(?:stocks|companies|securities)"
+    r" mentioned\b",
 )]
 MAX_FURNITURE_WORDS = 60
 #: Short paragraphs that close many articles without being part of them: the author's bio line,
@@ -82,7 +106,11 @@ TAIL_FURNITURE = [re.compile(p) for p in (
     r"^(?i:(?:\d+\s+)?comments?|loading comments.*|.*\bbefore commenting\b.*|.*\bcommenting forum\b.*)$",
 )]
 _NO_WORDS = re.compile(r"^[\W_]*$")
-_DATELINE_ONLY = re.compile(r"^[|•·\s]*((?:[A-Z][A-Z.'’-]+[/ ]?){1,4})\s*$")
+_DATELINE_ONLY = re.compile(r"^[|•·\s]*((?:[A-Z][A-Z.'’-]+[/ ]?){1,4}:?)\s*$")
+#: A paragraph that opens with a possessive clitic ("'s") is the rest of the one before it: the
+#: full cascade's fallbacks break a line around an inline link ("Pakistan" + "'s approach"), and
+#: no sentence starts with one.
+_CLITIC = re.compile(r"^['’]s\b")
 
 
 #: trafilatura reads the article region alone when it holds at least this share of the page's
@@ -157,7 +185,7 @@ def _alone(region: HtmlElement) -> HtmlElement:
 def clean_body(text: str | None, title: str | None, bylines: list[str]) -> str:
     """Paragraphs separated by blank lines, without furniture at either edge."""
     paragraphs = [" ".join(line.split()) for line in (text or "").splitlines()]
-    paragraphs = [p for p in paragraphs if p]
+    paragraphs = _rejoin_clitics([p for p in paragraphs if p])
     flat_bylines = {b.replace(" | ", " ") for b in bylines}
     while paragraphs and _is_leading_furniture(paragraphs[0], title, flat_bylines):
         paragraphs.pop(0)
@@ -169,6 +197,16 @@ def clean_body(text: str | None, title: str | None, bylines: list[str]) -> str:
     while paragraphs and _is_trailing_furniture(paragraphs[-1]):  # what stood before a disclaimer at the end
         paragraphs.pop()
     return "\n\n".join(paragraphs)
+
+
+def _rejoin_clitics(paragraphs: list[str]) -> list[str]:
+    joined: list[str] = []
+    for paragraph in paragraphs:
+        if joined and _CLITIC.match(paragraph):
+            joined[-1] += paragraph
+        else:
+            joined.append(paragraph)
+    return joined
 
 
 def _is_trailing_furniture(line: str) -> bool:
