@@ -81,6 +81,8 @@ ANYWHERE_FURNITURE = [re.compile(p, re.IGNORECASE) for p in (
     r"\bfree stock analysis report\b|\bclick to get this free report\b|"
     r"\bto read this article on [\w.-]+,? click here\b",
     r"\b(?:sign up|subscribe|register)\b.{0,60}\bnewsletters?\b|^get (?:our|the) (?:free )?[\w ]{0,30}newsletter\b",
+    r"^click here to\b",
+    r"\bquotes? (?:are |is )?delayed (?:by )?(?:at least )?\d+ min",
     r"\bhas positions in and recommends\b|\bhas a disclosure policy\b|"
     r"\bno (?:stock, option or similar derivative )?positions? in any (?:of the )?(?:stocks|companies|securities)"
     r" mentioned\b",
@@ -110,6 +112,10 @@ _DATELINE_ONLY = re.compile(r"^[|•·\s]*((?:[A-Z][A-Z.'’-]+[/ ]?){1,4}:?)\s*
 #: A paragraph that opens with a possessive clitic ("'s") is the rest of the one before it: the
 #: full cascade's fallbacks break a line around an inline link ("Pakistan" + "'s approach"), and
 #: no sentence starts with one.
+#: A list item of at most four words without closing punctuation, and how many of them must open
+#: a body to be a breadcrumb trail (trafilatura writes list items as "- " lines).
+_CRUMB = re.compile(r"^[-•›»]\s*\S+(?:\s+\S+){0,3}$(?<![.!?:;,])")
+_MIN_CRUMBS = 3
 _CLITIC = re.compile(r"^['’]s\b")
 
 
@@ -187,6 +193,13 @@ def clean_body(text: str | None, title: str | None, bylines: list[str]) -> str:
     paragraphs = [" ".join(line.split()) for line in (text or "").splitlines()]
     paragraphs = _rejoin_clitics([p for p in paragraphs if p])
     flat_bylines = {b.replace(" | ", " ") for b in bylines}
+    while paragraphs and _is_leading_furniture(paragraphs[0], title, flat_bylines):
+        paragraphs.pop(0)
+    crumbs = 0
+    while crumbs < len(paragraphs) and _CRUMB.match(paragraphs[crumbs]):
+        crumbs += 1
+    if crumbs >= _MIN_CRUMBS:  # a breadcrumb trail read as a list: "- Home", "- News", "- Local"
+        del paragraphs[:crumbs]
     while paragraphs and _is_leading_furniture(paragraphs[0], title, flat_bylines):
         paragraphs.pop(0)
     if len(paragraphs) > 1 and (dateline := _DATELINE_ONLY.match(paragraphs[0])):

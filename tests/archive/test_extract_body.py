@@ -114,6 +114,8 @@ MORE_FURNITURE = [
     "Related Articles",
     "Example Fool has positions in and recommends Nvidia. Example Fool has a disclosure policy.",
     "Jane Doe has no position in any of the stocks mentioned.",
+    "Click here to get the Example Markets app.",
+    "Quotes delayed by at least 15 minutes. See the list of exchanges and delays.",
 ]
 #: Risk boilerplate a quoted manager might also say: judged only at the start or end of a body.
 EDGE_DISCLAIMERS = [
@@ -152,3 +154,12 @@ def test_a_link_broken_out_of_its_sentence_is_joined_again() -> None:
     text = "NEW DELHI:\nPakistan\n's new approach to policing the internet is changing.\nIt began in May."
     assert clean_body(text, None, []) == ("NEW DELHI: Pakistan's new approach to policing the internet is "
                                           "changing.\n\nIt began in May.")
+
+
+def test_a_breadcrumb_trail_read_as_a_list_does_not_open_the_body() -> None:
+    from archive.extract.body import clean_body
+    text = "\n".join(["- Home", "- News", "- Local", "- City Council", LOREM[0], LOREM[1]])
+    assert clean_body(text, None, []) == f"{LOREM[0]}\n\n{LOREM[1]}"
+    # two short items, or items that are sentences, are the article's own list
+    for items in (["- Apples", "- Pears"], ["- Stocks fell.", "- Bonds rose.", "- Oil was flat."]):
+        assert clean_body("\n".join([*items, LOREM[0]]), None, []).startswith(items[0])
