@@ -109,13 +109,13 @@ TAIL_FURNITURE = [re.compile(p) for p in (
 )]
 _NO_WORDS = re.compile(r"^[\W_]*$")
 _DATELINE_ONLY = re.compile(r"^[|•·\s]*((?:[A-Z][A-Z.'’-]+[/ ]?){1,4}:?)\s*$")
-#: A paragraph that opens with a possessive clitic ("'s") is the rest of the one before it: the
-#: full cascade's fallbacks break a line around an inline link ("Pakistan" + "'s approach"), and
-#: no sentence starts with one.
 #: A list item of at most four words without closing punctuation, and how many of them must open
 #: a body to be a breadcrumb trail (trafilatura writes list items as "- " lines).
 _CRUMB = re.compile(r"^[-•›»]\s*\S+(?:\s+\S+){0,3}$(?<![.!?:;,])")
 _MIN_CRUMBS = 3
+#: A paragraph that opens with a possessive clitic ("'s") is the rest of the one before it: the
+#: full cascade's fallbacks break a line around an inline link ("Pakistan" + "'s approach"), and
+#: no sentence starts with one.
 _CLITIC = re.compile(r"^['’]s\b")
 
 
