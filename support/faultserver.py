@@ -3,6 +3,9 @@
 Pages are served from a dict (path -> HTML) or a folder; `faults` maps a path to the fault it
 serves instead (see FAULTS). `chaos` gives every request that probability of a random fault, and
 `slow` a random delay up to that many seconds: bench/soak.py runs the demo site through it.
+`hold_after=N` answers the first N requests (robots.txt not counted) and holds every later one
+until `release()`: a test that must act while a crawl is still going (a backup, a kill, Ctrl-C)
+waits for the N pages and acts, with no race against how fast a loaded machine crawls.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ class FaultServer(BackgroundServer):
     def __init__(self, pages: dict[str, bytes] | None = None, *, root: Path | None = None,
                  faults: dict[str, str] | None = None, chaos: float = 0.0, slow: float = 0.0,
                  stall_seconds: float = 60.0, seed: int = 0, host: str = "127.0.0.1",
-                 redirects: dict[str, str] | None = None) -> None:
+                 redirects: dict[str, str] | None = None, hold_after: int | None = None) -> None:
         self.pages: dict[str, bytes] = dict(pages or {})
         self.root = root
         self.faults: dict[str, str] = dict(faults or {})
@@ -45,6 +48,9 @@ class FaultServer(BackgroundServer):
         self.requests: list[str] = []
         self.served: Counter[str] = Counter()
         self.stopping = threading.Event()
+        self.hold_after = hold_after
+        self.released = threading.Event()
+        self._answered = 0
         self._lock = threading.Lock()
         server = self
 
@@ -59,7 +65,12 @@ class FaultServer(BackgroundServer):
 
     def __exit__(self, *exc: object) -> None:
         self.stopping.set()
+        self.released.set()
         super().__exit__(*exc)
+
+    def release(self) -> None:
+        """Answer the held requests and every later one (see hold_after)."""
+        self.released.set()
 
     # -- dispatch ---------------------------------------------------------------------------
     def page(self, path: str) -> bytes | None:
@@ -86,6 +97,10 @@ class FaultServer(BackgroundServer):
                 fault = self.random.choice(CHAOS_FAULTS)
             delay = self.random.uniform(0, self.slow) if self.slow else 0.0
             self.served[fault or "ok"] += 1
+            held = self.hold_after is not None and path != "/robots.txt" and self._answered >= self.hold_after
+            self._answered += path != "/robots.txt"
+        if held:
+            self.released.wait(120)
         if delay:
             time.sleep(delay)
         try:

@@ -80,25 +80,28 @@ def test_sigkill_at_random_moments_loses_nothing(db_url: str, server: FaultServe
     assert checked.stdout.startswith(f"ok: {ARTICLES} articles, {ARTICLES} versions"), final.stdout + checked.stdout
 
 
-def test_backup_during_a_crawl_opens_and_passes_check(tmp_path: Path, server: FaultServer) -> None:
+def test_backup_during_a_crawl_opens_and_passes_check(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'archive.db'}"
-    # One request at a time, 0.1 s apart: 7 s or more for the site, so that the crawl is still going
-    # when 15 fetches are stored, even on a loaded machine (a CI run under load once finished first).
-    crawl = start_crawl(server.url, db, "--concurrency", "1", "--delay", "0.1")
-    try:
-        deadline = time.monotonic() + 30
-        while totals(db)[2] < 15 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert crawl.poll() is None, "the crawl ended before the backup could run during it"
-        # The crawl is held where it is (mid-crawl, a write transaction perhaps open) while the backup
-        # runs: on a loaded machine the backup command's start alone outlasted the rest of the crawl.
-        os.killpg(crawl.pid, signal.SIGSTOP)
+    # The site answers 20 requests and holds the rest until released, so the crawl is still going
+    # when 15 fetches are stored however fast or slow the machine is (polling a free-running crawl
+    # raced it: a CI run under load once finished before the backup).
+    with FaultServer(root=SITE, hold_after=20) as held:
+        crawl = start_crawl(held.url, db)
         try:
-            run_cli("backup", str(tmp_path / "copy.db"), "--db", db)
+            deadline = time.monotonic() + 60
+            while totals(db)[2] < 15 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert crawl.poll() is None, "the crawl ended before the backup could run during it"
+            # The crawl is also stopped where it is (mid-crawl, a write transaction perhaps open)
+            # while the backup runs.
+            os.killpg(crawl.pid, signal.SIGSTOP)
+            try:
+                run_cli("backup", str(tmp_path / "copy.db"), "--db", db)
+            finally:
+                os.killpg(crawl.pid, signal.SIGCONT)
         finally:
-            os.killpg(crawl.pid, signal.SIGCONT)
-    finally:
-        crawl.wait(60)
+            held.release()
+            crawl.wait(60)
     assert crawl.returncode == 0, crawl.stderr.read() if crawl.stderr else ""
     copy = f"sqlite:///{tmp_path / 'copy.db'}"
     checked = run_cli("check", "--db", copy)

@@ -71,17 +71,17 @@ def test_a_lock_held_past_the_busy_timeout_mid_crawl(tmp_path: Path) -> None:
     db = f"sqlite:///{path}?timeout=0.2"  # the busy timeout, in seconds
     run_cli("init", "--db", db)
     env = {**os.environ, "ARCHIVE_ALLOW_PRIVATE_ADDRESSES": "1"}
-    # One request at a time, 0.2 s each: the crawl takes 8 s or more, so the lock is taken mid-crawl
-    # even on a loaded machine (at 0.03 s and 4 at once, a CI run stored every page first and exited 0).
-    with FaultServer(root=SITE, slow=0.2) as server:
-        crawl = subprocess.Popen([sys.executable, "-m", "archive", "crawl", server.url, "--db", db,
-                                  "--concurrency", "1"], cwd=ROOT,
+    # The site answers 5 requests and holds the rest until the lock is taken: the lock lands
+    # mid-crawl however fast the machine is (a free-running crawl once stored every page first).
+    with FaultServer(root=SITE, hold_after=5) as server:
+        crawl = subprocess.Popen([sys.executable, "-m", "archive", "crawl", server.url, "--db", db], cwd=ROOT,
                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         holder = sqlite3.connect(path, isolation_level=None)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while stored_fetches(path) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
         holder.execute("BEGIN IMMEDIATE")  # another writer that does not let go
+        server.release()
         try:
             out, err = crawl.communicate(timeout=120)
         finally:
