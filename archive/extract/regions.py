@@ -146,7 +146,13 @@ _TEXT_LENGTH = etree.XPath("string-length(normalize-space())")
 def text_length(element: HtmlElement) -> int:
     """About len(text_of(element)), never more (libxml2 does not put spaces between the pieces of
     text), remembered within `memo`: what sizes are compared by, not what is shown."""
-    return _remembered((element, "length"), lambda: int(_TEXT_LENGTH(element)))
+    cache = _MEMO.get()
+    if cache is None:
+        return int(_TEXT_LENGTH(element))
+    found = cache.get((element, "length"))
+    if found is None:
+        found = cache[(element, "length")] = int(_TEXT_LENGTH(element))
+    return found
 
 
 def is_chrome(element: HtmlElement, limit: int | None = None) -> bool:
@@ -158,10 +164,21 @@ def is_chrome(element: HtmlElement, limit: int | None = None) -> bool:
     tag = element.tag
     if tag in CHROME_TAGS:
         return True
-    if tag in STRUCTURAL or not (element.get("class") or element.get("id")):  # no words: not chrome
+    if tag in STRUCTURAL:
         return False
-    return _remembered((element, limit), lambda: _chrome_label(_label(element)) and (
-        limit is None or text_length(element) < limit))
+    cache = _MEMO.get()
+    if cache is None:
+        labelled = _labelled_chrome(element)
+    else:  # the label's verdict does not depend on `limit`: keyed by the element alone
+        labelled = cache.get(element)
+        if labelled is None:
+            labelled = cache[element] = _labelled_chrome(element)
+    return labelled and (limit is None or text_length(element) < limit)
+
+
+def _labelled_chrome(element: HtmlElement) -> bool:
+    """Whether the element's class/id words name chrome (no words: not chrome)."""
+    return bool(element.get("class") or element.get("id")) and _chrome_label(_label(element))
 
 
 #: Chrome words that name a byline's neighbours: "author-share", "social-author" is the byline
@@ -176,7 +193,35 @@ def _chrome_label(label: str) -> bool:
 
 def in_chrome(element: HtmlElement, limit: int) -> bool:
     """Whether any ancestor of element is chrome (wrappers bigger than `limit` characters excepted)."""
-    return any(is_chrome(ancestor, limit) for ancestor in element.iterancestors())
+    parent = element.getparent()
+    return parent is not None and _chrome_or_under(parent, limit)
+
+
+def _chrome_or_under(element: HtmlElement, limit: int) -> bool:
+    """Whether element or any of its ancestors is chrome. Within `memo` each element's answer is
+    remembered: the paragraphs of one container share all their ancestors, so each is asked once
+    instead of once per paragraph below it."""
+    cache = _MEMO.get()
+    if cache is None:
+        return is_chrome(element, limit) or any(is_chrome(a, limit) for a in element.iterancestors())
+    chain: list[HtmlElement] = []
+    node: HtmlElement | None = element
+    answer = False
+    while node is not None:
+        known = cache.get((node, limit, "under"))
+        if known is not None:
+            answer = known
+            break
+        if is_chrome(node, limit):
+            answer = True
+            chain.append(node)
+            break
+        chain.append(node)
+        node = node.getparent()
+    # every element on the chain has the answer of the first one that decided it
+    for node in chain:
+        cache[(node, limit, "under")] = answer
+    return answer
 
 
 def wrapper_limit(page: Page) -> int:
