@@ -296,7 +296,7 @@ def byline_texts(root: HtmlElement) -> Iterator[str]:
             # pieces joined with "|": two linked names side by side are two names, not one
             text = " | ".join(t.strip() for t in element.itertext() if t.strip()) or \
                 " | ".join(img.get("alt", "") for img in element.iter("img"))
-        elif element.tag in ("p", "div", "span") and text_length(element) <= 100 and \
+        elif element.tag in ("p", "div", "span") and _opens_with_by(element) and text_length(element) <= 100 and \
                 LEAD_BYLINE.match(text_of(element)):
             text = text_of(element)  # "By <span>Jane Doe</span>" in a block of any class
         elif element.tag == "a" and AUTHOR_HREF.search(element.get("href", "")) and text_length(element) <= 60:
@@ -310,3 +310,10 @@ def byline_texts(root: HtmlElement) -> Iterator[str]:
             yield text
     if linked:  # every author page linked, as one byline: several authors are several links
         yield " | ".join(dict.fromkeys(linked))
+
+
+def _opens_with_by(element: HtmlElement) -> bool:
+    """Whether text_of(element) can match LEAD_BYLINE: its first word begins with "by". Asked of the
+    first text piece alone, before the element's whole text is measured or joined."""
+    first = next((piece for piece in element.itertext() if piece.strip()), "").lstrip()
+    return first[:2].lower() == "by"
