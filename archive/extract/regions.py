@@ -187,6 +187,8 @@ _SHARING = {"share", "social"}
 
 
 def _chrome_label(label: str) -> bool:
+    if not CHROME.search(label):  # most labels: no chrome word at all
+        return False
     words = {m.group(2).lower() for m in CHROME.finditer(label)}
     return bool(words) and not (words <= _SHARING and "author" in label.lower())
 
@@ -315,5 +317,7 @@ def byline_texts(root: HtmlElement) -> Iterator[str]:
 def _opens_with_by(element: HtmlElement) -> bool:
     """Whether text_of(element) can match LEAD_BYLINE: its first word begins with "by". Asked of the
     first text piece alone, before the element's whole text is measured or joined."""
-    first = next((piece for piece in element.itertext() if piece.strip()), "").lstrip()
-    return first[:2].lower() == "by"
+    first = element.text
+    if not first or first.isspace():  # the first words are in a child (or there are none)
+        first = next((piece for piece in element.itertext() if piece.strip()), "")
+    return first.lstrip()[:2].lower() == "by"
