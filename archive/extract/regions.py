@@ -260,7 +260,8 @@ def leading_text(element: HtmlElement, limit: int) -> str:
     size = 0
     for piece in element.itertext():
         pieces.append(piece)
-        size += sum(len(word) + 1 for word in piece.split())  # its length once whitespace is normalised
+        if words := piece.split():  # its length once whitespace is normalised, and a space
+            size += len(" ".join(words)) + 1
         if size > limit:
             break
     return " ".join(" ".join(pieces).split())[:limit]
