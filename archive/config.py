@@ -193,11 +193,11 @@ def value(name: str, environ: Mapping[str, str] | None = None, cwd: Path | None 
     out every other key's default: asked for on every page an extraction worker reads."""
     environ = os.environ if environ is None else environ
     key = KEYS[name]
+    path = find_file(None, environ, cwd)
+    from_file = read_file(path) if path else {}
     raw = environ.get(key.env)
     if raw is not None and (raw != "" or key.kind is bool):
         return key.parse(raw, key.env)
-    path = find_file(None, environ, cwd)
-    from_file = read_file(path) if path else {}
     return from_file[name] if name in from_file else key.builtin()
 
 
