@@ -188,6 +188,19 @@ def read_file(path: Path) -> dict[str, Any]:
     return {name: KEYS[name].parse(raw, str(path)) for name, raw in data.items()}
 
 
+def value(name: str, environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Any:
+    """One key resolved as `load` resolves it (the same file is read and checked), without working
+    out every other key's default: asked for on every page an extraction worker reads."""
+    environ = os.environ if environ is None else environ
+    key = KEYS[name]
+    path = find_file(None, environ, cwd)
+    from_file = read_file(path) if path else {}
+    raw = environ.get(key.env)
+    if raw is not None and (raw != "" or key.kind is bool):
+        return key.parse(raw, key.env)
+    return from_file[name] if name in from_file else key.builtin()
+
+
 def load(explicit: str | Path | None = None, environ: Mapping[str, str] | None = None,
          cwd: Path | None = None) -> Config:
     """Resolve every key: environment variable, else archive.toml, else the built-in default."""

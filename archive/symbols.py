@@ -226,7 +226,7 @@ def default_data_dir() -> Path:
     Asked for here rather than only in the CLI because extraction (in crawler worker processes, in
     notebooks) must find the same universe that `archive symbols update` stored.
     """
-    return Path(config.load()["data_dir"])
+    return Path(config.value("data_dir"))
 
 
 def _write_atomically(target: Path, data: bytes) -> None:

@@ -46,6 +46,19 @@ def test_precedence_option_over_environment_over_file_over_default(workdir: Path
     assert config.load()["data_dir"] == Path.home() / ".local" / "share" / "commentary-archive"
 
 
+def test_one_key_resolves_as_the_whole_configuration_does(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """config.value (asked by extraction on every page) agrees with config.load for each source."""
+    assert config.value("data_dir") == config.load()["data_dir"]  # the default
+    (workdir / "archive.toml").write_text(f'data_dir = "{workdir / "from-toml"}"\nwrite_batch = 7\n', encoding="utf-8")
+    assert config.value("data_dir") == config.load()["data_dir"] == workdir / "from-toml"
+    assert config.value("write_batch") == config.load()["write_batch"] == 7
+    monkeypatch.setenv("ARCHIVE_DATA_DIR", str(workdir / "from-env"))
+    assert config.value("data_dir") == config.load()["data_dir"] == workdir / "from-env"
+    (workdir / "archive.toml").write_text("nonsense = 1\n", encoding="utf-8")  # a bad file fails either way
+    with pytest.raises(config.ConfigError):
+        config.value("data_dir")
+
+
 def test_the_database_url_comes_from_archive_toml(workdir: Path) -> None:
     (workdir / "archive.toml").write_text('db_url = "sqlite:///from-toml.db"\n', encoding="utf-8")
     result = CliRunner().invoke(cli, ["init"])

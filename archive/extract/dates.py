@@ -56,6 +56,8 @@ _ISO = re.compile(r"^\s*\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _UPDATED_LABEL = re.compile(r"(updated|modified|revised)\W*$", re.IGNORECASE)
 _HAS_TIME = re.compile(r"\d{1,2}:\d{2}|T\d{2}")
 _DATE_CLASSES = ("date", "time", "publish", "posted", "byline", "timestamp", "dateline", "meta")
+#: Any of them anywhere in an element's class and id words, in one search.
+_DATE_CLASS = re.compile("|".join(_DATE_CLASSES))
 
 PUBLISHED_META = ("article:published_time", "og:article:published_time", "og:published_time", "datePublished",
                   "parsely-pub-date", "sailthru.date", "pubdate", "publish-date", "date", "dc.date")
@@ -215,8 +217,10 @@ def _visible(nodes: Iterable) -> tuple[Dated | None, Dated | None]:
     published = updated = None
     for node in nodes:
         for element in node.iter():
-            classes = f"{element.get('class', '')} {element.get('id', '')}".lower()
-            if not isinstance(element.tag, str) or not any(c in classes for c in _DATE_CLASSES):
+            if not isinstance(element.tag, str):
+                continue
+            label, ident = element.get("class"), element.get("id")
+            if not (label or ident) or not _DATE_CLASS.search(f"{label or ''} {ident or ''}".lower()):
                 continue
             text = text_of(element)
             for match in VISIBLE_DATE.finditer(text):

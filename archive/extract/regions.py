@@ -146,7 +146,13 @@ _TEXT_LENGTH = etree.XPath("string-length(normalize-space())")
 def text_length(element: HtmlElement) -> int:
     """About len(text_of(element)), never more (libxml2 does not put spaces between the pieces of
     text), remembered within `memo`: what sizes are compared by, not what is shown."""
-    return _remembered((element, "length"), lambda: int(_TEXT_LENGTH(element)))
+    cache = _MEMO.get()
+    if cache is None:
+        return int(_TEXT_LENGTH(element))
+    found = cache.get((element, "length"))
+    if found is None:
+        found = cache[(element, "length")] = int(_TEXT_LENGTH(element))
+    return found
 
 
 def is_chrome(element: HtmlElement, limit: int | None = None) -> bool:
@@ -158,10 +164,21 @@ def is_chrome(element: HtmlElement, limit: int | None = None) -> bool:
     tag = element.tag
     if tag in CHROME_TAGS:
         return True
-    if tag in STRUCTURAL or not (element.get("class") or element.get("id")):  # no words: not chrome
+    if tag in STRUCTURAL:
         return False
-    return _remembered((element, limit), lambda: _chrome_label(_label(element)) and (
-        limit is None or text_length(element) < limit))
+    cache = _MEMO.get()
+    if cache is None:
+        labelled = _labelled_chrome(element)
+    else:  # the label's verdict does not depend on `limit`: keyed by the element alone
+        labelled = cache.get(element)
+        if labelled is None:
+            labelled = cache[element] = _labelled_chrome(element)
+    return labelled and (limit is None or text_length(element) < limit)
+
+
+def _labelled_chrome(element: HtmlElement) -> bool:
+    """Whether the element's class/id words name chrome (no words: not chrome)."""
+    return bool(element.get("class") or element.get("id")) and _chrome_label(_label(element))
 
 
 #: Chrome words that name a byline's neighbours: "author-share", "social-author" is the byline
@@ -170,13 +187,43 @@ _SHARING = {"share", "social"}
 
 
 def _chrome_label(label: str) -> bool:
+    if not CHROME.search(label):  # most labels: no chrome word at all
+        return False
     words = {m.group(2).lower() for m in CHROME.finditer(label)}
     return bool(words) and not (words <= _SHARING and "author" in label.lower())
 
 
 def in_chrome(element: HtmlElement, limit: int) -> bool:
     """Whether any ancestor of element is chrome (wrappers bigger than `limit` characters excepted)."""
-    return any(is_chrome(ancestor, limit) for ancestor in element.iterancestors())
+    parent = element.getparent()
+    return parent is not None and _chrome_or_under(parent, limit)
+
+
+def _chrome_or_under(element: HtmlElement, limit: int) -> bool:
+    """Whether element or any of its ancestors is chrome. Within `memo` each element's answer is
+    remembered: the paragraphs of one container share all their ancestors, so each is asked once
+    instead of once per paragraph below it."""
+    cache = _MEMO.get()
+    if cache is None:
+        return is_chrome(element, limit) or any(is_chrome(a, limit) for a in element.iterancestors())
+    chain: list[HtmlElement] = []
+    node: HtmlElement | None = element
+    answer = False
+    while node is not None:
+        known = cache.get((node, limit, "under"))
+        if known is not None:
+            answer = known
+            break
+        if is_chrome(node, limit):
+            answer = True
+            chain.append(node)
+            break
+        chain.append(node)
+        node = node.getparent()
+    # every element on the chain has the answer of the first one that decided it
+    for node in chain:
+        cache[(node, limit, "under")] = answer
+    return answer
 
 
 def wrapper_limit(page: Page) -> int:
@@ -213,7 +260,8 @@ def leading_text(element: HtmlElement, limit: int) -> str:
     size = 0
     for piece in element.itertext():
         pieces.append(piece)
-        size += sum(len(word) + 1 for word in piece.split())  # its length once whitespace is normalised
+        if words := piece.split():  # its length once whitespace is normalised, and a space
+            size += len(" ".join(words)) + 1
         if size > limit:
             break
     return " ".join(" ".join(pieces).split())[:limit]
@@ -251,7 +299,7 @@ def byline_texts(root: HtmlElement) -> Iterator[str]:
             # pieces joined with "|": two linked names side by side are two names, not one
             text = " | ".join(t.strip() for t in element.itertext() if t.strip()) or \
                 " | ".join(img.get("alt", "") for img in element.iter("img"))
-        elif element.tag in ("p", "div", "span") and text_length(element) <= 100 and \
+        elif element.tag in ("p", "div", "span") and _opens_with_by(element) and text_length(element) <= 100 and \
                 LEAD_BYLINE.match(text_of(element)):
             text = text_of(element)  # "By <span>Jane Doe</span>" in a block of any class
         elif element.tag == "a" and AUTHOR_HREF.search(element.get("href", "")) and text_length(element) <= 60:
@@ -265,3 +313,12 @@ def byline_texts(root: HtmlElement) -> Iterator[str]:
             yield text
     if linked:  # every author page linked, as one byline: several authors are several links
         yield " | ".join(dict.fromkeys(linked))
+
+
+def _opens_with_by(element: HtmlElement) -> bool:
+    """Whether text_of(element) can match LEAD_BYLINE: its first word begins with "by". Asked of the
+    first text piece alone, before the element's whole text is measured or joined."""
+    first = element.text
+    if not first or first.isspace():  # the first words are in a child (or there are none)
+        first = next((piece for piece in element.itertext() if piece.strip()), "")
+    return first.lstrip()[:2].lower() == "by"
