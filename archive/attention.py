@@ -18,6 +18,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import Engine, func, literal_column, select
 from sqlalchemy.orm import Session
 
+from archive import day_counts
 from archive.errors import BadInput
 from archive.export import ARROW_MISSING, require_pyarrow, to_pandas
 from archive.models import Snapshot
@@ -114,9 +115,15 @@ def _next(start: date, by: str) -> date:
                     else relativedelta(months=1))
 
 
-def per_day(engine: Engine, filters: Filters) -> dict[date | None, int]:
+def per_day(engine: Engine, filters: Filters, *, use_table: bool = True) -> dict[date | None, int]:
     """Matching articles per day of publication, the days with none left out, and the undated
-    under None (weeks and months are summed from these: one grouping query on either database)."""
+    under None (weeks and months are summed from these: one grouping query on either database).
+    Read from the day counts (archive.day_counts) where the filters allow, unless `use_table` is
+    False; else counted from the versions."""
+    scope = day_counts.scope_of(filters) if use_table else None
+    if scope is not None:
+        with engine.connect() as connection:
+            return reading(day_counts.per_day, connection, scope)
     day = day_of(engine.dialect.name)
     stmt = counting(select_versions([day.label("day"), func.count()], filters), filters).group_by(day)
     with Session(engine) as session:
@@ -125,7 +132,8 @@ def per_day(engine: Engine, filters: Filters) -> dict[date | None, int]:
 
 
 #: Every article per day, by (database, date filters, as_of, newest version id): the totals that
-#: shares divide by, the same for every query over the same dates. Versions are only ever added,
+#: shares divide by, the same for every query over the same dates, where the day counts cannot
+#: answer (`as_of`, a bound within a day). Versions are only ever added,
 #: so the newest id says whether the archive changed (a new version may change the current ones).
 _TOTALS: dict[tuple[Any, ...], dict[date | None, int]] = {}
 _TOTALS_KEPT = 32
@@ -134,6 +142,8 @@ _TOTALS_KEPT = 32
 def all_per_day(engine: Engine, filters: Filters) -> dict[date | None, int]:
     """per_day of every article under the same dates and reading, computed once per archive state."""
     everything = Filters(since=filters.since, until=filters.until, as_of=filters.as_of)
+    if day_counts.scope_of(everything) is not None:
+        return per_day(engine, everything)
     with Session(engine) as session:
         newest = reading(session.scalar, select(func.max(Snapshot.id)))
     key = (engine.url.render_as_string(hide_password=False), everything.since, everything.until,

@@ -222,3 +222,21 @@ class ArticleUrl(Base):
     article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), index=True)
     first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
+
+
+class DayCount(Base):
+    """How many articles were published on each day (UTC), overall, per site, per ticker and per
+    ticker and site, counting each article once by its current (latest) version, as attention over
+    time and the facets count them. Kept by the store in the transaction of each write that changes
+    an article's current version (archive.day_counts), so that the unfiltered totals, a ticker's or a
+    site's attention and their facets are read from a few hundred rows instead of counted from
+    every version (docs/performance.md, "The web app at scale").
+
+    `site` and `ticker` are '' in the rows that count every site or every ticker (an article with
+    no ticker counts only there); `day` is '' for undated articles."""
+
+    __tablename__ = "day_count"
+    ticker: Mapped[str] = mapped_column(String(16), primary_key=True)
+    site: Mapped[str] = mapped_column(String(255), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    articles: Mapped[int] = mapped_column(Integer)

@@ -101,12 +101,13 @@ def _escape_like(term: str) -> str:
 _PORT = re.compile(r":\d+$")
 
 
-def _site_condition(sites: Iterable[str]) -> ColumnElement[bool]:
+def site_condition(sites: Iterable[str], column: Any = Article.site) -> ColumnElement[bool]:
     """Articles of these sites; a site named without a port (127.0.0.1) matches it on any port
-    (127.0.0.1:8765), as a site is stored with the port its URLs name."""
+    (127.0.0.1:8765), as a site is stored with the port its URLs name. `column`: where the site is
+    (archive.day_counts asks its own table the same)."""
     names = [site.strip().lower().removeprefix("www.") for site in sites]
-    any_port = [Article.site.like(_escape_like(name) + ":%", escape="\\") for name in names if not _PORT.search(name)]
-    return or_(Article.site.in_(names), *any_port)
+    any_port = [column.like(_escape_like(name) + ":%", escape="\\") for name in names if not _PORT.search(name)]
+    return or_(column.in_(names), *any_port)
 
 
 def _like(term: str) -> str:
@@ -196,7 +197,7 @@ def filtered(stmt: Select[Any], filters: Filters, plan: Plan = Plan()) -> Select
             ids = select(SnapshotTicker.snapshot_id).where(SnapshotTicker.symbol.in_(filters.symbols))
             conditions.append(_Driving(ids) if plan.tickers == "lookup" else Snapshot.id.in_(ids))
     if filters.sites:
-        conditions.append(_site_condition(filters.sites))
+        conditions.append(site_condition(filters.sites))
     if filters.authors:
         conditions.append(or_(*(_author_condition(name) for name in filters.authors)))
     if filters.languages:

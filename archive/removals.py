@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
-from archive import fingerprint
+from archive import day_counts, fingerprint
 from archive.models import Article, ArticleEvent, ArticleUrl, Fetch, Snapshot
 from archive.urls import canonical_url
 
@@ -196,7 +196,9 @@ def _keep_url(connection: Connection, article_id: int, url: str, first: datetime
 def _merge(connection: Connection, source: int, target: int, fields: Fields) -> None:
     """Article `source` (the moved story, archived first under its new URL) becomes part of `target`:
     its versions follow target's, those whose content equals the one before them dropped (their
-    fetches stay, now target's); its fetches, events, URLs and near-duplicate links go to target."""
+    fetches stay, now target's); its fetches, events, URLs and near-duplicate links go to target.
+    The day counts lose both articles' current versions and gain target's new one."""
+    before = day_counts.counted(connection, day_counts.current_of([source, target]))
     latest = connection.execute(select(ARTICLE.c.latest_version).where(ARTICLE.c.id == target)).scalar_one()
     previous = connection.execute(select(SNAPSHOT).where(SNAPSHOT.c.article_id == target,
                                                          SNAPSHOT.c.version == latest)).first()
@@ -223,6 +225,9 @@ def _merge(connection: Connection, source: int, target: int, fields: Fields) -> 
     connection.execute(delete(ARTICLE).where(ARTICLE.c.id == source))
     connection.execute(update(ARTICLE).where(ARTICLE.c.id == target).values(
         latest_version=latest, first_seen_at=first, last_fetched_at=last))
+    after = day_counts.counted(connection, day_counts.current_of([target]))
+    after.subtract(before)
+    day_counts.add(connection, after)
 
 
 class _Row:

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Sequence
 
-from sqlalchemy import Engine, Text, cast, distinct, func, literal_column, null, select, union_all
+from sqlalchemy import Engine, Select, Text, cast, distinct, func, literal_column, null, select, union_all
 from sqlalchemy.orm import Session
 
+from archive import day_counts
 from archive.attention import day_label, day_of
 from archive.models import Article, ArticleEvent, Snapshot, SnapshotTicker
 from archive.query import Filters, counting, publisher_edited, reading, select_versions, through_indexes
@@ -142,7 +143,7 @@ class Facets:
 
 
 def facets(engine: Engine, filters: Filters, *, top: int = 10, authors_from: int = 5000,
-           days: bool = False) -> Facets:
+           days: bool = False, use_table: bool = True) -> Facets:
     """Top tickers, sites and authors of the result set of `filters`, from one pass over the matches.
 
     The matches are collected once (a materialised CTE of the narrow columns, read from the
@@ -150,7 +151,14 @@ def facets(engine: Engine, filters: Filters, *, top: int = 10, authors_from: int
     tickers and sites over all of them; authors, who live in a JSON list in the versions' wide
     rows, over the newest `authors_from` (counted here). With `days`, the matches per day of
     publication too (what attention over time counts: a search page counts its matches once).
+
+    Where the filters allow (archive.day_counts.scope_of) and unless `use_table` is False, the
+    days, the sites and (for a query of no ticker) the tickers are read from the day counts, and
+    only the rest is counted (`_from_table`).
     """
+    scope = day_counts.scope_of(filters) if use_table else None
+    if scope is not None:
+        return _from_table(engine, filters, scope, top=top, authors_from=authors_from, days=days)
     matching = (counting(select_versions([Snapshot.id.label("id"), Article.site.label("site"),
                                           Snapshot.published_at.label("published_at"),
                                           Snapshot.article_id.label("article_id")], filters), filters)
@@ -190,3 +198,35 @@ def facets(engine: Engine, filters: Filters, *, top: int = 10, authors_from: int
                 found[kind].append((str(label), int(count)))
     authors = sorted(named.items(), key=lambda item: (-item[1], item[0]))[:top]
     return Facets(found["ticker"], found["site"], authors, per_day if days else None)
+
+
+def _authors(matching: Any, authors_from: int) -> Select[Any]:
+    """The authors' lists of the newest `authors_from` of the matches (a subquery of id,
+    published_at and article_id)."""
+    newest = (select(matching.c.id).order_by(matching.c.published_at.desc().nulls_last(), matching.c.article_id.desc())
+              .limit(authors_from))
+    return select(Snapshot.authors).where(Snapshot.id.in_(newest))
+
+
+def _from_table(engine: Engine, filters: Filters, scope: day_counts.Scope, *, top: int, authors_from: int,
+                days: bool) -> Facets:
+    """facets() with the days, sites and tickers read from the day counts where they can be: a
+    ticker's co-mentioned tickers and the authors are counted from its matches."""
+    matching = counting(select_versions([Snapshot.id.label("id"), Snapshot.published_at.label("published_at"),
+                                         Snapshot.article_id.label("article_id")], filters), filters).subquery()
+    named: Counter[str] = Counter()
+    with Session(engine) as session:
+        through_indexes(session)
+        connection = session.connection()
+        per_day = reading(day_counts.per_day, connection, scope) if days else None
+        sites = reading(day_counts.top_sites, connection, scope, top)
+        if scope.ticker == day_counts.ANY:
+            tickers = reading(day_counts.top_tickers, connection, scope, top)
+        else:
+            n = func.count()
+            tickers = [(str(symbol), int(count)) for symbol, count in reading(session.execute, (
+                select(SnapshotTicker.symbol, n).where(SnapshotTicker.snapshot_id.in_(select(matching.c.id)))
+                .group_by(SnapshotTicker.symbol).order_by(n.desc(), SnapshotTicker.symbol).limit(top)))]
+        for (authors,) in reading(session.execute, _authors(matching, authors_from)):
+            named.update(set(authors or ()))
+    return Facets(tickers, sites, sorted(named.items(), key=lambda item: (-item[1], item[0]))[:top], per_day)

@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session
 
-from archive import duplicates, fingerprint, recrawl, removals
+from archive import day_counts, duplicates, fingerprint, recrawl, removals
 from archive.db import make_engine, upgrade, writer
 from archive.errors import ArchiveError, ExtractionError, NotFound, RefusedWrite
 from archive.extract.declared import carry_declared
@@ -734,7 +734,12 @@ class _ArticleRow:
     canonical_url: str
     minhash: bytes | None = None  # set when the write fingerprinted the body
 
+    def __post_init__(self) -> None:
+        self.read_version = self.latest_version  # the current version as read: day_counts moves from it
+
     def write(self, connection: Connection) -> None:
+        day_counts.switched(connection, self.id, self.read_version, self.latest_version)
+        self.read_version = self.latest_version
         values = {"article_id": self.id, "latest_version": self.latest_version,
                   "last_fetched_at": self.last_fetched_at, "duplicate_of_id": self.duplicate_of_id}
         if self.minhash is None:

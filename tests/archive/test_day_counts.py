@@ -1,0 +1,142 @@
+"""The day_count table (archive.day_counts) holds what a full count of the current versions gives,
+after any series of new articles, edits that move an article's day or change its tickers,
+removals and restorations, moves and merges, and re-extractions; and attention and the facets
+read from it answer what they answer by counting, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, select
+
+from archive import day_counts
+from archive.attention import all_per_day, per_day
+from archive.models import Article, ArticleEvent, Snapshot
+from archive.extract.model import Dated, Extracted, Ticker
+from archive.query import Filters, parse_bound
+from archive.stats import facets
+from archive.store import ArchiveStore, Capture
+
+SITES = ("alpha.example.com", "beta.example.com", "gamma.example.com:8080")
+SYMBOLS = ("NVDA", "AAPL", "MSFT", "TSLA")
+WORDS = ("chips rally demand guidance margins supply tariffs yields oil crude banks lending cloud data "
+         "center earnings forecast quarter shares investors analysts target rating outlook").split()
+START = datetime(2025, 3, 1, tzinfo=timezone.utc)
+
+
+def table_matches_a_recount(store: ArchiveStore) -> None:
+    with store.engine.connect() as connection:
+        assert day_counts.stored(connection) == day_counts.recounted(connection)
+
+
+class Story:
+    """Pages of one generated article: a site, a day, tickers and a body that edits change."""
+
+    def __init__(self, rng: random.Random, number: int) -> None:
+        self.rng = rng
+        self.url = f"https://{rng.choice(SITES)}/story-{number}.html"
+        self.body = "\n\n".join(" ".join(rng.choices(WORDS, k=60)) for _ in range(4))
+        self.title = " ".join(rng.choices(WORDS, k=6))
+        self.published: datetime | None = START + timedelta(hours=rng.randrange(24 * 10))
+        self.tickers = tuple(sorted(set(rng.sample(SYMBOLS, rng.randint(0, 2)))))
+
+    def page(self, url: str | None = None) -> Extracted:
+        url = url or self.url
+        return Extracted(url=url, canonical_url=url, is_article=True, title=self.title,
+                         published=Dated(self.published, "datetime", "test") if self.published else None,
+                         tickers=tuple(Ticker(s, None, 1, ("cashtag",)) for s in self.tickers), body=self.body)
+
+    def edit(self) -> None:
+        """A publisher's edit: the words, and sometimes the day (or no date at all) or the tickers."""
+        self.body += " " + self.rng.choice(WORDS)
+        roll = self.rng.random()
+        if roll < 0.3:
+            self.published = None if self.rng.random() < 0.2 else START + timedelta(hours=self.rng.randrange(240))
+        elif roll < 0.6:
+            self.tickers = tuple(sorted(set(self.rng.sample(SYMBOLS, self.rng.randint(0, 3)))))
+
+
+def reread(raw: bytes, url: str, content_type: str | None = None) -> Extracted:
+    """A 'newer extractor' for re-extraction: it finds another ticker and another day."""
+    story = Story(random.Random(raw), 0)
+    story.url, story.body, story.title = url, raw.decode(), "Re-read: " + url
+    return story.page()
+
+
+def test_the_table_equals_a_recount_after_saves_edits_removals_moves_and_reextraction(db_url: str) -> None:
+    rng = random.Random(22)
+    store = ArchiveStore.open(db_url, reextract=reread)
+    try:
+        stories = [Story(rng, n) for n in range(12)]
+        now = datetime(2025, 4, 1, tzinfo=timezone.utc)
+        for step in range(60):
+            now += timedelta(minutes=30)
+            story = rng.choice(stories)
+            action = rng.random()
+            if action < 0.55:
+                if rng.random() < 0.6:
+                    story.edit()
+                store.save(story.page(), Capture(story.url, now, raw=story.body.encode()))
+            elif action < 0.7:  # gone twice an hour apart: removed (attention still counts it)
+                store.save_error(Capture(story.url, now, status=404), "http_404: gone")
+                store.save_error(Capture(story.url, now + timedelta(hours=2), status=404), "http_404: gone")
+                now += timedelta(hours=2)
+            elif action < 0.85:  # moved to a new URL, which may already hold the story: a merge
+                new_url = story.url.replace(".html", f"-{step}.html")
+                if rng.random() < 0.5:
+                    store.save(story.page(new_url), Capture(new_url, now))
+                    now += timedelta(minutes=1)
+                store.save(story.page(new_url), Capture(new_url, now, redirected_from=(story.url,)))
+                story.url = new_url
+            else:
+                with store.engine.connect() as connection:
+                    ids = list(connection.scalars(select(Article.id)))
+                store.reextract_article(rng.choice(ids))
+            table_matches_a_recount(store)
+        with store.engine.connect() as connection:  # the series held what it is meant to test
+            kinds = set(connection.scalars(select(ArticleEvent.kind)))
+            origins = set(connection.scalars(select(Snapshot.origin)))
+        assert {"removed", "moved"} <= kinds and "reextract" in origins
+        readers_agree_with_a_full_count(store)
+    finally:
+        store.close()
+
+
+def full_count(store: ArchiveStore, filters: Filters) -> dict[Any, int]:
+    """per_day counted from the versions, the table put aside."""
+    return per_day(store.engine, filters, use_table=False)
+
+
+def readers_agree_with_a_full_count(store: ArchiveStore) -> None:
+    engine = store.engine
+    cases = [Filters(), Filters(tickers=("NVDA",)), Filters(sites=("alpha.example.com",)),
+             Filters(sites=("gamma.example.com",)), Filters(tickers=("aapl",), sites=("beta.example.com",)),
+             Filters(since=parse_bound("2025-03-03"), until=parse_bound("2025-03-06", end=True)),
+             Filters(tickers=("MSFT",), since=parse_bound("2025-03-04"))]
+    for filters in cases:
+        assert per_day(engine, filters) == full_count(store, filters), filters
+        fast, slow = facets(engine, filters, days=True), facets(engine, filters, days=True, use_table=False)
+        assert (fast.tickers, fast.sites, fast.authors, fast.days) == (slow.tickers, slow.sites, slow.authors,
+                                                                        slow.days), filters
+    assert all_per_day(engine, Filters()) == full_count(store, Filters())
+
+
+def test_the_migration_fills_the_table_from_an_existing_archive(db_url: str) -> None:
+    rng = random.Random(5)
+    store = ArchiveStore.open(db_url)
+    try:
+        for n in range(6):
+            story = Story(rng, n)
+            store.save(story.page(), Capture(story.url, START + timedelta(days=20, minutes=n)))
+        with store.engine.begin() as connection:
+            expected = day_counts.stored(connection)
+            connection.execute(delete(day_counts.TABLE))
+            day_counts.rebuild(connection)
+            assert day_counts.stored(connection) == expected == day_counts.recounted(connection)
+        assert expected[("", "", "")] == 0 and sum(n for (t, s, d), n in expected.items() if not t and not s) == 6
+    finally:
+        store.close()
