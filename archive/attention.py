@@ -10,7 +10,7 @@ and the web app.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from archive.errors import BadInput
 from archive.export import ARROW_MISSING, require_pyarrow, to_pandas
 from archive.models import Snapshot
 from archive.query import Filters, counting, reading, select_versions, through_indexes
+from archive.search_index import match_count
 
 PERIODS = ("day", "week", "month")
 
@@ -50,6 +51,13 @@ class Attention:
     by: str
     points: tuple[Point, ...]
     undated: int = 0
+    #: 1: counted. n > 1: estimated, from the one match in n of a deterministic sample, times n
+    #: (sample_rate; the totals that shares divide by are counted all the same).
+    rate: int = 1
+
+    @property
+    def estimated(self) -> bool:
+        return self.rate > 1
 
     @property
     def matching(self) -> int:
@@ -80,7 +88,8 @@ class Attention:
         return to_pandas(self.to_arrow())
 
     def as_dict(self) -> dict[str, Any]:
-        return {"by": self.by, "matching": self.matching, "undated": self.undated, "periods": self.rows()}
+        return {"by": self.by, "matching": self.matching, "undated": self.undated, "periods": self.rows(),
+                "estimated": self.estimated, "sample_rate": 1 / self.rate}
 
 
 def check_period(by: str) -> str:
@@ -128,7 +137,34 @@ def per_day(engine: Engine, filters: Filters, *, use_table: bool = True) -> dict
     stmt = counting(select_versions([day.label("day"), func.count()], filters), filters).group_by(day)
     with Session(engine) as session:
         through_indexes(session)
-        return {day_label(label): int(count) for label, count in reading(session.execute, stmt)}
+        return {day_label(label): int(count) * filters.sample for label, count in reading(session.execute, stmt)}
+
+
+#: Versions a text may match before the web app estimates its attention and facets from a sample
+#: (sample_rate): counting every match costs time in proportion to them (docs/performance.md).
+ESTIMATE_ABOVE = 20_000
+
+
+def sample_rate(engine: Engine, filters: Filters) -> int:
+    """1 (count every match) unless the text matches ESTIMATE_ABOVE versions or more; then the
+    power of two n such that one version in n leaves at most ESTIMATE_ABOVE of the archive's
+    versions to look at (Filters.sample). Asking is cheap: FTS5 stops at the bound, PostgreSQL
+    answers from its statistics (archive.search_index.match_count)."""
+    if filters.query is None:
+        return 1
+    with engine.connect() as connection:
+        if reading(match_count, connection, filters.query, ESTIMATE_ABOVE) < ESTIMATE_ABOVE:
+            return 1
+        versions = reading(connection.scalar, select(func.max(Snapshot.id))) or 0
+    rate = 1
+    while versions / rate > ESTIMATE_ABOVE:
+        rate *= 2
+    return rate
+
+
+def estimating(engine: Engine, filters: Filters) -> Filters:
+    """`filters` with the sample that an estimate of its counts reads (sample_rate)."""
+    return replace(filters, sample=sample_rate(engine, filters)) if filters.sample == 1 else filters
 
 
 #: Every article per day, by (database, date filters, as_of, newest version id): the totals that
@@ -164,17 +200,21 @@ def _by_period(days: dict[date, int], by: str) -> dict[date, int]:
 
 
 def attention(engine: Engine, filters: Filters, by: str = "day", *,
-              counted: dict[date | None, int] | None = None) -> Attention:
+              counted: dict[date | None, int] | None = None, estimate: bool = False) -> Attention:
     """The series for `filters`; totals count every article under the same reading (`as_of`) and
     dates. `by` is day, week, month, or auto (the one that makes a readable chart of the span).
     `counted`: the matches per day already counted (per_day's result, as `stats.facets(...,
-    days=True)` gives it with the facets in the same pass over the matches)."""
+    days=True)` gives it with the facets in the same pass over the matches, from the same
+    `filters`). `estimate`: a text with many matches is counted from a sample (estimating); the
+    CLI and the Python API count every match, the web app estimates."""
     if by != "auto":
         check_period(by)
+    if estimate and counted is None:
+        filters = estimating(engine, filters)
     days = dict(per_day(engine, filters) if counted is None else counted)
     undated = days.pop(None, 0)
     if not days:
-        return Attention("day" if by == "auto" else by, (), undated)
+        return Attention("day" if by == "auto" else by, (), undated, filters.sample)
     dated: dict[date, int] = days  # type: ignore[assignment]
     if by == "auto":
         by = auto_period(min(dated), max(dated))
@@ -185,7 +225,7 @@ def attention(engine: Engine, filters: Filters, by: str = "day", *,
     while start <= last:
         points.append(Point(start, matching.get(start, 0), totals.get(start, 0)))
         start = _next(start, by)
-    return Attention(by, tuple(points), undated)
+    return Attention(by, tuple(points), undated, filters.sample)
 
 
 def auto_period(first: date, last: date) -> str:

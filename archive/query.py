@@ -57,6 +57,9 @@ class Filters:
     has_notes: bool = False
     as_of: datetime | None = None
     removed: bool = False
+    #: Keep one version in `sample` of those the text matches, a deterministic choice by id
+    #: (archive.search_index.sampled): what estimates count (archive.attention.sample_rate). 1: all.
+    sample: int = 1
 
     def __post_init__(self) -> None:
         self.query  # noqa: B018 - a malformed query fails here, before any SQL is built
@@ -218,7 +221,7 @@ def filtered(stmt: Select[Any], filters: Filters, plan: Plan = Plan()) -> Select
     if filters.until:
         conditions.append(Snapshot.published_at <= filters.until)
     if filters.query is not None:  # last: SQLite checks conditions in order, and this is the costly one
-        conditions.append(Matches(filters.query, plan.text))
+        conditions.append(Matches(filters.query, plan.text, sample=filters.sample))
     return stmt.where(and_(*conditions)) if conditions else stmt
 
 

@@ -32,7 +32,7 @@ import json
 import math
 from typing import Any
 
-from sqlalchemy import (Boolean, ColumnElement, Select, String, bindparam, cast, column, func, literal_column, select,
+from sqlalchemy import (Boolean, ColumnElement, Select, String, and_, bindparam, cast, column, func, literal_column, select,
                         table)
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.ext.compiler import compiles
@@ -81,15 +81,26 @@ class Matches(ColumnElement[bool]):
                            ("tsquery", InternalTraversal.dp_clauseelement),
                            ("pairs", InternalTraversal.dp_clauseelement)]
 
-    def __init__(self, query: Node, strategy: str = "drive") -> None:
+    def __init__(self, query: Node, strategy: str = "drive", *, sample: int = 1) -> None:
         assert strategy in STRATEGIES
-        self.strategy = strategy  # the query itself is not kept: compiling from it would defeat the cache
+        self.strategy = strategy
+        self.sample = sample  # one match in `sample` kept (`sampled`): part of the SQL, so of the shape  # the query itself is not kept: compiling from it would defeat the cache
         self.fts5 = bindparam("fts_query", render_fts5(query), type_=String, unique=True)  # SQLite
         self.tsquery = bindparam("fts_query", render_tsquery(query), type_=String, unique=True)  # PostgreSQL
         pairs = render_word_pairs(query)
         self.pairs = bindparam("pairs_query", pairs, type_=String, unique=True) if pairs is not None else None
         self.decided_by_pairs = pairs is not None and pairs_decide(query)
-        self.shape = f"{strategy} {'pairs' if pairs is not None else '-'} {int(self.decided_by_pairs)}"
+        self.shape = f"{strategy} {'pairs' if pairs is not None else '-'} {int(self.decided_by_pairs)} {sample}"
+
+
+#: Fibonacci hashing: an id times 2^32 / golden ratio, modulo 2^32, spreads consecutive ids evenly.
+_GOLDEN, _SPAN = 2654435761, 1 << 32
+
+
+def sampled(ids: Any, rate: int) -> ColumnElement[bool]:
+    """One id in `rate`, the same ones every time, whatever the order rows were written in: what
+    estimates count. A literal threshold, not a parameter, so it is part of the statement's shape."""
+    return (ids * literal_column(str(_GOLDEN))) % literal_column(str(_SPAN)) < literal_column(str(_SPAN // rate))
 
 
 def sqlite_ids(query: Node) -> Select[Any]:
@@ -106,7 +117,10 @@ def _fts5_ids(fts_query: BindParameter[str]) -> Select[Any]:
 def _matches_sqlite(element: Matches, compiler: SQLCompiler, **kw: Any) -> str:
     # "+snapshot.id" (a unary plus) keeps SQLite from using the list to drive the query.
     snapshot_id = literal_column("+snapshot.id" if element.strategy == "filter" else "snapshot.id")
-    return compiler.process(snapshot_id.in_(_fts5_ids(element.fts5)), **kw)
+    ids = _fts5_ids(element.fts5)
+    if element.sample > 1:  # the index's ids sampled before any is looked up
+        ids = ids.where(sampled(ids.selected_columns[0], element.sample))
+    return compiler.process(snapshot_id.in_(ids), **kw)
 
 
 def match_count(connection: Any, query: Node, cap: int) -> int:
@@ -160,18 +174,27 @@ def decided_by_index(query: Node) -> bool:
 def _matches_postgresql(element: Matches, compiler: SQLCompiler, **kw: Any) -> str:
     query = func.to_tsquery(literal_column("'simple'::regconfig"), element.tsquery)
     if element.strategy == "filter":  # checked row by row as the newest-first index is read
-        return compiler.process(literal_column(f"snapshot.{TSVECTOR_COLUMN}").bool_op("@@")(query), **kw)
+        test = literal_column(f"snapshot.{TSVECTOR_COLUMN}").bool_op("@@")(query)
+        if element.sample > 1:
+            test = and_(sampled(literal_column("snapshot.id"), element.sample), test)
+        return compiler.process(test, **kw)
     # "drive": collect the few matches from the GIN index first. Left to itself, the planner may
     # read the newest-first index hoping to meet matches soon, and read it all for a rare word.
     hits = table("snapshot", column("id"), column(TSVECTOR_COLUMN)).alias("fts_hits")
-    inner = compiler.process(select(hits.c.id).where(hits.c[TSVECTOR_COLUMN].bool_op("@@")(query)), **kw)
+    found = select(hits.c.id).where(hits.c[TSVECTOR_COLUMN].bool_op("@@")(query))
+    if element.sample > 1:
+        found = found.where(sampled(hits.c.id, element.sample))
+    inner = compiler.process(found, **kw)
     if element.pairs is not None:
         # A phrase's pairs are rarer than its words: the pair index finds its candidates, and
         # search_document checks those alone (in one bitmap scan with both indexes, PostgreSQL
         # would recheck the pairs too, recomputing them from each row's text), unless the pairs
         # are the answer (two-word phrases).
         narrowed = table("snapshot", column("id"), column("title"), column("body")).alias("pair_hits")
-        candidates = compiler.process(select(narrowed.c.id).where(_pairs_condition(narrowed, element.pairs)), **kw)
+        paired = select(narrowed.c.id).where(_pairs_condition(narrowed, element.pairs))
+        if element.sample > 1:
+            paired = paired.where(sampled(narrowed.c.id, element.sample))
+        candidates = compiler.process(paired, **kw)
         if element.decided_by_pairs:
             return f"snapshot.id = ANY(ARRAY({candidates}))"
         inner += f" AND fts_hits.id = ANY(ARRAY({candidates}))"

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, Select, Text, cast, distinct, func, literal_colum
 from sqlalchemy.orm import Session
 
 from archive import day_counts
-from archive.attention import day_label, day_of
+from archive.attention import day_label, day_of, estimating
 from archive.models import Article, ArticleEvent, Snapshot, SnapshotTicker
 from archive.query import Filters, counting, publisher_edited, reading, select_versions, through_indexes
 from archive.text_table import width as display_width
@@ -137,13 +137,20 @@ class Facets:
     #: With `facets(..., days=True)`: matching articles per day of publication (None: undated), as
     #: attention.per_day counts them, from the same pass over the matches.
     days: dict[date | None, int] | None = None
+    #: 1: counted. n > 1: estimated from one match in n, times n (archive.attention.sample_rate).
+    rate: int = 1
+
+    @property
+    def estimated(self) -> bool:
+        return self.rate > 1
 
     def as_dict(self) -> dict[str, Any]:
-        return {"tickers": dict(self.tickers), "sites": dict(self.sites), "authors": dict(self.authors)}
+        return {"tickers": dict(self.tickers), "sites": dict(self.sites), "authors": dict(self.authors),
+                "estimated": self.estimated, "sample_rate": 1 / self.rate}
 
 
 def facets(engine: Engine, filters: Filters, *, top: int = 10, authors_from: int = 5000,
-           days: bool = False, use_table: bool = True) -> Facets:
+           days: bool = False, use_table: bool = True, estimate: bool = False) -> Facets:
     """Top tickers, sites and authors of the result set of `filters`, from one pass over the matches.
 
     The matches are collected once (a materialised CTE of the narrow columns, read from the
@@ -154,8 +161,12 @@ def facets(engine: Engine, filters: Filters, *, top: int = 10, authors_from: int
 
     Where the filters allow (archive.day_counts.scope_of) and unless `use_table` is False, the
     days, the sites and (for a query of no ticker) the tickers are read from the day counts, and
-    only the rest is counted (`_from_table`).
+    only the rest is counted (`_from_table`). `estimate`: a text with many matches is counted
+    from a sample, each count scaled (archive.attention.estimating: the web app's choice); the
+    authors are then those of the newest `authors_from` of the sample.
     """
+    if estimate:
+        filters = estimating(engine, filters)
     scope = day_counts.scope_of(filters) if use_table else None
     if scope is not None:
         return _from_table(engine, filters, scope, top=top, authors_from=authors_from, days=days)
@@ -191,13 +202,13 @@ def facets(engine: Engine, filters: Filters, *, top: int = 10, authors_from: int
         through_indexes(session)
         for kind, label, count, authors in reading(session.execute, stmt):
             if kind == "author":
-                named.update(set(json.loads(authors) if authors else ()))
+                named.update({name: filters.sample for name in set(json.loads(authors) if authors else ())})
             elif kind == "day":
-                per_day[day_label(label)] = int(count)
+                per_day[day_label(label)] = int(count) * filters.sample
             else:
-                found[kind].append((str(label), int(count)))
+                found[kind].append((str(label), int(count) * filters.sample))
     authors = sorted(named.items(), key=lambda item: (-item[1], item[0]))[:top]
-    return Facets(found["ticker"], found["site"], authors, per_day if days else None)
+    return Facets(found["ticker"], found["site"], authors, per_day if days else None, filters.sample)
 
 
 def _authors(matching: Any, authors_from: int) -> Select[Any]:

@@ -6,7 +6,7 @@ the page's twin under /api/ answers with. No SQL here, and none in the templates
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -55,14 +55,17 @@ def search_page(engine: Engine, query: Query) -> Page:
     page = number(query, "page", 1)
     by = choice(query, "by", PERIOD_CHOICES, "auto")
     found = search(engine, filters, limit=per, offset=(page - 1) * per)
-    top = facets(engine, filters, days=True)  # one pass over the matches: facets and per-day counts
-    series = attention(engine, filters, by, counted=top.days)
+    # One pass over the matches: facets and per-day counts; a text with many matches is
+    # estimated from a sample of them (archive.attention.sample_rate), and so is the total.
+    top = facets(engine, filters, days=True, estimate=True)
+    series = attention(engine, replace(filters, sample=top.rate), by, counted=top.days)
     total = series.total  # the same rows counted: no second pass over the matches
     pages = max(1, math.ceil(total / per))
     context = {"query": query, "filters": filters, "results": [_result(s, a, filters.query) for s, a in found],
                "total": total, "page": page, "pages": pages, "per": per, "chart": chart(series), "series": series,
-               "facets": top, "by": by, "title": query.get("q") or "Search"}
-    data = {"query": query.as_dict(), "total": total, "page": page, "pages": pages, "per_page": per,
+               "facets": top, "by": by, "title": query.get("q") or "Search", "estimated": series.estimated}
+    data = {"query": query.as_dict(), "total": total, "total_estimated": series.estimated, "page": page,
+            "pages": pages, "per_page": per,
             "results": [{**summary(s, a), "snippet": "".join(t for t, _ in snippet(s.body, filters.query))}
                         for s, a in found],
             "attention": series.as_dict(), "facets": top.as_dict(),
@@ -72,7 +75,7 @@ def search_page(engine: Engine, query: Query) -> Page:
 
 def attention_data(engine: Engine, query: Query) -> dict[str, Any]:
     """The search's attention series alone (`/api/attention`), for a script or a chart of its own."""
-    return attention(engine, filters_of(query), choice(query, "by", PERIOD_CHOICES, "auto")).as_dict()
+    return attention(engine, filters_of(query), choice(query, "by", PERIOD_CHOICES, "auto"), estimate=True).as_dict()
 
 
 def _history(engine: Engine, key: str) -> History:
@@ -151,16 +154,17 @@ def ticker_page(engine: Engine, symbol: str, query: Query) -> Page:
         raise BadInput(f"not a ticker: {symbol!r}")
     filters = filters_of(query, tickers=(symbol,))
     by = choice(query, "by", PERIOD_CHOICES, "auto")
-    top = facets(engine, filters, top=16, days=True)
-    series = attention(engine, filters, by, counted=top.days)
+    top = facets(engine, filters, top=16, days=True, estimate=True)
+    series = attention(engine, replace(filters, sample=top.rate), by, counted=top.days)
     co = [(s, n) for s, n in top.tickers if s.upper() != symbol.upper()][:15]
     latest = search(engine, filters, limit=10)
     edited = most_edited(engine, filters, limit=10)
     context = {"symbol": symbol, "query": query, "chart": chart(series), "series": series, "co": co, "by": by,
                "latest": [_result(s, a) for s, a in latest],
                "edited": [(_result(s, a), n) for s, a, n in edited], "total": series.total,
-               "sites": top.sites, "title": symbol}
-    data = {"ticker": symbol, "articles": context["total"], "attention": series.as_dict(), "co_mentioned": dict(co),
+               "sites": top.sites, "title": symbol, "estimated": series.estimated}
+    data = {"ticker": symbol, "articles": context["total"], "articles_estimated": series.estimated,
+            "attention": series.as_dict(), "co_mentioned": dict(co),
             "sites": dict(top.sites), "latest": [summary(s, a) for s, a in latest],
             "most_edited": [{**summary(s, a), "edits": n} for s, a, n in edited]}
     return Page("ticker.html", context, data)

@@ -34,6 +34,7 @@ def test_schema_head_is_the_newest_migration(tmp_path) -> None:  # type: ignore[
         connection.exec_driver_sql("DROP INDEX ix_snapshot_notes")  # 0011
         connection.exec_driver_sql("ALTER TABLE snapshot DROP COLUMN notes")
         connection.exec_driver_sql("DROP INDEX ix_snapshot_reading")  # 0012
+        connection.exec_driver_sql("DROP TABLE day_count")  # 0014
         connection.exec_driver_sql("DROP TABLE article_url")  # 0013
         connection.exec_driver_sql("DROP TABLE article_event")
         connection.exec_driver_sql("ALTER TABLE article DROP COLUMN removed_at")

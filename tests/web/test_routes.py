@@ -325,3 +325,30 @@ def test_bad_requests_are_one_line(client: TestClient, path: str, status: int, m
 def test_no_endpoint_writes(client: TestClient, method: str) -> None:
     for path in ("/search", "/api/search", "/article/1", "/edits", "/crawls", "/export.csv", "/raw/" + "0" * 64):
         assert client.request(method, path).status_code == 405, (method, path)
+
+
+def test_many_matches_are_estimated_from_a_sample_and_labelled(client: TestClient, archive: Archive,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond archive.attention.ESTIMATE_ABOVE matching versions, the search page's total, chart and
+    facets are a fixed sample's counts scaled up, labelled as estimates; the results stay exact."""
+    from archive import attention as counting  # noqa: PLC0415
+    from sqlalchemy import select  # noqa: PLC0415
+    from archive.models import Article, Snapshot  # noqa: PLC0415
+    exact = api(client, "/api/search?q=the&per=100")
+    assert exact["total_estimated"] is False and exact["attention"]["estimated"] is False
+    monkeypatch.setattr(counting, "ESTIMATE_ABOVE", 4)
+    data = api(client, "/api/search?q=the&per=100")
+    rate = round(1 / data["attention"]["sample_rate"])
+    assert data["total_estimated"] is True and data["attention"]["estimated"] is True and rate > 1
+    assert data["facets"]["estimated"] is True and data["facets"]["sample_rate"] == 1 / rate
+    assert [r["article_id"] for r in data["results"]] == [r["article_id"] for r in exact["results"]]
+    with archive.engine.connect() as connection:
+        current = dict(connection.execute(select(Article.id, Snapshot.id).join(Snapshot, (
+            Snapshot.article_id == Article.id) & (Snapshot.version == Article.latest_version))).all())
+    kept = [a for a in (r["article_id"] for r in exact["results"])
+            if (current[a] * 2654435761) % 2 ** 32 < 2 ** 32 // rate]
+    assert data["total"] == rate * len(kept)
+    assert all(n % rate == 0 for n in data["facets"]["sites"].values())
+    html = get(client, "/search?q=the")
+    assert '<span class="estimate"' in html and f"one matching version in {rate}" in html
+    assert api(client, "/api/attention?q=the")["estimated"] is True
