@@ -3,7 +3,8 @@
 After a crash, a full disk or two crawls writing at once, this is how one knows nothing was
 half written: references resolve, every raw page a fetch or a version names is stored (and
 hashes to its name), versions run 1..n per article with `latest_version` = n, each version's
-content hash matches its stored fields, and the indexes agree with the rows they index.
+content hash matches its stored fields, and the indexes (and the day counts) agree with the rows
+they index.
 Read-only, except for SQLite's FTS5 integrity-check command, which only reads but is issued as an
 INSERT.
 """
@@ -19,6 +20,7 @@ from sqlalchemy import Engine, column, func, insert, literal, or_, select, table
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
+from archive import day_counts
 from archive.errors import ArchiveError
 from archive.models import Article, Crawl, Fetch, MinhashBand, RawPage, Snapshot, SnapshotTicker
 from archive.search_index import FTS_TABLE
@@ -79,6 +81,7 @@ def _problems(session: Session, blobs: bool) -> Iterator[Problem]:
     yield from _versions(session)
     yield _content_hashes(session)
     yield _ticker_index(session)
+    yield _day_counts(session)
     yield _minhash_index(session)
     if blobs:
         yield _raw_blobs(session)
@@ -209,6 +212,15 @@ def _ticker_index(session: Session) -> Problem:
         if {t["symbol"] for t in tickers or []} != indexed:
             bad.append(snapshot_id)
     return _problem("ticker_index", "version(s) whose ticker rows differ from their tickers", len(bad), bad)
+
+
+def _day_counts(session: Session) -> Problem:
+    """The day counts (archive.day_counts) against a count of the current versions."""
+    connection = session.connection()
+    stored, recounted = day_counts.stored(connection), day_counts.recounted(connection)
+    bad = sorted(key for key in stored.keys() | recounted.keys() if stored[key] != recounted[key])
+    return _problem("day_counts", "(ticker, site, day) count(s) that differ from a count of the current versions",
+                    len(bad), bad)
 
 
 def _minhash_index(session: Session) -> Problem:

@@ -24,7 +24,8 @@ def check(db_url: str, quick: bool) -> None:
 
     Checks that every reference resolves, every raw page named by a fetch or version is stored
     and matches its sha256, versions run 1..n per article with latest_version = n, each version's
-    content hash matches its fields, and the ticker, fingerprint and full-text indexes agree.
+    content hash matches its fields, and the ticker, fingerprint and full-text indexes and the
+    day counts agree.
     Safe while a crawl runs.
 
     \b

@@ -11,9 +11,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from archive import day_counts
+from archive.check import check
 from archive.db import upgrade
 from archive.attention import all_per_day, per_day
 from archive.models import Article, ArticleEvent, Snapshot
@@ -143,5 +144,20 @@ def test_the_migration_fills_the_table_from_an_existing_archive(db_url: str) -> 
         with store.engine.connect() as connection:
             assert day_counts.stored(connection) == expected == day_counts.recounted(connection)
         assert sum(n for (t, s, d), n in expected.items() if not t and not s) == 6
+    finally:
+        store.close()
+
+
+def test_archive_check_finds_a_count_out_of_step(db_url: str) -> None:
+    store = ArchiveStore.open(db_url)
+    try:
+        story = Story(random.Random(3), 1)
+        store.save(story.page(), Capture(story.url, START + timedelta(days=20)))
+        assert check(store.engine).ok
+        with store.engine.begin() as connection:
+            connection.execute(update(day_counts.TABLE).where(day_counts.TABLE.c.ticker == "",
+                                                              day_counts.TABLE.c.site == "").values(articles=7))
+        problems = check(store.engine).problems
+        assert [p.kind for p in problems] == ["day_counts"] and problems[0].count == 1
     finally:
         store.close()
