@@ -133,7 +133,8 @@ def test_cli_prints_one_line_per_kind_and_exits_1(filled: ArchiveStore, db_url: 
     bad = CliRunner().invoke(cli, ["check", "--db", db_url])
     assert bad.exit_code == 1
     lines = bad.stdout.splitlines()
-    assert sorted(line.split(":")[0] for line in lines) == ["content_hash", "latest_version"]
+    # a latest_version naming no version also leaves the day counts out of step with a recount
+    assert sorted(line.split(":")[0] for line in lines) == ["content_hash", "day_counts", "latest_version"]
     assert all("(e.g. " in line for line in lines)
     assert "Traceback" not in bad.output
 
