@@ -191,8 +191,8 @@ def scope_of(filters: Any) -> Scope | None:
     two would be counted twice), or a date bound within a day."""
     if filters.query is not None or filters.authors or filters.languages or filters.ai_generated is not None \
             or filters.edited or filters.has_notes or filters.removed or filters.as_of is not None \
-            or len(filters.symbols) > 1:
-        return None
+            or len(filters.symbols) > 1 or any(not site.strip() for site in filters.sites):
+        return None  # (an empty site name matches no article, but would match the table's '' rows)
     bounds = day_bounds(filters.since, filters.until)
     if bounds is None:
         return None

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from archive import day_counts
 from archive.attention import day_label, day_of, estimating
 from archive.models import Article, ArticleEvent, Snapshot, SnapshotTicker
-from archive.query import Filters, counting, publisher_edited, reading, select_versions, through_indexes
+from archive.query import (Filters, counting, newest_first, publisher_edited, reading, select_versions,
+                           through_indexes)
 from archive.text_table import width as display_width
 
 BLOCKS = " ▏▎▍▌▋▊▉█"
@@ -211,11 +212,16 @@ def facets(engine: Engine, filters: Filters, *, top: int = 10, authors_from: int
     return Facets(found["ticker"], found["site"], authors, per_day if days else None, filters.sample)
 
 
-def _authors(matching: Any, authors_from: int) -> Select[Any]:
-    """The authors' lists of the newest `authors_from` of the matches (a subquery of id,
-    published_at and article_id)."""
-    newest = (select(matching.c.id).order_by(matching.c.published_at.desc().nulls_last(), matching.c.article_id.desc())
-              .limit(authors_from))
+def _authors(filters: Filters, scope: day_counts.Scope, matching: Any, authors_from: int) -> Select[Any]:
+    """The authors' lists of the newest `authors_from` of the matches (`matching`: a subquery of
+    id, published_at and article_id). With no ticker or site, they are the newest versions of all:
+    read from the newest-first index, not sorted from every version."""
+    if scope.ticker == day_counts.ANY and not scope.sites:
+        newest = newest_first(select_versions([Snapshot.id], filters)).limit(authors_from)
+    else:
+        newest = (select(matching.c.id)
+                  .order_by(matching.c.published_at.desc().nulls_last(), matching.c.article_id.desc())
+                  .limit(authors_from))
     return select(Snapshot.authors).where(Snapshot.id.in_(newest))
 
 
@@ -238,6 +244,6 @@ def _from_table(engine: Engine, filters: Filters, scope: day_counts.Scope, *, to
             tickers = [(str(symbol), int(count)) for symbol, count in reading(session.execute, (
                 select(SnapshotTicker.symbol, n).where(SnapshotTicker.snapshot_id.in_(select(matching.c.id)))
                 .group_by(SnapshotTicker.symbol).order_by(n.desc(), SnapshotTicker.symbol).limit(top)))]
-        for (authors,) in reading(session.execute, _authors(matching, authors_from)):
+        for (authors,) in reading(session.execute, _authors(filters, scope, matching, authors_from)):
             named.update(set(authors or ()))
     return Facets(tickers, sites, sorted(named.items(), key=lambda item: (-item[1], item[0]))[:top], per_day)
