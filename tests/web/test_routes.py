@@ -337,6 +337,9 @@ def test_many_matches_are_estimated_from_a_sample_and_labelled(client: TestClien
     exact = api(client, "/api/search?q=the&per=100")
     assert exact["total_estimated"] is False and exact["attention"]["estimated"] is False
     monkeypatch.setattr(counting, "ESTIMATE_ABOVE", 4)
+    if archive.engine.dialect.name == "postgresql":  # its count of matches is the planner's, from statistics
+        with archive.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("ANALYZE snapshot")
     data = api(client, "/api/search?q=the&per=100")
     rate = round(1 / data["attention"]["sample_rate"])
     assert data["total_estimated"] is True and data["attention"]["estimated"] is True and rate > 1
