@@ -111,8 +111,8 @@ def build_bulk(url: str, articles: int, log: Callable[[str], None]) -> float:
             day_counts.rebuild(connection)
             if engine.dialect.name == "postgresql":  # explicit ids: the sequences move past them
                 for table in (Article.__table__, Fetch.__table__, Snapshot.__table__):
-                    connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                                            f"(SELECT max(id) FROM {table.name}))"))
+                    connection.execute(text(f"""SELECT setval(pg_get_serial_sequence('"{table.name}"', 'id'), """
+                                            f"""(SELECT max(id) FROM "{table.name}"))"""))
     finally:
         engine.dispose()
     return time.perf_counter() - started
