@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import Engine, func, literal_column, select
@@ -21,9 +21,8 @@ from sqlalchemy.orm import Session
 from archive import day_counts
 from archive.errors import BadInput
 from archive.export import ARROW_MISSING, require_pyarrow, to_pandas
-from archive.models import Snapshot
+from archive.models import Article, Snapshot
 from archive.query import Filters, counting, reading, select_versions, through_indexes
-from archive.search_index import match_count
 
 PERIODS = ("day", "week", "month")
 
@@ -140,31 +139,43 @@ def per_day(engine: Engine, filters: Filters, *, use_table: bool = True) -> dict
         return {day_label(label): int(count) * filters.sample for label, count in reading(session.execute, stmt)}
 
 
-#: Versions a text may match before the web app estimates its attention and facets from a sample
-#: (sample_rate): counting every match costs time in proportion to them (docs/performance.md).
-ESTIMATE_ABOVE = 20_000
+#: At most this many of the archive's versions are in the sample that estimates read: one in the
+#: power of two n that brings the archive down to it (sample_rate).
+SAMPLE_VERSIONS = 8_000
+#: A text whose sample says it matches at least this many articles is estimated (`estimated`);
+#: below, its matches are few enough to count them all (docs/performance.md, "The web app at scale").
+ESTIMATE_ABOVE = 10_000
 
 
-def sample_rate(engine: Engine, filters: Filters) -> int:
-    """1 (count every match) unless the text matches ESTIMATE_ABOVE versions or more; then the
-    power of two n such that one version in n leaves at most ESTIMATE_ABOVE of the archive's
-    versions to look at (Filters.sample). Asking is cheap: FTS5 stops at the bound, PostgreSQL
-    answers from its statistics (archive.search_index.match_count)."""
-    if filters.query is None:
-        return 1
+def sample_rate(engine: Engine) -> int:
+    """n such that one version in n (Filters.sample) is at most SAMPLE_VERSIONS of the archive's;
+    1 in an archive of fewer than ESTIMATE_ABOVE articles, where no text can match that many."""
     with engine.connect() as connection:
-        if reading(match_count, connection, filters.query, ESTIMATE_ABOVE) < ESTIMATE_ABOVE:
-            return 1
         versions = reading(connection.scalar, select(func.max(Snapshot.id))) or 0
+        if (reading(connection.scalar, select(func.max(Article.id))) or 0) < ESTIMATE_ABOVE:
+            return 1
     rate = 1
-    while versions / rate > ESTIMATE_ABOVE:
+    while versions / rate > SAMPLE_VERSIONS:
         rate *= 2
     return rate
 
 
-def estimating(engine: Engine, filters: Filters) -> Filters:
-    """`filters` with the sample that an estimate of its counts reads (sample_rate)."""
-    return replace(filters, sample=sample_rate(engine, filters)) if filters.sample == 1 else filters
+T = TypeVar("T")
+
+
+def estimated(engine: Engine, filters: Filters, count: Callable[[Filters], T],
+              matches: Callable[[T], int]) -> T:
+    """count(filters), from a sample of the matches when its text matches many: the sample is
+    counted first (its cost bounded by SAMPLE_VERSIONS, whatever the text), and stands when it
+    says ESTIMATE_ABOVE articles match or more (`matches` reads that from count's result, already
+    scaled); else every match is counted. No text: counted (the day counts answer most of it)."""
+    if filters.query is not None and filters.sample == 1:
+        rate = sample_rate(engine)
+        if rate > 1:
+            sampled = count(replace(filters, sample=rate))
+            if matches(sampled) >= ESTIMATE_ABOVE:
+                return sampled
+    return count(filters)
 
 
 #: Every article per day, by (database, date filters, as_of, newest version id): the totals that
@@ -205,12 +216,14 @@ def attention(engine: Engine, filters: Filters, by: str = "day", *,
     dates. `by` is day, week, month, or auto (the one that makes a readable chart of the span).
     `counted`: the matches per day already counted (per_day's result, as `stats.facets(...,
     days=True)` gives it with the facets in the same pass over the matches, from the same
-    `filters`). `estimate`: a text with many matches is counted from a sample (estimating); the
+    `filters`). `estimate`: a text with many matches is counted from a sample (`estimated`); the
     CLI and the Python API count every match, the web app estimates."""
     if by != "auto":
         check_period(by)
     if estimate and counted is None:
-        filters = estimating(engine, filters)
+        counted, rate = estimated(engine, filters, lambda f: (per_day(engine, f), f.sample),
+                                  lambda found: sum(found[0].values()))
+        filters = replace(filters, sample=rate)
     days = dict(per_day(engine, filters) if counted is None else counted)
     undated = days.pop(None, 0)
     if not days:

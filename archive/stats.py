@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Sequence
 
-from sqlalchemy import Engine, Select, Text, cast, distinct, func, literal_column, null, select, union_all
+from sqlalchemy import Engine, Text, cast, distinct, func, literal_column, null, select, union_all
 from sqlalchemy.orm import Session
 
 from archive import day_counts
-from archive.attention import day_label, day_of, estimating
+from archive.attention import day_label, day_of, estimated
 from archive.models import Article, ArticleEvent, Snapshot, SnapshotTicker
 from archive.query import (Filters, counting, newest_first, publisher_edited, reading, select_versions,
                            through_indexes)
@@ -163,14 +163,19 @@ def facets(engine: Engine, filters: Filters, *, top: int = 10, authors_from: int
     Where the filters allow (archive.day_counts.scope_of) and unless `use_table` is False, the
     days, the sites and (for a query of no ticker) the tickers are read from the day counts, and
     only the rest is counted (`_from_table`). `estimate`: a text with many matches is counted
-    from a sample, each count scaled (archive.attention.estimating: the web app's choice); the
-    authors are then those of the newest `authors_from` of the sample.
+    from a sample, each count scaled (archive.attention.estimated: the web app's choice); the
+    authors are then those of the newest `authors_from` / n of the sample of one in n.
     """
     if estimate:
-        filters = estimating(engine, filters)
+        found = estimated(engine, filters, lambda f: facets(engine, f, top=top, authors_from=authors_from, days=True,
+                                                            use_table=use_table),
+                          lambda sampled: sum((sampled.days or {}).values()))
+        return found if days else replace(found, days=None)
     scope = day_counts.scope_of(filters) if use_table else None
     if scope is not None:
         return _from_table(engine, filters, scope, top=top, authors_from=authors_from, days=days)
+    if filters.sample > 1:  # the newest of the sample stand for a sample of the newest
+        authors_from = max(1, authors_from // filters.sample)
     matching = (counting(select_versions([Snapshot.id.label("id"), Article.site.label("site"),
                                           Snapshot.published_at.label("published_at"),
                                           Snapshot.article_id.label("article_id")], filters), filters)
@@ -212,26 +217,33 @@ def facets(engine: Engine, filters: Filters, *, top: int = 10, authors_from: int
     return Facets(found["ticker"], found["site"], authors, per_day if days else None, filters.sample)
 
 
-def _authors(filters: Filters, scope: day_counts.Scope, matching: Any, authors_from: int) -> Select[Any]:
-    """The authors' lists of the newest `authors_from` of the matches (`matching`: a subquery of
-    id, published_at and article_id). With no ticker or site, they are the newest versions of all:
-    read from the newest-first index, not sorted from every version."""
+def _from_table(engine: Engine, filters: Filters, scope: day_counts.Scope, *, top: int, authors_from: int,
+                days: bool) -> Facets:
+    """facets() with the days, sites and tickers read from the day counts where they can be; a
+    ticker's co-mentioned tickers and the authors are counted from its matches, collected once
+    (a materialised CTE, as facets() does). With no ticker or site, the authors are those of the
+    newest versions of all, read from the newest-first index instead of sorted from every version."""
+    matching = (counting(select_versions([Snapshot.id.label("id"), Snapshot.published_at.label("published_at"),
+                                          Snapshot.article_id.label("article_id")], filters), filters)
+                .cte("matching").prefix_with("MATERIALIZED"))
     if scope.ticker == day_counts.ANY and not scope.sites:
         newest = newest_first(select_versions([Snapshot.id], filters)).limit(authors_from)
     else:
         newest = (select(matching.c.id)
                   .order_by(matching.c.published_at.desc().nulls_last(), matching.c.article_id.desc())
                   .limit(authors_from))
-    return select(Snapshot.authors).where(Snapshot.id.in_(newest))
-
-
-def _from_table(engine: Engine, filters: Filters, scope: day_counts.Scope, *, top: int, authors_from: int,
-                days: bool) -> Facets:
-    """facets() with the days, sites and tickers read from the day counts where they can be: a
-    ticker's co-mentioned tickers and the authors are counted from its matches."""
-    matching = counting(select_versions([Snapshot.id.label("id"), Snapshot.published_at.label("published_at"),
-                                         Snapshot.article_id.label("article_id")], filters), filters).subquery()
+    n = func.count()
+    parts = [select(literal_column("'author'").label("kind"), cast(null(), Text).label("label"),
+                    literal_column("1").label("n"), cast(Snapshot.authors, Text).label("authors"))
+             .where(Snapshot.id.in_(newest))]
+    if scope.ticker != day_counts.ANY:
+        parts.append(select(literal_column("'ticker'").label("kind"), SnapshotTicker.symbol.label("label"),
+                            n.label("n"), cast(null(), Text).label("authors"))
+                     .where(SnapshotTicker.snapshot_id.in_(select(matching.c.id)))
+                     .group_by(SnapshotTicker.symbol).order_by(n.desc(), SnapshotTicker.symbol).limit(top))
+    stmt = union_all(*(select(part.subquery()) for part in parts))
     named: Counter[str] = Counter()
+    tickers: list[tuple[str, int]] = []
     with Session(engine) as session:
         through_indexes(session)
         connection = session.connection()
@@ -239,11 +251,9 @@ def _from_table(engine: Engine, filters: Filters, scope: day_counts.Scope, *, to
         sites = reading(day_counts.top_sites, connection, scope, top)
         if scope.ticker == day_counts.ANY:
             tickers = reading(day_counts.top_tickers, connection, scope, top)
-        else:
-            n = func.count()
-            tickers = [(str(symbol), int(count)) for symbol, count in reading(session.execute, (
-                select(SnapshotTicker.symbol, n).where(SnapshotTicker.snapshot_id.in_(select(matching.c.id)))
-                .group_by(SnapshotTicker.symbol).order_by(n.desc(), SnapshotTicker.symbol).limit(top)))]
-        for (authors,) in reading(session.execute, _authors(filters, scope, matching, authors_from)):
-            named.update(set(authors or ()))
+        for kind, label, count, authors in reading(session.execute, stmt):
+            if kind == "author":
+                named.update(set(json.loads(authors) if authors else ()))
+            else:
+                tickers.append((str(label), int(count)))
     return Facets(tickers, sites, sorted(named.items(), key=lambda item: (-item[1], item[0]))[:top], per_day)
