@@ -16,9 +16,10 @@ and restorations change nothing here, as they change nothing in what attention c
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from sqlalchemy import Connection, ColumnElement, and_, bindparam, delete, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -75,8 +76,35 @@ def version_of(article_id: int, version: int) -> ColumnElement[bool]:
     return and_(Snapshot.article_id == article_id, Snapshot.version == version)
 
 
+_PENDING = "archive.day_counts.pending"
+
+
+@contextmanager
+def deferred(connection: Connection) -> Iterator[None]:
+    """Collect what a write transaction adds to the table and write it once, at the transaction's
+    end, in sorted row order. Every article of a day adds to the same rows, so concurrent writers
+    (a fleet's workers on PostgreSQL) queue on them: written per save, two batches of saves could
+    lock them in opposite orders and deadlock, and each held them from its first save to its
+    commit; written last and sorted, every writer takes them in one order, briefly."""
+    pending = connection.info[_PENDING] = Counter()
+    try:
+        yield
+        _write(connection, pending)
+    finally:
+        connection.info.pop(_PENDING, None)
+
+
 def add(connection: Connection, change: Counter[Key]) -> None:
-    """Add `change` (negative counts subtract) to the table; rows that reach zero are removed."""
+    """Add `change` (negative counts subtract) to the table; rows that reach zero are removed.
+    Within `deferred`, kept until its end."""
+    pending = connection.info.get(_PENDING)
+    if pending is not None:
+        pending.update(change)  # update() adds counts, negative ones included
+        return
+    _write(connection, change)
+
+
+def _write(connection: Connection, change: Counter[Key]) -> None:
     change = Counter({key: n for key, n in change.items() if n})  # Counter arithmetic would drop negatives
     if not change:
         return

@@ -71,10 +71,11 @@ class Filters:
 
     @cached_property
     def symbols(self) -> list[str]:
-        """Tickers as stored, comma-separated lists split, no $: upper case, and also as given where
-        that differs (codes kept as shown, "VOWG_p.DE", "RHM.Germany", are stored so)."""
+        """Tickers as stored, comma-separated lists split, no $: upper case, and also as given when
+        that mixes cases (codes kept as shown, "VOWG_p.DE", "RHM.Germany", are stored so)."""
         given = [s.strip().lstrip("$") for t in self.tickers for s in t.split(",") if s.strip()]
-        return list(dict.fromkeys(form for s in given for form in (s.upper(), s)))
+        return list(dict.fromkeys(form for s in given
+                                  for form in ((s.upper(), s) if s != s.upper() and s != s.lower() else (s.upper(),))))
 
 
 def parse_bound(value: str | date | datetime | None, *, end: bool = False) -> datetime | None:

@@ -574,7 +574,8 @@ class ArchiveStore:
         """
         for attempt in range(1, attempts + 1):
             try:
-                with Session(self.writer, expire_on_commit=False) as session, session.begin():
+                with Session(self.writer, expire_on_commit=False) as session, session.begin(), \
+                        day_counts.deferred(session.connection()):
                     return write(session)
             except SQLAlchemyError as exc:
                 if _refused(exc):

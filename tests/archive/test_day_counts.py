@@ -161,3 +161,45 @@ def test_archive_check_finds_a_count_out_of_step(db_url: str) -> None:
         assert [p.kind for p in problems] == ["day_counts"] and problems[0].count == 1
     finally:
         store.close()
+
+
+def test_concurrent_batches_touching_the_same_days_in_opposite_orders_do_not_deadlock(
+        postgres_db: str, caplog: pytest.LogCaptureFixture) -> None:
+    """Two writers (a fleet's workers) each save a batch of articles of the same ten days, one in
+    day order and one in reverse: each day's rows are shared, and written per save two batches
+    locked them in opposite orders (PostgreSQL's deadlock detector aborted one, a retry). The
+    table's rows are written once per transaction, sorted, so no write waits in a cycle."""
+    import threading
+
+    writers = [ArchiveStore.open(postgres_db) for _ in range(2)]
+    rng = random.Random(3)
+    stories = [Story(rng, n) for n in range(40)]
+    for n, story in enumerate(stories):
+        story.published = START + timedelta(days=n % 10, hours=1)
+    batches = [sorted(stories[:20], key=lambda s: s.published), sorted(stories[20:], key=lambda s: s.published)[::-1]]
+    start = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def save(store: ArchiveStore, batch: list[Story]) -> None:
+        start.wait()
+        try:
+            for _ in range(5):  # several rounds of edits: five transactions each, all overlapping
+                for story in batch:
+                    story.edit()
+                store.save_many([store.page_write(s.page(), Capture(url=s.url, fetched_at=START)) for s in batch])
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    with caplog.at_level("WARNING", logger="archive.store"):
+        threads = [threading.Thread(target=save, args=(w, b)) for w, b in zip(writers, batches)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    try:
+        assert not failures, failures
+        assert not [r for r in caplog.records if "deadlock" in r.getMessage()]
+        table_matches_a_recount(writers[0])
+    finally:
+        for writer in writers:
+            writer.close()
