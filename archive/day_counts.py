@@ -25,6 +25,7 @@ from sqlalchemy import Connection, ColumnElement, and_, bindparam, delete, func,
 from sqlalchemy.dialects import postgresql, sqlite
 
 from archive.models import Article, DayCount, Snapshot, SnapshotTicker
+from archive.site_filter import site_condition
 
 ANY = ""  # the site or ticker of the rows that count every site or every ticker; the undated day
 TABLE = DayCount.__table__
@@ -205,7 +206,6 @@ class Scope:
 
     def rows(self, *, by_site: bool = False) -> list[ColumnElement[bool]]:
         """This scope's rows: one per day, or with `by_site` one per site and day."""
-        from archive.query import site_condition  # noqa: PLC0415 - archive.query imports the store's side of this module
         if self.sites:
             site = site_condition(self.sites, TABLE.c.site)
         else:

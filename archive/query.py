@@ -8,7 +8,6 @@ of it: the latest by default, or with `as_of` the latest one fetched at or befor
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from functools import cached_property
@@ -30,6 +29,7 @@ from archive.search_index import Matches
 from archive.search_plan import Plan
 from archive.search_syntax import Node, document, matches, parse
 from archive.removals import EVENTS
+from archive.site_filter import escape_like as _escape_like, site_condition
 from archive.urls import canonical_url
 
 
@@ -96,22 +96,6 @@ def parse_bound(value: str | date | datetime | None, *, end: bool = False) -> da
         day = datetime.combine(parsed.date(), time(), tzinfo=timezone.utc)
         return day + timedelta(days=1) - timedelta(microseconds=1) if end else day
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-_PORT = re.compile(r":\d+$")
-
-
-def site_condition(sites: Iterable[str], column: Any = Article.site) -> ColumnElement[bool]:
-    """Articles of these sites; a site named without a port (127.0.0.1) matches it on any port
-    (127.0.0.1:8765), as a site is stored with the port its URLs name. `column`: where the site is
-    (archive.day_counts asks its own table the same)."""
-    names = [site.strip().lower().removeprefix("www.") for site in sites]
-    any_port = [column.like(_escape_like(name) + ":%", escape="\\") for name in names if not _PORT.search(name)]
-    return or_(column.in_(names), *any_port)
 
 
 def _like(term: str) -> str:
