@@ -27,7 +27,7 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert, select, text  # noqa: E402
+from sqlalchemy import func, insert, select, text  # noqa: E402
 
 from archive import day_counts, fingerprint  # noqa: E402
 from archive.db import make_engine, upgrade  # noqa: E402
@@ -111,8 +111,8 @@ def build_bulk(url: str, articles: int, log: Callable[[str], None]) -> float:
             day_counts.rebuild(connection)
             if engine.dialect.name == "postgresql":  # explicit ids: the sequences move past them
                 for table in (Article.__table__, Fetch.__table__, Snapshot.__table__):
-                    connection.execute(text(f"""SELECT setval(pg_get_serial_sequence('"{table.name}"', 'id'), """
-                                            f"""(SELECT max(id) FROM "{table.name}"))"""))
+                    sequence = func.pg_get_serial_sequence(f'"{table.name}"', "id")  # quoted: fetch is a keyword
+                    connection.execute(select(func.setval(sequence, select(func.max(table.c.id)).scalar_subquery())))
     finally:
         engine.dispose()
     return time.perf_counter() - started
