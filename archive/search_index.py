@@ -83,8 +83,8 @@ class Matches(ColumnElement[bool]):
 
     def __init__(self, query: Node, strategy: str = "drive", *, sample: int = 1) -> None:
         assert strategy in STRATEGIES
-        self.strategy = strategy
-        self.sample = sample  # one match in `sample` kept (`sampled`): part of the SQL, so of the shape  # the query itself is not kept: compiling from it would defeat the cache
+        self.strategy = strategy  # the query itself is not kept: compiling from it would defeat the cache
+        self.sample = sample  # one match in `sample` kept (`sampled`): part of the SQL, so of the shape
         self.fts5 = bindparam("fts_query", render_fts5(query), type_=String, unique=True)  # SQLite
         self.tsquery = bindparam("fts_query", render_tsquery(query), type_=String, unique=True)  # PostgreSQL
         pairs = render_word_pairs(query)
@@ -103,6 +103,11 @@ def sampled(ids: Any, rate: int) -> ColumnElement[bool]:
     return (ids * literal_column(str(_GOLDEN))) % literal_column(str(_SPAN)) < literal_column(str(_SPAN // rate))
 
 
+def _kept(ids: Select[Any], id_column: Any, rate: int) -> Select[Any]:
+    """The ids a Matches collects, sampled (`sampled`) when it keeps one in `rate` > 1."""
+    return ids.where(sampled(id_column, rate)) if rate > 1 else ids
+
+
 def sqlite_ids(query: Node) -> Select[Any]:
     """The rowids of the versions matching the query, from FTS5 (words and pairs: render_fts5)."""
     return _fts5_ids(bindparam("fts_query", render_fts5(query), type_=String, unique=True))
@@ -118,8 +123,7 @@ def _matches_sqlite(element: Matches, compiler: SQLCompiler, **kw: Any) -> str:
     # "+snapshot.id" (a unary plus) keeps SQLite from using the list to drive the query.
     snapshot_id = literal_column("+snapshot.id" if element.strategy == "filter" else "snapshot.id")
     ids = _fts5_ids(element.fts5)
-    if element.sample > 1:  # the index's ids sampled before any is looked up
-        ids = ids.where(sampled(ids.selected_columns[0], element.sample))
+    ids = _kept(ids, ids.selected_columns[0], element.sample)  # sampled before any id is looked up
     return compiler.process(snapshot_id.in_(ids), **kw)
 
 
@@ -182,9 +186,7 @@ def _matches_postgresql(element: Matches, compiler: SQLCompiler, **kw: Any) -> s
     # read the newest-first index hoping to meet matches soon, and read it all for a rare word.
     hits = table("snapshot", column("id"), column(TSVECTOR_COLUMN)).alias("fts_hits")
     found = select(hits.c.id).where(hits.c[TSVECTOR_COLUMN].bool_op("@@")(query))
-    if element.sample > 1:
-        found = found.where(sampled(hits.c.id, element.sample))
-    inner = compiler.process(found, **kw)
+    inner = compiler.process(_kept(found, hits.c.id, element.sample), **kw)
     if element.pairs is not None:
         # A phrase's pairs are rarer than its words: the pair index finds its candidates, and
         # search_document checks those alone (in one bitmap scan with both indexes, PostgreSQL
@@ -192,9 +194,7 @@ def _matches_postgresql(element: Matches, compiler: SQLCompiler, **kw: Any) -> s
         # are the answer (two-word phrases).
         narrowed = table("snapshot", column("id"), column("title"), column("body")).alias("pair_hits")
         paired = select(narrowed.c.id).where(_pairs_condition(narrowed, element.pairs))
-        if element.sample > 1:
-            paired = paired.where(sampled(narrowed.c.id, element.sample))
-        candidates = compiler.process(paired, **kw)
+        candidates = compiler.process(_kept(paired, narrowed.c.id, element.sample), **kw)
         if element.decided_by_pairs:
             return f"snapshot.id = ANY(ARRAY({candidates}))"
         inner += f" AND fts_hits.id = ANY(ARRAY({candidates}))"

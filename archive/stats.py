@@ -180,21 +180,14 @@ def facets(engine: Engine, filters: Filters, *, top: int = 10, authors_from: int
                                           Snapshot.published_at.label("published_at"),
                                           Snapshot.article_id.label("article_id")], filters), filters)
                 .cte("matching").prefix_with("MATERIALIZED"))
-    newest = (select(matching.c.id)
-              .order_by(matching.c.published_at.desc().nulls_last(), matching.c.article_id.desc())
-              .limit(authors_from))
+    newest = _newest(matching, authors_from)
     n = func.count()
     parts = [
         select(literal_column("'site'").label("kind"), matching.c.site.label("label"), n.label("n"),
                cast(null(), Text).label("authors"))
         .group_by(matching.c.site).order_by(n.desc(), matching.c.site).limit(top),
-        select(literal_column("'ticker'").label("kind"), SnapshotTicker.symbol.label("label"), n.label("n"),
-               cast(null(), Text).label("authors"))
-        .where(SnapshotTicker.snapshot_id.in_(select(matching.c.id)))
-        .group_by(SnapshotTicker.symbol).order_by(n.desc(), SnapshotTicker.symbol).limit(top),
-        select(literal_column("'author'").label("kind"), cast(null(), Text).label("label"),
-               literal_column("1").label("n"), cast(Snapshot.authors, Text).label("authors"))
-        .where(Snapshot.id.in_(newest)),
+        _tickers_part(matching, top),
+        _authors_part(newest),
     ]
     if days:
         day = day_of(engine.dialect.name, matching.c.published_at)
@@ -213,8 +206,7 @@ def facets(engine: Engine, filters: Filters, *, top: int = 10, authors_from: int
                 per_day[day_label(label)] = int(count) * filters.sample
             else:
                 found[kind].append((str(label), int(count) * filters.sample))
-    authors = sorted(named.items(), key=lambda item: (-item[1], item[0]))[:top]
-    return Facets(found["ticker"], found["site"], authors, per_day if days else None, filters.sample)
+    return Facets(found["ticker"], found["site"], _top(named, top), per_day if days else None, filters.sample)
 
 
 def _from_table(engine: Engine, filters: Filters, scope: day_counts.Scope, *, top: int, authors_from: int,
@@ -229,18 +221,10 @@ def _from_table(engine: Engine, filters: Filters, scope: day_counts.Scope, *, to
     if scope.ticker == day_counts.ANY and not scope.sites:
         newest = newest_first(select_versions([Snapshot.id], filters)).limit(authors_from)
     else:
-        newest = (select(matching.c.id)
-                  .order_by(matching.c.published_at.desc().nulls_last(), matching.c.article_id.desc())
-                  .limit(authors_from))
-    n = func.count()
-    parts = [select(literal_column("'author'").label("kind"), cast(null(), Text).label("label"),
-                    literal_column("1").label("n"), cast(Snapshot.authors, Text).label("authors"))
-             .where(Snapshot.id.in_(newest))]
+        newest = _newest(matching, authors_from)
+    parts = [_authors_part(newest)]
     if scope.ticker != day_counts.ANY:
-        parts.append(select(literal_column("'ticker'").label("kind"), SnapshotTicker.symbol.label("label"),
-                            n.label("n"), cast(null(), Text).label("authors"))
-                     .where(SnapshotTicker.snapshot_id.in_(select(matching.c.id)))
-                     .group_by(SnapshotTicker.symbol).order_by(n.desc(), SnapshotTicker.symbol).limit(top))
+        parts.append(_tickers_part(matching, top))
     stmt = union_all(*(select(part.subquery()) for part in parts))
     named: Counter[str] = Counter()
     tickers: list[tuple[str, int]] = []
@@ -256,4 +240,31 @@ def _from_table(engine: Engine, filters: Filters, scope: day_counts.Scope, *, to
                 named.update(set(json.loads(authors) if authors else ()))
             else:
                 tickers.append((str(label), int(count)))
-    return Facets(tickers, sites, sorted(named.items(), key=lambda item: (-item[1], item[0]))[:top], per_day)
+    return Facets(tickers, sites, _top(named, top), per_day)
+
+
+def _newest(matching: Any, limit: int) -> Any:
+    """The ids of the newest `limit` matches by publication (whose authors the facets read)."""
+    return (select(matching.c.id)
+            .order_by(matching.c.published_at.desc().nulls_last(), matching.c.article_id.desc()).limit(limit))
+
+
+def _tickers_part(matching: Any, top: int) -> Any:
+    """The facets statement's part that counts the matches' top tickers."""
+    n = func.count()
+    return (select(literal_column("'ticker'").label("kind"), SnapshotTicker.symbol.label("label"), n.label("n"),
+                   cast(null(), Text).label("authors"))
+            .where(SnapshotTicker.snapshot_id.in_(select(matching.c.id)))
+            .group_by(SnapshotTicker.symbol).order_by(n.desc(), SnapshotTicker.symbol).limit(top))
+
+
+def _authors_part(newest: Any) -> Any:
+    """The facets statement's part that reads the authors of the versions `newest` selects."""
+    return (select(literal_column("'author'").label("kind"), cast(null(), Text).label("label"),
+                   literal_column("1").label("n"), cast(Snapshot.authors, Text).label("authors"))
+            .where(Snapshot.id.in_(newest)))
+
+
+def _top(named: Counter[str], top: int) -> list[tuple[str, int]]:
+    """The `top` most counted names, ties in name order."""
+    return sorted(named.items(), key=lambda item: (-item[1], item[0]))[:top]
