@@ -192,13 +192,19 @@ def value(name: str, environ: Mapping[str, str] | None = None, cwd: Path | None 
     """One key resolved as `load` resolves it (the same file is read and checked), without working
     out every other key's default: asked for on every page an extraction worker reads."""
     environ = os.environ if environ is None else environ
-    key = KEYS[name]
     path = find_file(None, environ, cwd)
-    from_file = read_file(path) if path else {}
+    return _resolve(name, environ, read_file(path) if path else {}, path)[0]
+
+
+def _resolve(name: str, environ: Mapping[str, str], from_file: dict[str, Any], path: Path | None) -> tuple[Any, str]:
+    """A key's value and where it came from: environment variable, else archive.toml, else the default."""
+    key = KEYS[name]
     raw = environ.get(key.env)
     if raw is not None and (raw != "" or key.kind is bool):
-        return key.parse(raw, key.env)
-    return from_file[name] if name in from_file else key.builtin()
+        return key.parse(raw, key.env), "environment"
+    if name in from_file:
+        return from_file[name], str(path)
+    return key.builtin(), "default"
 
 
 def load(explicit: str | Path | None = None, environ: Mapping[str, str] | None = None,
@@ -209,12 +215,6 @@ def load(explicit: str | Path | None = None, environ: Mapping[str, str] | None =
     from_file = read_file(path) if path else {}
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    for name, key in KEYS.items():
-        raw = environ.get(key.env)
-        if raw is not None and (raw != "" or key.kind is bool):
-            values[name], sources[name] = key.parse(raw, key.env), "environment"
-        elif name in from_file:
-            values[name], sources[name] = from_file[name], str(path)
-        else:
-            values[name], sources[name] = key.builtin(), "default"
+    for name in KEYS:
+        values[name], sources[name] = _resolve(name, environ, from_file, path)
     return Config(values, sources, path)
