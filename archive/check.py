@@ -194,24 +194,26 @@ def _content_hashes(session: Session) -> Problem:
 
 
 def _ticker_index(session: Session) -> Problem:
-    """snapshot_ticker (what --ticker filters use) holds exactly each version's ticker symbols.
+    """snapshot_ticker (what --ticker filters use) holds exactly each version's ticker symbols,
+    each with the version's publication time beside it (a ticker in a date window reads that).
 
     Both sides are read in snapshot order and merged, so memory stays flat on a large archive.
     """
-    rows = iter(session.execute(select(SnapshotTicker.snapshot_id, SnapshotTicker.symbol)
+    rows = iter(session.execute(select(SnapshotTicker.snapshot_id, SnapshotTicker.symbol, SnapshotTicker.published_at)
                                 .order_by(SnapshotTicker.snapshot_id).execution_options(yield_per=5000)))
     pending = next(rows, None)
     bad: list[int] = []
-    for snapshot_id, tickers in session.execute(select(Snapshot.id, Snapshot.tickers).order_by(Snapshot.id)
-                                                .execution_options(yield_per=1000)):
-        indexed: set[str] = set()
+    for snapshot_id, tickers, published_at in session.execute(
+            select(Snapshot.id, Snapshot.tickers, Snapshot.published_at).order_by(Snapshot.id)
+            .execution_options(yield_per=1000)):
+        indexed: set[tuple[str, Any]] = set()
         while pending is not None and pending[0] <= snapshot_id:
             if pending[0] == snapshot_id:
-                indexed.add(pending[1])
+                indexed.add((pending[1], pending[2]))
             pending = next(rows, None)  # rows of versions that do not exist are foreign_key problems
-        if {t["symbol"] for t in tickers or []} != indexed:
+        if {(t["symbol"], published_at) for t in tickers or []} != indexed:
             bad.append(snapshot_id)
-    return _problem("ticker_index", "version(s) whose ticker rows differ from their tickers", len(bad), bad)
+    return _problem("ticker_index", "version(s) whose ticker rows differ from their tickers or date", len(bad), bad)
 
 
 def _day_counts(session: Session) -> Problem:

@@ -161,10 +161,14 @@ class SnapshotTicker(Base):
     """Ticker symbols of a snapshot, one row each, so that --ticker filters use an index."""
 
     __tablename__ = "snapshot_ticker"
-    #: (symbol, snapshot_id) answers "which versions mention NVDA" from the index alone.
-    __table_args__ = (Index("ix_snapshot_ticker_symbol_snapshot_id", "symbol", "snapshot_id"),)
+    #: (symbol, published_at, snapshot_id) answers "which versions mention NVDA", and "... published
+    #: in January", from the index alone: a popular ticker's versions in a window are a range of it,
+    #: not every version of the ticker looked up for its date (migration 0015).
+    __table_args__ = (Index("ix_snapshot_ticker_symbol_published_at", "symbol", "published_at", "snapshot_id"),)
     snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshot.id", ondelete="CASCADE"), primary_key=True)
     symbol: Mapped[str] = mapped_column(String(16), primary_key=True)
+    #: The version's published_at, copied: a version's fields never change once written.
+    published_at: Mapped[Optional[datetime]]
 
 
 class Fetch(Base):

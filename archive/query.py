@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from functools import cached_property
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 from dateutil import parser as dateparser
 from sqlalchemy import (Boolean, ColumnElement, Engine, Select, Text, and_, cast, exists, func, literal_column, or_,
@@ -170,6 +170,17 @@ def _unindexed_sqlite(element: _Unindexed, compiler: SQLCompiler, **kw: Any) -> 
     return "+" + compiler.process(element.column, **kw)
 
 
+def ticker_ids(symbols: Sequence[str], since: datetime | None = None, until: datetime | None = None) -> Select[Any]:
+    """The ids of the versions naming any of `symbols`, published within [since, until] when given:
+    a range of the ticker index (symbol, published_at, snapshot_id), never each version's row."""
+    ids = select(SnapshotTicker.snapshot_id).where(SnapshotTicker.symbol.in_(symbols))
+    if since is not None:
+        ids = ids.where(SnapshotTicker.published_at >= since)
+    if until is not None:
+        ids = ids.where(SnapshotTicker.published_at <= until)
+    return ids
+
+
 def filtered(stmt: Select[Any], filters: Filters, plan: Plan = Plan()) -> Select[Any]:
     """Apply the filters to a statement that selects from Snapshot joined to Article.
 
@@ -182,7 +193,7 @@ def filtered(stmt: Select[Any], filters: Filters, plan: Plan = Plan()) -> Select
             conditions.append(exists().where(SnapshotTicker.snapshot_id == Snapshot.id,
                                              SnapshotTicker.symbol.in_(filters.symbols)))
         else:
-            ids = select(SnapshotTicker.snapshot_id).where(SnapshotTicker.symbol.in_(filters.symbols))
+            ids = ticker_ids(filters.symbols, filters.since, filters.until)
             conditions.append(_Driving(ids) if plan.tickers == "lookup" else Snapshot.id.in_(ids))
     if filters.sites:
         conditions.append(site_condition(filters.sites))

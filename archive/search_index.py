@@ -51,13 +51,15 @@ GIN_INDEX = "ix_snapshot_search_document"
 NEWEST_FIRST_INDEX = "ix_snapshot_newest_first"
 #: PostgreSQL: GIN over archive_word_pairs(title, body), the adjacent word pairs (migration 0005).
 WORD_PAIRS_INDEX = "ix_snapshot_word_pairs"
+#: SQLite: (id, authors), the authors facet's reads without the wide rows (migration 0015; archive.stats).
+AUTHORS_INDEX = "ix_snapshot_authors"
 
 def outside_models(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
     """Alembic `include_name` hook: False for the index objects above, which the models do not describe."""
     if type_ == "table":
         return not (name or "").startswith(FTS_TABLE)
     if type_ in ("column", "index") and parent_names.get("table_name") == "snapshot":
-        return name not in (TSVECTOR_COLUMN, GIN_INDEX, NEWEST_FIRST_INDEX, WORD_PAIRS_INDEX)
+        return name not in (TSVECTOR_COLUMN, GIN_INDEX, NEWEST_FIRST_INDEX, WORD_PAIRS_INDEX, AUTHORS_INDEX)
     return True
 
 

@@ -6,13 +6,12 @@ under the same filters, so `archive stats --ticker NVDA` describes what `archive
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Sequence
 
-from sqlalchemy import Engine, Text, cast, distinct, func, literal_column, null, select, union_all
+from sqlalchemy import Engine, distinct, func, literal_column, select, true, union_all
 from sqlalchemy.orm import Session
 
 from archive import day_counts
@@ -183,25 +182,23 @@ def facets(engine: Engine, filters: Filters, *, top: int = 10, authors_from: int
     newest = _newest(matching, authors_from)
     n = func.count()
     parts = [
-        select(literal_column("'site'").label("kind"), matching.c.site.label("label"), n.label("n"),
-               cast(null(), Text).label("authors"))
+        select(literal_column("'site'").label("kind"), matching.c.site.label("label"), n.label("n"))
         .group_by(matching.c.site).order_by(n.desc(), matching.c.site).limit(top),
         _tickers_part(matching, top),
-        _authors_part(newest),
+        _authors_part(newest, engine.dialect.name),
     ]
     if days:
         day = day_of(engine.dialect.name, matching.c.published_at)
-        parts.append(select(literal_column("'day'").label("kind"), day.label("label"), n.label("n"),
-                            cast(null(), Text).label("authors")).group_by(day))
+        parts.append(select(literal_column("'day'").label("kind"), day.label("label"), n.label("n")).group_by(day))
     stmt = union_all(*(select(part.subquery()) for part in parts))
     found: dict[str, list[tuple[str, int]]] = {"site": [], "ticker": []}
     named: Counter[str] = Counter()
     per_day: dict[date | None, int] = {}
     with Session(engine) as session:
         through_indexes(session)
-        for kind, label, count, authors in reading(session.execute, stmt):
+        for kind, label, count in reading(session.execute, stmt):
             if kind == "author":
-                named.update({name: filters.sample for name in set(json.loads(authors) if authors else ())})
+                named[str(label)] += int(count) * filters.sample
             elif kind == "day":
                 per_day[day_label(label)] = int(count) * filters.sample
             else:
@@ -222,7 +219,7 @@ def _from_table(engine: Engine, filters: Filters, scope: day_counts.Scope, *, to
         newest = newest_first(select_versions([Snapshot.id], filters)).limit(authors_from)
     else:
         newest = _newest(matching, authors_from)
-    parts = [_authors_part(newest)]
+    parts = [_authors_part(newest, engine.dialect.name)]
     if scope.ticker != day_counts.ANY:
         parts.append(_tickers_part(matching, top))
     stmt = union_all(*(select(part.subquery()) for part in parts))
@@ -235,9 +232,9 @@ def _from_table(engine: Engine, filters: Filters, scope: day_counts.Scope, *, to
         sites = reading(day_counts.top_sites, connection, scope, top)
         if scope.ticker == day_counts.ANY:
             tickers = reading(day_counts.top_tickers, connection, scope, top)
-        for kind, label, count, authors in reading(session.execute, stmt):
+        for kind, label, count in reading(session.execute, stmt):
             if kind == "author":
-                named.update(set(json.loads(authors) if authors else ()))
+                named[str(label)] += int(count)
             else:
                 tickers.append((str(label), int(count)))
     return Facets(tickers, sites, _top(named, top), per_day)
@@ -252,17 +249,20 @@ def _newest(matching: Any, limit: int) -> Any:
 def _tickers_part(matching: Any, top: int) -> Any:
     """The facets statement's part that counts the matches' top tickers."""
     n = func.count()
-    return (select(literal_column("'ticker'").label("kind"), SnapshotTicker.symbol.label("label"), n.label("n"),
-                   cast(null(), Text).label("authors"))
+    return (select(literal_column("'ticker'").label("kind"), SnapshotTicker.symbol.label("label"), n.label("n"))
             .where(SnapshotTicker.snapshot_id.in_(select(matching.c.id)))
             .group_by(SnapshotTicker.symbol).order_by(n.desc(), SnapshotTicker.symbol).limit(top))
 
 
-def _authors_part(newest: Any) -> Any:
-    """The facets statement's part that reads the authors of the versions `newest` selects."""
-    return (select(literal_column("'author'").label("kind"), cast(null(), Text).label("label"),
-                   literal_column("1").label("n"), cast(Snapshot.authors, Text).label("authors"))
-            .where(Snapshot.id.in_(newest)))
+def _authors_part(newest: Any, dialect: str) -> Any:
+    """The facets statement's part that counts the authors of the versions `newest` selects, each
+    name once a version: the JSON lists are unpacked by the database (SQLite's json_each,
+    PostgreSQL's json_array_elements_text), not fetched and parsed a row at a time."""
+    unpack = func.json_array_elements_text if dialect == "postgresql" else func.json_each
+    name = unpack(Snapshot.authors).table_valued("value")
+    return (select(literal_column("'author'").label("kind"), name.c.value.label("label"),
+                   func.count(distinct(Snapshot.id)).label("n"))
+            .select_from(Snapshot).join(name, true()).where(Snapshot.id.in_(newest)).group_by(name.c.value))
 
 
 def _top(named: Counter[str], top: int) -> list[tuple[str, int]]:

@@ -399,7 +399,7 @@ class ArchiveStore:
         row["unverified_canonical"] = unverified_canonical
         row["id"] = connection.execute(_INSERT_SNAPSHOT, fitted(SNAPSHOT, row)).scalar_one()
         if fields["tickers"]:
-            connection.execute(_INSERT_TICKERS, [{"snapshot_id": row["id"], "symbol": s} for s in fields["tickers"]])
+            connection.execute(_INSERT_TICKERS, ticker_rows(row, fields["tickers"]))
         article.latest_version = row["version"]
         return row
 
@@ -650,6 +650,12 @@ def _cut(value: str, limit: int, name: str) -> str:
 
 def _reason(exc: SQLAlchemyError) -> str:
     return " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
+
+
+def ticker_rows(row: dict[str, Any], symbols: Sequence[str]) -> list[dict[str, Any]]:
+    """snapshot_ticker's rows for a version's row: each symbol, with the version's date beside it
+    (the ticker index answers a ticker in a date window)."""
+    return [{"snapshot_id": row["id"], "symbol": s, "published_at": row["published_at"]} for s in symbols]
 
 
 def _agrees(page: Extracted, title: str | None, minhash: bytes | None) -> bool:

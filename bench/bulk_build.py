@@ -33,7 +33,7 @@ from archive import day_counts, fingerprint  # noqa: E402
 from archive.db import make_engine, upgrade  # noqa: E402
 from archive.extract.declared import carry_declared  # noqa: E402
 from archive.models import Article, Fetch, MinhashBand, Snapshot, SnapshotTicker  # noqa: E402
-from archive.store import _snapshot, content_fields, content_sha256, fitted, snapshot_fields  # noqa: E402
+from archive.store import _snapshot, content_fields, content_sha256, fitted, snapshot_fields, ticker_rows  # noqa: E402
 from archive.urls import canonical_url, site_of  # noqa: E402
 from bench.archive_scale import Corpus, Generator  # noqa: E402
 
@@ -74,7 +74,7 @@ def rows_of(generator: Generator, number: int) -> dict[Any, list[dict[str, Any]]
                         "fetch", None)
         row.update(id=row_id, unverified_canonical=None)
         rows[Snapshot.__table__].append(fitted(Snapshot.__table__, row))
-        rows[SnapshotTicker.__table__] += [{"snapshot_id": row_id, "symbol": s} for s in fields["tickers"]]
+        rows[SnapshotTicker.__table__] += ticker_rows(row, fields["tickers"])
         latest = row
     sig = fingerprint.signature(rows[Snapshot.__table__][0]["body"])
     rows[Article.__table__].append(fitted(Article.__table__, {

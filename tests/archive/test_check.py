@@ -76,6 +76,8 @@ def test_a_whole_archive_passes(filled: ArchiveStore) -> None:
     (["UPDATE snapshot SET title = 'Tampered' WHERE version = 1 AND article_id = (SELECT min(id) FROM article)"],
      "content_hash"),
     (["DELETE FROM snapshot_ticker WHERE snapshot_id = (SELECT min(id) FROM snapshot)"], "ticker_index"),
+    (["UPDATE snapshot_ticker SET published_at = NULL WHERE snapshot_id = (SELECT min(snapshot_id) FROM snapshot_ticker)"],
+     "ticker_index"),
     (["DELETE FROM minhash_band WHERE article_id = (SELECT min(id) FROM article) AND band < 3"], "minhash_index"),
     (["UPDATE \"fetch\" SET outcome = 'exploded' WHERE outcome = 'error'"], "fetch_outcome"),
     (["UPDATE \"fetch\" SET error = NULL WHERE outcome = 'error'"], "fetch_error"),

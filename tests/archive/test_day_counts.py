@@ -6,6 +6,7 @@ read from it answer what they answer by counting, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -19,9 +20,10 @@ from archive.db import upgrade
 from archive.attention import all_per_day, per_day
 from archive.models import Article, ArticleEvent, Snapshot
 from archive.extract.model import Dated, Extracted, Ticker
-from archive.query import Filters, parse_bound
+from archive.query import Filters, parse_bound, search
 from archive.stats import facets
 from archive.store import ArchiveStore, Capture
+from tests.archive.schema import downgrade_to
 
 SITES = ("alpha.example.com", "beta.example.com", "gamma.example.com:8080")
 SYMBOLS = ("NVDA", "AAPL", "MSFT", "TSLA")
@@ -138,12 +140,77 @@ def test_the_migration_fills_the_table_from_an_existing_archive(db_url: str) -> 
             store.save(story.page(), Capture(story.url, START + timedelta(days=21, minutes=n)))
         with store.engine.begin() as connection:
             expected = day_counts.stored(connection)
-            connection.exec_driver_sql("DROP TABLE day_count")
-            connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0013'")
+        downgrade_to(store.engine, "0013")
         upgrade(store.engine)
         with store.engine.connect() as connection:
             assert day_counts.stored(connection) == expected == day_counts.recounted(connection)
         assert sum(n for (t, s, d), n in expected.items() if not t and not s) == 6
+    finally:
+        store.close()
+
+
+def test_a_ticker_in_a_date_window_finds_the_same_versions_before_and_after_the_migration(db_url: str) -> None:
+    """snapshot_ticker carries each version's date (migration 0015): the versions of a ticker in a
+    window, read from that range of the index, are those whose own date is in the window, including
+    edits that moved the day or dropped the date; the migration fills the dates of an older archive."""
+    rng = random.Random(11)
+    store = ArchiveStore.open(db_url)
+    try:
+        for n in range(30):
+            story = Story(rng, n)
+            store.save(story.page(), Capture(story.url, START + timedelta(days=20, minutes=n)))
+            story.edit()
+            store.save(story.page(), Capture(story.url, START + timedelta(days=21, minutes=n)))
+        since, until = parse_bound("2025-03-03"), parse_bound("2025-03-06", end=True)
+
+        def in_window() -> dict[str, set[int]]:
+            found = {symbol: {s.id for s, _ in search(store.engine, Filters(tickers=(symbol,), since=since,
+                                                                            until=until), limit=1000)}
+                     for symbol in SYMBOLS}
+            return found
+
+        with store.engine.connect() as connection:
+            rows = connection.execute(select(Snapshot.id, Snapshot.tickers, Snapshot.published_at)
+                                      .join(Article, Article.id == Snapshot.article_id)
+                                      .where(Snapshot.version == Article.latest_version)).all()
+        expected = {symbol: {i for i, tickers, published in rows if published is not None
+                             and since <= published <= until and symbol in {t["symbol"] for t in tickers}}
+                    for symbol in SYMBOLS}
+        assert in_window() == expected and sum(map(len, expected.values())) >= 5
+        with store.engine.connect() as connection:  # some edits moved the day: the copy followed the version
+            dates = connection.execute(select(Snapshot.article_id, Snapshot.published_at)).all()
+        assert len({(a, p) for a, p in dates}) > len({a for a, _ in dates})
+        downgrade_to(store.engine, "0014")
+        upgrade(store.engine)
+        assert in_window() == expected
+        assert check(store.engine).ok
+    finally:
+        store.close()
+
+
+def test_the_authors_facet_counts_each_name_once_a_version(db_url: str) -> None:
+    """The database unpacks the author lists (archive.stats._authors_part): a name given twice in
+    one byline counts once, names outside ASCII count as written, and the counts are those of a
+    count in Python over the same versions, with and without the day counts."""
+    rng = random.Random(4)
+    bylines = [["Ana Núñez"], ["Ana Núñez", "Bo Li"], ["Bo Li", "Bo Li"], [], ["株式 太郎", "Ana Núñez"]]
+    store = ArchiveStore.open(db_url)
+    try:
+        expected: Counter[str] = Counter()
+        for n in range(15):
+            story = Story(rng, n)
+            page = replace(story.page(), authors=tuple(bylines[n % len(bylines)]))
+            store.save(page, Capture(story.url, START + timedelta(days=20, minutes=n)))
+            expected.update(set(bylines[n % len(bylines)]))
+        for filters in (Filters(), Filters(sites=("alpha.example.com",)), Filters(text="chips OR rally")):
+            got = facets(store.engine, filters, top=10)
+            with store.engine.connect() as connection:
+                ids = {s.id for s, _ in search(store.engine, filters, limit=1000)}
+                rows = connection.execute(select(Snapshot.id, Snapshot.authors)).all()
+            want = Counter(name for i, authors in rows if i in ids for name in set(authors))
+            assert dict(got.authors) == dict(want), filters
+        assert dict(facets(store.engine, Filters()).authors) == dict(expected) == \
+            {"Ana Núñez": 9, "Bo Li": 6, "株式 太郎": 3}
     finally:
         store.close()
 

@@ -34,6 +34,10 @@ def test_schema_head_is_the_newest_migration(tmp_path) -> None:  # type: ignore[
         connection.exec_driver_sql("DROP INDEX ix_snapshot_notes")  # 0011
         connection.exec_driver_sql("ALTER TABLE snapshot DROP COLUMN notes")
         connection.exec_driver_sql("DROP INDEX ix_snapshot_reading")  # 0012
+        connection.exec_driver_sql("DROP INDEX ix_snapshot_authors")  # 0015
+        connection.exec_driver_sql("DROP INDEX ix_snapshot_ticker_symbol_published_at")
+        connection.exec_driver_sql("ALTER TABLE snapshot_ticker DROP COLUMN published_at")
+        connection.exec_driver_sql("CREATE INDEX ix_snapshot_ticker_symbol_snapshot_id ON snapshot_ticker (symbol, snapshot_id)")
         connection.exec_driver_sql("DROP TABLE day_count")  # 0014
         connection.exec_driver_sql("DROP TABLE article_url")  # 0013
         connection.exec_driver_sql("DROP TABLE article_event")
@@ -48,4 +52,6 @@ def test_schema_head_is_the_newest_migration(tmp_path) -> None:  # type: ignore[
                                           "'ix_snapshot_reading'").scalar() is not None
         assert connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE name = "
                                           "'article_event'").scalar() is not None
+        assert connection.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE name IN "
+                                          "('ix_snapshot_authors', 'ix_snapshot_ticker_symbol_published_at')").scalar() == 2
     engine.dispose()
