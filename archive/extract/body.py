@@ -14,6 +14,7 @@ from typing import Any
 
 from lxml.html import HtmlElement, fromstring
 from trafilatura import bare_extraction
+from trafilatura.xpaths import BODY_XPATH
 
 from archive.extract.dates import VISIBLE_DATE
 from archive.extract.page import Page
@@ -132,6 +133,8 @@ REGION_MIN_CHARS = 1000
 FAST_PASS_SHARE = 0.5
 #: ...and at least this many characters (trafilatura's own "too short, try harder" size).
 FAST_PASS_MIN_CHARS = 250
+#: Class words that name a body container (trafilatura's BODY_XPATH matches on the same words).
+_BODY_CLASS = re.compile(r"article|body|content|text|entry|post|story", re.IGNORECASE)
 _OPTIONS = {"with_metadata": False, "include_comments": False, "include_tables": True, "deduplicate": False}
 
 
@@ -158,7 +161,11 @@ def trafilatura_document(page: Page, region: HtmlElement, region_chars: int):  #
     document = bare_extraction(page.tree, url=page.url, fast=True, **_OPTIONS)
     if _enough(document, region_chars):
         return document
-    return bare_extraction(page.tree, url=page.url, **_OPTIONS)
+    document = bare_extraction(page.tree, url=page.url, **_OPTIONS)
+    if _enough(document, region_chars) or len(parts := _body_parts(page.tree)) < 2:
+        return document
+    joined = bare_extraction(_joined(page.tree, parts), url=page.url, **_OPTIONS)
+    return joined if _kept(joined) > _kept(document) else document
 
 
 def _region_holds_the_page(page: Page, region: HtmlElement, region_chars: int) -> bool:
@@ -175,10 +182,53 @@ def _enough(document: Any, paragraph_chars: int) -> bool:
     measure against (its text is in <div>s, or every <p> is in a chrome-named block), nothing says
     the fast pass kept the article: the full cascade decides (on the corpus, two such pages kept
     an eighth and a half of their text in the fast pass)."""
-    kept = len(getattr(document, "text", None) or "")
+    kept = _kept(document)
     if paragraph_chars < FAST_PASS_MIN_CHARS:
         return False
     return kept >= max(FAST_PASS_MIN_CHARS, FAST_PASS_SHARE * paragraph_chars)
+
+
+def _joined(tree: HtmlElement, parts: list[HtmlElement]) -> HtmlElement:
+    """A copy of `tree` where the article's text containers (`parts`, see _body_parts) are one.
+
+    trafilatura reads the first container its first BODY_XPATH names (articleBody, article-body,
+    post-content...) and stops there. Some publishers cut the body into several containers with
+    the same class, between ad slots, related-story boxes or a paywall fold: all but the first
+    were lost. Their children are moved into the first one, in order; what stood between them
+    (the ad slots and boxes) stays where it was, outside the body.
+    """
+    paths = [tree.getroottree().getpath(part) for part in parts]
+    tree = deepcopy(tree)
+    first, *rest = [tree.getroottree().xpath(path)[0] for path in paths]
+    for part in rest:
+        if part.text and part.text.strip():
+            paragraph = first.makeelement("p")
+            paragraph.text, part.text = part.text, None
+            first.append(paragraph)
+        first.extend(list(part))
+    return tree
+
+
+def _body_parts(tree: HtmlElement) -> list[HtmlElement]:
+    """The container trafilatura would read and the later ones with the same tag and class that
+    hold paragraph text (none inside another), where that class names a body ("group wrap",
+    a layout class shared with the footer and promo boxes, does not)."""
+    first = next(iter(BODY_XPATH[0](tree)), None)
+    if first is None or not _BODY_CLASS.search(first.get("class") or ""):
+        return []
+    parts: list[HtmlElement] = []
+    for element in tree.iter(first.tag):  # document order: nothing before `first` is taken
+        if element is first:
+            parts.append(first)
+        elif parts and element.get("class") == first.get("class") and \
+                not any(ancestor in parts for ancestor in element.iterancestors()) and \
+                any((p.text_content() or "").strip() for p in element.iter("p")):
+            parts.append(element)
+    return parts
+
+
+def _kept(document: Any) -> int:
+    return len(getattr(document, "text", None) or "")
 
 
 def _alone(region: HtmlElement) -> HtmlElement:

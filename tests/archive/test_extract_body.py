@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from lxml.html import fromstring
+
 from archive.extract import extract
+from archive.extract.body import _body_parts
 from tests.pages import LOREM, article
 
 URL = "https://news.example.com/markets/chips.html"
@@ -163,3 +166,33 @@ def test_a_breadcrumb_trail_read_as_a_list_does_not_open_the_body() -> None:
     # two short items, or items that are sentences, are the article's own list
     for items in (["- Apples", "- Pears"], ["- Stocks fell.", "- Bonds rose.", "- Oil was flat."]):
         assert clean_body("\n".join([*items, LOREM[0]]), None, []).startswith(items[0])
+
+
+def _split_article(second_class: str) -> str:
+    """An article whose body is cut into grid cells, each with its own text container, with
+    recirculation boxes between them (a layout several magazine CMSs share)."""
+    parts = [LOREM[:2], LOREM[2:3], LOREM[3:4], LOREM[4:]]
+    cells = []
+    for n, paragraphs in enumerate(parts):
+        text = "".join(f"<p>{p}</p>" for p in paragraphs)
+        label = "article-body body__container" if n == 0 else second_class
+        cells.append(f'<div class="grid-cell"><div class="{label}"><div class="inner">{text}</div></div></div>')
+        cells.append('<div class="grid-cell"><div class="recirc"><a href="/x">More from Example Markets: '
+                     'Gold hits a record</a></div></div>')
+    page = article(paragraphs=["(cells)"])
+    return page.replace('<div class="article-body">\n<p>(cells)</p>', "".join(cells[:-1]) + "<div>")
+
+
+def test_a_body_cut_into_containers_of_the_same_class_is_read_whole() -> None:
+    """trafilatura reads only the first container its body XPath names; the later ones with the
+    same class are the same article (the boxes between them are not)."""
+    body = extract(_split_article("article-body body__container"), URL).body
+    assert body.startswith(LOREM[0]) and body.endswith(LOREM[4])
+    assert all(p in body for p in LOREM)
+    assert "Gold hits a record" not in body
+    # only containers of the same class, and only where that class names a body, are joined
+    assert len(_body_parts(fromstring(_split_article("article-body body__container")))) == 4
+    assert len(_body_parts(fromstring(_split_article("promo-column")))) == 1
+    layout = _split_article("article-body body__container").replace("article-body body__container", "group wrap")
+    assert _body_parts(fromstring(layout.replace('class="grid-cell"><div class="group wrap"',
+                                                 'class="grid-cell"><div id="article-body" class="group wrap"', 1))) == []
