@@ -35,7 +35,7 @@ SUPPORTED_DRIVERS = {("sqlite", "pysqlite"), ("postgresql", "psycopg")}
 #: The newest migration's revision (tests/archive/test_migrations.py checks it against alembic's
 #: scripts): an archive already at it is opened without importing alembic and reading every
 #: migration script, a noticeable share of the start-up of a crawl that finds nothing new.
-SCHEMA_HEAD = "0015"
+SCHEMA_HEAD = "0016"
 #: How long a SQLite writer waits for another writer's lock, in seconds, unless the URL says
 #: otherwise (`sqlite:///archive.db?timeout=5`); after that the write fails as "locked".
 DEFAULT_BUSY_TIMEOUT = 30.0

@@ -53,13 +53,24 @@ NEWEST_FIRST_INDEX = "ix_snapshot_newest_first"
 WORD_PAIRS_INDEX = "ix_snapshot_word_pairs"
 #: SQLite: (id, authors), the authors facet's reads without the wide rows (migration 0015; archive.stats).
 AUTHORS_INDEX = "ix_snapshot_authors"
+#: PostgreSQL: the text index and the pair index again, over the versions of a one-in-64 sample
+#: (`sampled`) alone (migration 0016). The estimates' samples (archive.attention) at one in 64 or
+#: fewer are read from these: the full indexes give row addresses, and a sample of a common word
+#: read every matching row to learn its id. Smaller archives, sampled more densely, use the full ones.
+SAMPLE_INDEX_RATE = 64
+SAMPLE_INDEXES = {
+    "ix_snapshot_sample_words": f"CREATE INDEX ix_snapshot_sample_words ON snapshot USING gin ({TSVECTOR_COLUMN}) WHERE ",
+    "ix_snapshot_sample_pairs": "CREATE INDEX ix_snapshot_sample_pairs ON snapshot USING gin "
+                                "(archive_word_pairs(title, body)) WHERE ",
+}
 
 def outside_models(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
     """Alembic `include_name` hook: False for the index objects above, which the models do not describe."""
     if type_ == "table":
         return not (name or "").startswith(FTS_TABLE)
     if type_ in ("column", "index") and parent_names.get("table_name") == "snapshot":
-        return name not in (TSVECTOR_COLUMN, GIN_INDEX, NEWEST_FIRST_INDEX, WORD_PAIRS_INDEX, AUTHORS_INDEX)
+        return name not in (TSVECTOR_COLUMN, GIN_INDEX, NEWEST_FIRST_INDEX, WORD_PAIRS_INDEX, AUTHORS_INDEX,
+                            *SAMPLE_INDEXES)
     return True
 
 
@@ -103,6 +114,13 @@ def sampled(ids: Any, rate: int) -> ColumnElement[bool]:
     """One id in `rate`, the same ones every time, whatever the order rows were written in: what
     estimates count. A literal threshold, not a parameter, so it is part of the statement's shape."""
     return (ids * literal_column(str(_GOLDEN))) % literal_column(str(_SPAN)) < literal_column(str(_SPAN // rate))
+
+
+def sample_indexes_ddl() -> list[str]:
+    """PostgreSQL: CREATE INDEX statements for SAMPLE_INDEXES, their condition written as `sampled`
+    writes it, so that the planner proves a sample of one in SAMPLE_INDEX_RATE or fewer falls in them."""
+    condition = f"(id * {_GOLDEN}) % {_SPAN} < {_SPAN // SAMPLE_INDEX_RATE}"
+    return [ddl + condition for ddl in SAMPLE_INDEXES.values()]
 
 
 def _kept(ids: Select[Any], id_column: Any, rate: int) -> Select[Any]:

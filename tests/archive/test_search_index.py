@@ -121,3 +121,31 @@ def test_sqlite_pair_columns_answer_phrases_as_word_positions_do(tmp_path: objec
             differs += 0 < len(expected) < 150
     store.close()
     assert differs >= 40  # most queries split the versions: the comparison says something
+
+
+def test_postgresql_samples_of_one_in_64_or_fewer_read_the_sample_indexes(postgres_db: str) -> None:
+    """The partial indexes of migration 0016 are written with `sampled`'s own condition: the planner
+    proves that a sample of one in 64 (or 128) falls within them, and not one of one in 32."""
+    from sqlalchemy import bindparam, column, func, literal_column, select, table  # noqa: PLC0415
+    from archive.search_index import _pairs_condition, sampled  # noqa: PLC0415
+
+    engine = make_engine(postgres_db)
+    upgrade(engine)
+    snapshot = table("snapshot", column("id"), column("title"), column("body"), column("search_document"))
+    words = snapshot.c.search_document.bool_op("@@")(func.to_tsquery(literal_column("'simple'::regconfig"), "market"))
+    pairs = _pairs_condition(snapshot, bindparam("pairs", "market_rally"))
+
+    def plan(condition: object, rate: int) -> str:
+        stmt = select(snapshot.c.id).where(condition, sampled(snapshot.c.id, rate))
+        compiled = stmt.compile(engine, compile_kwargs={"literal_binds": True})
+        with engine.connect() as connection:
+            connection.execute(text("SET LOCAL enable_seqscan = off"))
+            return "\n".join(connection.exec_driver_sql(f"EXPLAIN {compiled}").scalars())
+
+    try:
+        for rate in (64, 128):
+            assert "ix_snapshot_sample_words" in plan(words, rate)
+            assert "ix_snapshot_sample_pairs" in plan(pairs, rate)
+        assert "ix_snapshot_sample" not in plan(words, 32)
+    finally:
+        engine.dispose()

@@ -354,3 +354,24 @@ def test_many_matches_are_estimated_from_a_sample_and_labelled(client: TestClien
     html = get(client, "/search?q=the")
     assert '<span class="estimate"' in html and f"one matching version in {rate}" in html
     assert api(client, "/api/attention?q=the")["estimated"] is True
+
+
+def test_a_phrase_whose_full_count_checks_many_candidates_keeps_its_sample(client: TestClient, archive: Archive,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL checks a phrase the indexes cannot decide on each of its pair candidates, so a
+    full count costs the candidates, not the matches: past archive.attention.CHECK_ABOVE of them the
+    sample's counts stand however few match. Two-word phrases (the pair index decides them) and
+    SQLite (FTS5 decides phrases) are counted as before."""
+    from archive import attention as counting  # noqa: PLC0415
+    monkeypatch.setattr(counting, "SAMPLE_VERSIONS", 8)
+    monkeypatch.setattr(counting, "ESTIMATE_ABOVE", 4)
+    monkeypatch.setattr(counting, "CHECK_ABOVE", 0)
+    postgresql = archive.engine.dialect.name == "postgresql"
+    # texts that match nothing: their samples say 0, far under ESTIMATE_ABOVE
+    three = api(client, '/api/search?q="walrus quantum zebra"')
+    assert three["total"] == 0
+    assert three["total_estimated"] is postgresql and three["attention"]["estimated"] is postgresql
+    assert api(client, '/api/search?q="walrus quantum"')["total_estimated"] is False
+    assert api(client, "/api/search?q=walrus")["total_estimated"] is False
+    monkeypatch.setattr(counting, "CHECK_ABOVE", 10 ** 9)
+    assert api(client, '/api/search?q="walrus quantum zebra"')["total_estimated"] is False
