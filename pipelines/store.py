@@ -133,12 +133,15 @@ class StorePipeline:
         """One transaction for the batch; if it fails for good, each page on its own, so that one
         page the database refuses does not cost the others."""
         items = [item for item, _ in batch]
-        results: list[SaveResult | None] | None = await self._attempts(items)
-        if results is None and len(items) > 1:
-            results = [(await self._attempts([item]) or [None])[0] for item in items]
-        for (_, done), result in zip(batch, results or [None] * len(batch)):
-            if not done.done():
-                done.set_result(result)
+        results: list[SaveResult | None] | None = None
+        try:
+            results = await self._attempts(items)
+            if results is None and len(items) > 1:
+                results = [(await self._attempts([item]) or [None])[0] for item in items]
+        finally:  # whatever happened, every page waiting on this batch learns its fate: never a hang
+            for (_, done), result in zip(batch, results or [None] * len(batch)):
+                if not done.done():
+                    done.set_result(result)
 
     async def _attempts(self, items: list[PageItem]) -> list[SaveResult] | None:
         """Write `items` in one transaction, retried; None when it could not be done. A single page
@@ -163,6 +166,12 @@ class StorePipeline:
                                 self.retries, self.retry_delay)
                     await asyncio.sleep(self.retry_delay)
                 continue
+            except Exception as exc:  # a defect, not the database: the same again would fail the same way
+                log.error("storing %s failed with an internal error: %s: %s",
+                          items[0].url if len(items) == 1 else f"{len(items)} pages", type(exc).__name__, exc,
+                          exc_info=log.isEnabledFor(logging.DEBUG))
+                self._attempt_failed(ArchiveError(f"internal error: {type(exc).__name__}: {exc}"))
+                return None
             self.failures_in_a_row = 0
             return results
         return None

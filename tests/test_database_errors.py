@@ -231,3 +231,30 @@ def test_pages_the_database_refuses_are_recorded_errors_and_never_stop_the_crawl
     assert stats.get_value("archive/new") == 12 and stats.get_value("archive/errors/db_refused") == 8
     assert len(store.errors) == 8 and all(e.startswith("db_refused: database refused a value") for e in store.errors)
     assert store.sizes[0] == 20 and len(store.sizes) == 1 + 20 + 8  # once as a batch, then page by page
+
+
+class BrokenStore(FlakyStore):
+    """A store with a defect: every write raises an exception that is not the archive's own."""
+
+    def save_many(self, writes: list[Any]) -> list[SaveResult]:
+        self.calls += 1
+        raise TypeError("page_write() got an unexpected keyword argument 'signed'")
+
+
+def test_a_defect_in_the_writer_loses_its_pages_counted_and_stops_the_crawl_never_hangs() -> None:
+    """An exception other than ArchiveError in the writer thread (a bug) used to leave every page
+    of its batch waiting for ever: the crawl hung. Now each page is counted lost, the error is one
+    line, nothing is retried (a defect fails the same way again), and repeated failures stop the crawl."""
+    import threading
+    stats, stops = MemoryStatsCollector(get_crawler()), []
+    pipeline = StorePipeline(BrokenStore(failures=0), stats, {}, retries=3, retry_delay=0.01,  # type: ignore[arg-type]
+                             failures_max=4, stop=stops.append)
+    crawl = threading.Thread(target=run_items, args=(pipeline, 6), daemon=True)
+    crawl.start()
+    crawl.join(timeout=30)
+    assert not crawl.is_alive(), "the pages' writes never finished: the crawl hangs"
+    assert stats.get_value("archive/write_failed") == 6 and stats.get_value("archive/fetches") is None
+    assert stats.get_value("archive/write_error") == \
+        "internal error: TypeError: page_write() got an unexpected keyword argument 'signed'"
+    assert stops == ["archive_write_failed"]
+    assert pipeline.store.calls <= 1 + 6  # the batch once, then each page once: no retries
