@@ -18,7 +18,7 @@ from trafilatura.xpaths import BODY_XPATH
 
 from archive.extract.dates import VISIBLE_DATE
 from archive.extract.page import Page
-from archive.extract.regions import paragraph_chars
+from archive.extract.regions import in_chrome, paragraph_chars, wrapper_limit
 
 #: A credit line: "By" and a capitalised name ("By comparison, ..." opens a sentence, not a
 #: byline), or one of the wordings that always credit someone.
@@ -162,7 +162,7 @@ def trafilatura_document(page: Page, region: HtmlElement, region_chars: int):  #
     if _enough(document, region_chars):
         return document
     document = bare_extraction(page.tree, url=page.url, **_OPTIONS)
-    if _enough(document, region_chars) or len(parts := _body_parts(page.tree)) < 2:
+    if _enough(document, region_chars) or len(parts := _body_parts(page.tree, wrapper_limit(page))) < 2:
         return document
     joined = bare_extraction(_joined(page.tree, parts), url=page.url, **_OPTIONS)
     return joined if _kept(joined) > _kept(document) else document
@@ -209,10 +209,11 @@ def _joined(tree: HtmlElement, parts: list[HtmlElement]) -> HtmlElement:
     return tree
 
 
-def _body_parts(tree: HtmlElement) -> list[HtmlElement]:
+def _body_parts(tree: HtmlElement, limit: int) -> list[HtmlElement]:
     """The container trafilatura would read and the later ones with the same tag and class that
-    hold paragraph text (none inside another), where that class names a body ("group wrap",
-    a layout class shared with the footer and promo boxes, does not)."""
+    hold paragraph text (none inside another, none inside chrome: IG's footer disclaimers sit in
+    containers of its body's class), where that class names a body ("group wrap", a layout class
+    shared with the footer and promo boxes, does not). `limit`: regions.wrapper_limit."""
     first = next(iter(BODY_XPATH[0](tree)), None)
     if first is None or not _BODY_CLASS.search(first.get("class") or ""):
         return []
@@ -222,6 +223,7 @@ def _body_parts(tree: HtmlElement) -> list[HtmlElement]:
             parts.append(first)
         elif parts and element.get("class") == first.get("class") and \
                 not any(ancestor in parts for ancestor in element.iterancestors()) and \
+                not in_chrome(element, limit) and \
                 any((p.text_content() or "").strip() for p in element.iter("p")):
             parts.append(element)
     return parts

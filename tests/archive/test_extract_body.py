@@ -191,8 +191,14 @@ def test_a_body_cut_into_containers_of_the_same_class_is_read_whole() -> None:
     assert all(p in body for p in LOREM)
     assert "Gold hits a record" not in body
     # only containers of the same class, and only where that class names a body, are joined
-    assert len(_body_parts(fromstring(_split_article("article-body body__container")))) == 4
-    assert len(_body_parts(fromstring(_split_article("promo-column")))) == 1
+    assert len(_body_parts(fromstring(_split_article("article-body body__container")), 10**6)) == 4
+    assert len(_body_parts(fromstring(_split_article("promo-column")), 10**6)) == 1
+    # a container of the body's class inside the footer (IG's legal disclaimers) is not the article
+    footer = _split_article("article-body body__container").replace(
+        "</body>", '<div class="footer-disclaimer"><div class="article-body body__container">'
+                   '<p>Spread bets are leveraged products and can result in losses.</p></div></div></body>')
+    assert len(_body_parts(fromstring(footer), 10**6)) == 4
+    assert "Spread bets" not in extract(footer, URL).body
     layout = _split_article("article-body body__container").replace("article-body body__container", "group wrap")
     assert _body_parts(fromstring(layout.replace('class="grid-cell"><div class="group wrap"',
-                                                 'class="grid-cell"><div id="article-body" class="group wrap"', 1))) == []
+                                                 'class="grid-cell"><div id="article-body" class="group wrap"', 1)), 10**6) == []
