@@ -41,7 +41,8 @@ from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from archive.errors import ArchiveError
-from archive.search_syntax import Node, Not, Term, pairs_decide, render_fts5, render_tsquery, render_word_pairs
+from archive.search_syntax import (Node, Not, Term, pairs_decide, render_fts5, render_tsquery, render_word_pairs,
+                                   split_on_pairs)
 
 FTS_TABLE = "snapshot_fts"
 TSVECTOR_COLUMN = "search_document"
@@ -92,7 +93,8 @@ class Matches(ColumnElement[bool]):
     inherit_cache = True
     _traverse_internals = [("shape", InternalTraversal.dp_string), ("fts5", InternalTraversal.dp_clauseelement),
                            ("tsquery", InternalTraversal.dp_clauseelement),
-                           ("pairs", InternalTraversal.dp_clauseelement)]
+                           ("pairs", InternalTraversal.dp_clauseelement),
+                           ("words", InternalTraversal.dp_clauseelement)]
 
     def __init__(self, query: Node, strategy: str = "drive", *, sample: int = 1) -> None:
         assert strategy in STRATEGIES
@@ -103,7 +105,13 @@ class Matches(ColumnElement[bool]):
         pairs = render_word_pairs(query)
         self.pairs = bindparam("pairs_query", pairs, type_=String, unique=True) if pairs is not None else None
         self.decided_by_pairs = pairs is not None and pairs_decide(query)
-        self.shape = f"{strategy} {'pairs' if pairs is not None else '-'} {int(self.decided_by_pairs)} {sample}"
+        # PostgreSQL, (words) AND "two-word phrase": the words' tsquery without the phrase, asked of
+        # the same rows as the pairs, so that neither index needs a row read to be sure.
+        split = None if self.decided_by_pairs else split_on_pairs(query)
+        self.words = (bindparam("words_query", render_tsquery(split[0]), type_=String, unique=True)
+                      if split is not None else None)
+        self.shape = (f"{strategy} {'pairs' if pairs is not None else '-'} {int(self.decided_by_pairs)} {sample}"
+                      f" {int(split is not None)}")
 
 
 #: Fibonacci hashing: an id times 2^32 / golden ratio, modulo 2^32, spreads consecutive ids evenly.
@@ -204,21 +212,28 @@ def _matches_postgresql(element: Matches, compiler: SQLCompiler, **kw: Any) -> s
         return compiler.process(test, **kw)
     # "drive": collect the few matches from the GIN index first. Left to itself, the planner may
     # read the newest-first index hoping to meet matches soon, and read it all for a rare word.
+    if element.pairs is None:
+        hits = table("snapshot", column("id"), column(TSVECTOR_COLUMN)).alias("fts_hits")
+        found = select(hits.c.id).where(hits.c[TSVECTOR_COLUMN].bool_op("@@")(query))
+        return f"snapshot.id = ANY(ARRAY({compiler.process(_kept(found, hits.c.id, element.sample), **kw)}))"
+    # A phrase's pairs are rarer than its words: the pair index finds its candidates.
+    narrowed = table("snapshot", column("id"), column("title"), column("body")).alias("pair_hits")
+    paired = select(narrowed.c.id).where(_pairs_condition(narrowed, element.pairs))
+    if element.words is not None:
+        # Words AND two-word phrases: both exact in their indexes, so one scan ANDs the two
+        # bitmaps and reads only the rows in both.
+        words = func.to_tsquery(literal_column("'simple'::regconfig"), element.words)
+        paired = paired.where(literal_column(f"pair_hits.{TSVECTOR_COLUMN}").bool_op("@@")(words))
+    candidates = compiler.process(_kept(paired, narrowed.c.id, element.sample), **kw)
+    if element.decided_by_pairs or element.words is not None:
+        return f"snapshot.id = ANY(ARRAY({candidates}))"
+    # Longer phrases: search_document checks the candidates alone. In one bitmap scan with both
+    # indexes, PostgreSQL would recheck the pairs too (a phrase makes GIN ask for a recheck),
+    # recomputing them from each row's text.
     hits = table("snapshot", column("id"), column(TSVECTOR_COLUMN)).alias("fts_hits")
     found = select(hits.c.id).where(hits.c[TSVECTOR_COLUMN].bool_op("@@")(query))
     inner = compiler.process(_kept(found, hits.c.id, element.sample), **kw)
-    if element.pairs is not None:
-        # A phrase's pairs are rarer than its words: the pair index finds its candidates, and
-        # search_document checks those alone (in one bitmap scan with both indexes, PostgreSQL
-        # would recheck the pairs too, recomputing them from each row's text), unless the pairs
-        # are the answer (two-word phrases).
-        narrowed = table("snapshot", column("id"), column("title"), column("body")).alias("pair_hits")
-        paired = select(narrowed.c.id).where(_pairs_condition(narrowed, element.pairs))
-        candidates = compiler.process(_kept(paired, narrowed.c.id, element.sample), **kw)
-        if element.decided_by_pairs:
-            return f"snapshot.id = ANY(ARRAY({candidates}))"
-        inner += f" AND fts_hits.id = ANY(ARRAY({candidates}))"
-    return f"snapshot.id = ANY(ARRAY({inner}))"
+    return f"snapshot.id = ANY(ARRAY({inner} AND fts_hits.id = ANY(ARRAY({candidates}))))"
 
 
 @compiles(Matches)

@@ -31,7 +31,8 @@ from archive.errors import BadInput
 from archive.words import FTS5_PAIR_JOIN, tokens_of
 
 __all__ = ["Term", "And", "Or", "Not", "Node", "parse", "tokens_of", "render_fts5", "render_tsquery",
-           "document", "matches", "positive_terms", "highlight_spans", "render_word_pairs", "pairs_decide", "PAIR_SEPARATOR"]
+           "document", "matches", "positive_terms", "highlight_spans", "render_word_pairs", "pairs_decide",
+           "split_on_pairs", "PAIR_SEPARATOR"]
 
 _LEXEME = re.compile(r"""\s+|\(|\)|"[^"]*"?\*?|[^\s()"]+""")
 OPERATORS = ("AND", "OR", "NOT")
@@ -395,6 +396,28 @@ def pairs_decide(node: Node) -> bool:
     if isinstance(node, (And, Or)):
         return all(pairs_decide(item) for item in node.items)
     return False
+
+
+def split_on_pairs(node: Node) -> tuple[Node, Node] | None:
+    """(words, phrases): an AND whose items are either decided by their pairs (pairs_decide) or hold
+    no phrase at all, split into those two parts, each exact in its own index without reading a
+    row (GIN is exact for words, prefixes and NOT, and the pair index for two-word phrases); None
+    for any other query. `(demand OR gpu) "banks and"` is ((demand OR gpu), "banks and")."""
+    if not isinstance(node, And):
+        return None
+    phrases = tuple(item for item in node.items if pairs_decide(item))
+    words = tuple(item for item in node.items if not pairs_decide(item))
+    if not phrases or not words or not all(_phrase_free(item) for item in words):
+        return None
+    return And(words), (phrases[0] if len(phrases) == 1 else And(phrases))
+
+
+def _phrase_free(node: Node) -> bool:
+    if isinstance(node, Term):
+        return len(node.tokens) == 1
+    if isinstance(node, Not):
+        return _phrase_free(node.item)
+    return all(_phrase_free(item) for item in node.items)
 
 
 def highlight_spans(text: str, node: Node | None) -> list[tuple[int, int]]:
