@@ -61,9 +61,9 @@ class AccessLogSite(BackgroundServer):
             def handle_one_request(self) -> None:
                 """Wait for the next request's first bytes and note when the kernel received them."""
                 try:
-                    data, ancillary, _, _ = self.connection.recvmsg(1, socket.CMSG_SPACE(16), socket.MSG_PEEK)
+                    _, ancillary, _, _ = self.connection.recvmsg(1, socket.CMSG_SPACE(16), socket.MSG_PEEK)
                 except OSError:
-                    data, ancillary = b"", []
+                    ancillary = []
                 self.arrived = time.time()
                 for level, kind, raw in ancillary:
                     if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS:

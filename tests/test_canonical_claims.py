@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 
 from archive.demo.server import SiteServer
 from tests.conftest import run_cli
-from tests.pages import LOREM, article
+from tests.pages import article
 
 STORY = "Chipmakers rally as data-center demand stays hot"
 FORGED = ["Reader comment: this stock is going to the moon, buy now before it is too late, everyone.",
@@ -40,7 +40,7 @@ def test_a_forged_canonical_does_not_make_a_version_and_a_true_one_still_maps(db
     with SiteServer(root) as server:
         run_cli("crawl", server.url, "--db", db_url)
         site = server.url.rstrip("/")
-        canonical = f'<link rel="canonical" href="/news/8.html">'
+        canonical = '<link rel="canonical" href="/news/8.html">'
         # A comments page claiming the story's URL, with other text, another date and a ticker.
         write(root, "comments.html", article("Readers discuss the chip rally", paragraphs=FORGED, head=canonical,
                                              time_text="Feb 3, 2025 9:00 am ET", extra="<p>$NVDA to zero</p>"))

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from archive import day_counts
 from archive.check import check
@@ -129,15 +129,20 @@ def readers_agree_with_a_full_count(store: ArchiveStore) -> None:
     assert all_per_day(engine, Filters()) == full_count(store, Filters())
 
 
+def saved_and_edited(store: ArchiveStore, rng: random.Random, count: int) -> None:
+    """`count` stories, each saved and then saved again edited a day later."""
+    for n in range(count):
+        story = Story(rng, n)
+        store.save(story.page(), Capture(story.url, START + timedelta(days=20, minutes=n)))
+        story.edit()
+        store.save(story.page(), Capture(story.url, START + timedelta(days=21, minutes=n)))
+
+
 def test_the_migration_fills_the_table_from_an_existing_archive(db_url: str) -> None:
     rng = random.Random(5)
     store = ArchiveStore.open(db_url)
     try:
-        for n in range(6):
-            story = Story(rng, n)
-            store.save(story.page(), Capture(story.url, START + timedelta(days=20, minutes=n)))
-            story.edit()
-            store.save(story.page(), Capture(story.url, START + timedelta(days=21, minutes=n)))
+        saved_and_edited(store, rng, 6)
         with store.engine.begin() as connection:
             expected = day_counts.stored(connection)
         downgrade_to(store.engine, "0013")
@@ -156,18 +161,13 @@ def test_a_ticker_in_a_date_window_finds_the_same_versions_before_and_after_the_
     rng = random.Random(11)
     store = ArchiveStore.open(db_url)
     try:
-        for n in range(30):
-            story = Story(rng, n)
-            store.save(story.page(), Capture(story.url, START + timedelta(days=20, minutes=n)))
-            story.edit()
-            store.save(story.page(), Capture(story.url, START + timedelta(days=21, minutes=n)))
+        saved_and_edited(store, rng, 30)
         since, until = parse_bound("2025-03-03"), parse_bound("2025-03-06", end=True)
 
         def in_window() -> dict[str, set[int]]:
-            found = {symbol: {s.id for s, _ in search(store.engine, Filters(tickers=(symbol,), since=since,
-                                                                            until=until), limit=1000)}
-                     for symbol in SYMBOLS}
-            return found
+            return {symbol: {s.id for s, _ in search(store.engine, Filters(tickers=(symbol,), since=since, until=until),
+                                                     limit=1000)}
+                    for symbol in SYMBOLS}
 
         with store.engine.connect() as connection:
             rows = connection.execute(select(Snapshot.id, Snapshot.tickers, Snapshot.published_at)

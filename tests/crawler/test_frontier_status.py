@@ -43,7 +43,7 @@ def test_a_running_worker_shows_its_counters_and_a_killed_one_shows_as_dead(post
             process.communicate()
     time.sleep(3.5)  # its heartbeat (3 s here) expires
     human = run_cli("frontier", "status", frontier_name, "--redis", redis_server)
-    assert f"is dead (last heartbeat" in human.stderr, human.stderr
+    assert "is dead (last heartbeat" in human.stderr, human.stderr
     line = next(line for line in human.stdout.splitlines() if " dead " in line)
     assert frontier_name in line
 
