@@ -382,6 +382,12 @@ def newest_first_rows(session: Session, columns: list[Any], filters: Filters, pl
             yield row
 
 
+def versions(engine: Engine, ids: list[int]) -> list[tuple[Snapshot, Article]]:
+    """The versions with these ids and their articles, in the order given (stats.Facets.newest)."""
+    with Session(engine) as session:
+        return _load(session, ids)
+
+
 def _load(session: Session, page: list[int]) -> list[tuple[Snapshot, Article]]:
     """The versions with these ids and their articles, in the order given."""
     found = {s.id: (s, a) for s, a in reading(session.execute, select(Snapshot, Article).join(

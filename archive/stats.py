@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Sequence
 
-from sqlalchemy import Engine, distinct, func, literal_column, select, true, union_all
+from sqlalchemy import Engine, String, cast, distinct, func, literal_column, select, true, union_all
 from sqlalchemy.orm import Session
 
 from archive import day_counts
@@ -139,6 +139,9 @@ class Facets:
     days: dict[date | None, int] | None = None
     #: 1: counted. n > 1: estimated from one match in n, times n (archive.attention.sample_rate).
     rate: int = 1
+    #: With `facets(..., first=k)` and counted, not estimated: the ids of the newest k matches, newest
+    #: first, as archive.query.search orders them (a search page's results, from the same pass).
+    newest: list[int] | None = None
 
     @property
     def estimated(self) -> bool:
@@ -150,7 +153,7 @@ class Facets:
 
 
 def facets(engine: Engine, filters: Filters, *, top: int = 10, authors_from: int = 5000,
-           days: bool = False, use_table: bool = True, estimate: bool = False) -> Facets:
+           days: bool = False, use_table: bool = True, estimate: bool = False, first: int = 0) -> Facets:
     """Top tickers, sites and authors of the result set of `filters`, from one pass over the matches.
 
     The matches are collected once (a materialised CTE of the narrow columns, read from the
@@ -164,15 +167,18 @@ def facets(engine: Engine, filters: Filters, *, top: int = 10, authors_from: int
     only the rest is counted (`_from_table`). `estimate`: a text with many matches is counted
     from a sample, each count scaled (archive.attention.estimated: the web app's choice); the
     authors are then those of the newest `authors_from` / n of the sample of one in n.
+    `first`: the ids of the newest `first` matches too (Facets.newest), when they are counted.
     """
     if estimate:
         found = estimated(engine, filters, lambda f: facets(engine, f, top=top, authors_from=authors_from, days=True,
-                                                            use_table=use_table),
+                                                            use_table=use_table, first=first),
                           lambda sampled: sum((sampled.days or {}).values()))
         return found if days else replace(found, days=None)
+    if filters.sample > 1:
+        first = 0  # the newest of a sample are not the newest matches
     scope = day_counts.scope_of(filters) if use_table else None
     if scope is not None:
-        return _from_table(engine, filters, scope, top=top, authors_from=authors_from, days=days)
+        return _from_table(engine, filters, scope, top=top, authors_from=authors_from, days=days, first=first)
     if filters.sample > 1:  # the newest of the sample stand for a sample of the newest
         authors_from = max(1, authors_from // filters.sample)
     matching = (counting(select_versions([Snapshot.id.label("id"), Article.site.label("site"),
@@ -190,10 +196,13 @@ def facets(engine: Engine, filters: Filters, *, top: int = 10, authors_from: int
     if days:
         day = day_of(engine.dialect.name, matching.c.published_at)
         parts.append(select(literal_column("'day'").label("kind"), day.label("label"), n.label("n")).group_by(day))
+    if first:
+        parts.append(_first_part(matching, first))
     stmt = union_all(*(select(part.subquery()) for part in parts))
     found: dict[str, list[tuple[str, int]]] = {"site": [], "ticker": []}
     named: Counter[str] = Counter()
     per_day: dict[date | None, int] = {}
+    newest: dict[int, int] = {}
     with Session(engine) as session:
         through_indexes(session)
         for kind, label, count in reading(session.execute, stmt):
@@ -201,13 +210,16 @@ def facets(engine: Engine, filters: Filters, *, top: int = 10, authors_from: int
                 named[str(label)] += int(count) * filters.sample
             elif kind == "day":
                 per_day[day_label(label)] = int(count) * filters.sample
+            elif kind == "first":
+                newest[int(label)] = int(count)
             else:
                 found[kind].append((str(label), int(count) * filters.sample))
-    return Facets(found["ticker"], found["site"], _top(named, top), per_day if days else None, filters.sample)
+    return Facets(found["ticker"], found["site"], _top(named, top), per_day if days else None, filters.sample,
+                  [newest[n] for n in sorted(newest)] if first else None)
 
 
 def _from_table(engine: Engine, filters: Filters, scope: day_counts.Scope, *, top: int, authors_from: int,
-                days: bool) -> Facets:
+                days: bool, first: int = 0) -> Facets:
     """facets() with the days, sites and tickers read from the day counts where they can be; a
     ticker's co-mentioned tickers and the authors are counted from its matches, collected once
     (a materialised CTE, as facets() does). With no ticker or site, the authors are those of the
@@ -215,13 +227,19 @@ def _from_table(engine: Engine, filters: Filters, scope: day_counts.Scope, *, to
     matching = (counting(select_versions([Snapshot.id.label("id"), Snapshot.published_at.label("published_at"),
                                           Snapshot.article_id.label("article_id")], filters), filters)
                 .cte("matching").prefix_with("MATERIALIZED"))
-    if scope.ticker == day_counts.ANY and not scope.sites:
+    everything = scope.ticker == day_counts.ANY and not scope.sites
+    if everything:
         newest = newest_first(select_versions([Snapshot.id], filters)).limit(authors_from)
     else:
         newest = _newest(matching, authors_from)
     parts = [_authors_part(newest, engine.dialect.name)]
     if scope.ticker != day_counts.ANY:
         parts.append(_tickers_part(matching, top))
+    if first:  # from the newest-first index when the matches are not collected anyway
+        parts.append(_first_part(newest_first(select_versions(
+            [Snapshot.id.label("id"), Snapshot.published_at.label("published_at"),
+             Snapshot.article_id.label("article_id")], filters)).limit(first).subquery() if everything else matching,
+            first))
     stmt = union_all(*(select(part.subquery()) for part in parts))
     named: Counter[str] = Counter()
     tickers: list[tuple[str, int]] = []
@@ -232,18 +250,31 @@ def _from_table(engine: Engine, filters: Filters, scope: day_counts.Scope, *, to
         sites = reading(day_counts.top_sites, connection, scope, top)
         if scope.ticker == day_counts.ANY:
             tickers = reading(day_counts.top_tickers, connection, scope, top)
+        newest: dict[int, int] = {}
         for kind, label, count in reading(session.execute, stmt):
             if kind == "author":
                 named[str(label)] += int(count)
+            elif kind == "first":
+                newest[int(label)] = int(count)
             else:
                 tickers.append((str(label), int(count)))
-    return Facets(tickers, sites, _top(named, top), per_day)
+    return Facets(tickers, sites, _top(named, top), per_day,
+                  newest=[newest[n] for n in sorted(newest)] if first else None)
 
 
 def _newest(matching: Any, limit: int) -> Any:
     """The ids of the newest `limit` matches by publication (whose authors the facets read)."""
     return (select(matching.c.id)
             .order_by(matching.c.published_at.desc().nulls_last(), matching.c.article_id.desc()).limit(limit))
+
+
+def _first_part(rows: Any, first: int) -> Any:
+    """The facets statement's part that lists the ids of the newest `first` of `rows` (id,
+    published_at, article_id) in search's order, numbered (kind 'first', label the place, n the id)."""
+    order = (rows.c.published_at.desc().nulls_last(), rows.c.article_id.desc())
+    place = func.row_number().over(order_by=order)
+    return (select(literal_column("'first'").label("kind"), cast(place, String).label("label"), rows.c.id.label("n"))
+            .order_by(*order).limit(first))
 
 
 def _tickers_part(matching: Any, top: int) -> Any:

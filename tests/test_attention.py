@@ -126,6 +126,7 @@ def test_facets_count_the_same_days_as_attention_in_one_pass(filled: str) -> Non
     """The search page counts its matches once: facets(days=True) gives per_day's counts."""
     from archive.api import make_filters
     from archive.attention import attention, per_day
+    from archive.query import search
     from archive.stats import facets
 
     with Archive.open(filled) as archive:
@@ -137,3 +138,6 @@ def test_facets_count_the_same_days_as_attention_in_one_pass(filled: str) -> Non
             assert attention(archive.engine, filters, "week", counted=top.days) == \
                 attention(archive.engine, filters, "week")
             assert facets(archive.engine, filters).days is None
+            assert facets(archive.engine, filters).newest is None
+            found = [s.id for s, _ in search(archive.engine, filters, limit=3)]
+            assert facets(archive.engine, filters, first=3).newest == found and found, (query, given)

@@ -17,7 +17,7 @@ from archive.diff import diff_versions
 from archive.edits import count_edits, most_edited, newest_edits
 from archive.errors import BadInput, NotFound
 from archive.export import row
-from archive.query import History, find_article, near_duplicates, search
+from archive.query import History, find_article, near_duplicates, search, versions
 from archive.resume import error_kind, failed_fetches, recent_crawls
 from archive.snippet import marked, snippet
 from archive.stats import facets
@@ -48,16 +48,23 @@ def _result(snapshot: Any, article: Any, node: Any = None) -> dict[str, Any]:
             "url": snapshot.url}
 
 
+#: A search page's results come from the facets' pass over the matches while they are among the
+#: newest this many; deeper pages are searched for.
+MAX_FIRST = 1000
+
+
 def search_page(engine: Engine, query: Query) -> Page:
     """Search: results newest first with marked snippets, the total, attention over time, facets."""
     filters = filters_of(query)
     per = number(query, "per", PER_PAGE, most=MAX_PER_PAGE)
     page = number(query, "page", 1)
     by = choice(query, "by", PERIOD_CHOICES, "auto")
-    found = search(engine, filters, limit=per, offset=(page - 1) * per)
-    # One pass over the matches: facets and per-day counts; a text with many matches is
-    # estimated from a sample of them (archive.attention.sample_rate), and so is the total.
-    top = facets(engine, filters, days=True, estimate=True)
+    # One pass over the matches: facets, per-day counts and, when they are counted, the page's
+    # results; a text with many matches is estimated from a sample of them
+    # (archive.attention.sample_rate), and so is the total, and its results are searched.
+    top = facets(engine, filters, days=True, estimate=True, first=page * per if page * per <= MAX_FIRST else 0)
+    found = (versions(engine, top.newest[(page - 1) * per:]) if top.newest is not None
+             else search(engine, filters, limit=per, offset=(page - 1) * per))
     series = attention(engine, replace(filters, sample=top.rate), by, counted=top.days)
     total = series.total  # the same rows counted: no second pass over the matches
     pages = max(1, math.ceil(total / per))

@@ -123,9 +123,12 @@ def readers_agree_with_a_full_count(store: ArchiveStore) -> None:
              Filters(tickers=("MSFT",), since=parse_bound("2025-03-04"))]
     for filters in cases:
         assert per_day(engine, filters) == full_count(store, filters), filters
-        fast, slow = facets(engine, filters, days=True), facets(engine, filters, days=True, use_table=False)
+        fast, slow = facets(engine, filters, days=True, first=7), facets(engine, filters, days=True, use_table=False,
+                                                                         first=7)
         assert (fast.tickers, fast.sites, fast.authors, fast.days) == (slow.tickers, slow.sites, slow.authors,
                                                                         slow.days), filters
+        # the newest matches, a search page's results from the same pass, in search's order
+        assert fast.newest == slow.newest == [s.id for s, _ in search(engine, filters, limit=7)], filters
     assert all_per_day(engine, Filters()) == full_count(store, Filters())
 
 
