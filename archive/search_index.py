@@ -220,8 +220,8 @@ def _matches_postgresql(element: Matches, compiler: SQLCompiler, **kw: Any) -> s
     narrowed = table("snapshot", column("id"), column("title"), column("body")).alias("pair_hits")
     paired = select(narrowed.c.id).where(_pairs_condition(narrowed, element.pairs))
     if element.words is not None:
-        # Words AND two-word phrases: both exact in their indexes, so one scan ANDs the two
-        # bitmaps and reads only the rows in both.
+        # Words AND two-word phrases: each part is exact in its index, so one scan answers both,
+        # ANDing the two bitmaps or checking the words (never positions) on the pair candidates.
         words = func.to_tsquery(literal_column("'simple'::regconfig"), element.words)
         paired = paired.where(literal_column(f"pair_hits.{TSVECTOR_COLUMN}").bool_op("@@")(words))
     candidates = compiler.process(_kept(paired, narrowed.c.id, element.sample), **kw)

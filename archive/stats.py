@@ -202,7 +202,7 @@ def facets(engine: Engine, filters: Filters, *, top: int = 10, authors_from: int
     found: dict[str, list[tuple[str, int]]] = {"site": [], "ticker": []}
     named: Counter[str] = Counter()
     per_day: dict[date | None, int] = {}
-    newest: dict[int, int] = {}
+    placed: dict[int, int] = {}  # place in search's order -> id
     with Session(engine) as session:
         through_indexes(session)
         for kind, label, count in reading(session.execute, stmt):
@@ -211,11 +211,11 @@ def facets(engine: Engine, filters: Filters, *, top: int = 10, authors_from: int
             elif kind == "day":
                 per_day[day_label(label)] = int(count) * filters.sample
             elif kind == "first":
-                newest[int(label)] = int(count)
+                placed[int(label)] = int(count)
             else:
                 found[kind].append((str(label), int(count) * filters.sample))
     return Facets(found["ticker"], found["site"], _top(named, top), per_day if days else None, filters.sample,
-                  [newest[n] for n in sorted(newest)] if first else None)
+                  [placed[n] for n in sorted(placed)] if first else None)
 
 
 def _from_table(engine: Engine, filters: Filters, scope: day_counts.Scope, *, top: int, authors_from: int,
@@ -235,11 +235,12 @@ def _from_table(engine: Engine, filters: Filters, scope: day_counts.Scope, *, to
     parts = [_authors_part(newest, engine.dialect.name)]
     if scope.ticker != day_counts.ANY:
         parts.append(_tickers_part(matching, top))
-    if first:  # from the newest-first index when the matches are not collected anyway
-        parts.append(_first_part(newest_first(select_versions(
-            [Snapshot.id.label("id"), Snapshot.published_at.label("published_at"),
-             Snapshot.article_id.label("article_id")], filters)).limit(first).subquery() if everything else matching,
-            first))
+    if first and everything:  # from the newest-first index: the matches are not collected
+        columns = [Snapshot.id.label("id"), Snapshot.published_at.label("published_at"),
+                   Snapshot.article_id.label("article_id")]
+        parts.append(_first_part(newest_first(select_versions(columns, filters)).limit(first).subquery(), first))
+    elif first:
+        parts.append(_first_part(matching, first))
     stmt = union_all(*(select(part.subquery()) for part in parts))
     named: Counter[str] = Counter()
     tickers: list[tuple[str, int]] = []
@@ -250,16 +251,16 @@ def _from_table(engine: Engine, filters: Filters, scope: day_counts.Scope, *, to
         sites = reading(day_counts.top_sites, connection, scope, top)
         if scope.ticker == day_counts.ANY:
             tickers = reading(day_counts.top_tickers, connection, scope, top)
-        newest: dict[int, int] = {}
+        placed: dict[int, int] = {}
         for kind, label, count in reading(session.execute, stmt):
             if kind == "author":
                 named[str(label)] += int(count)
             elif kind == "first":
-                newest[int(label)] = int(count)
+                placed[int(label)] = int(count)
             else:
                 tickers.append((str(label), int(count)))
     return Facets(tickers, sites, _top(named, top), per_day,
-                  newest=[newest[n] for n in sorted(newest)] if first else None)
+                  newest=[placed[n] for n in sorted(placed)] if first else None)
 
 
 def _newest(matching: Any, limit: int) -> Any:
