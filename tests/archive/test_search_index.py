@@ -9,6 +9,8 @@ from sqlalchemy import text
 from archive.db import make_engine, upgrade
 from archive.errors import BadInput
 from archive.search_syntax import And, Or, Term, pairs_decide, parse, render_tsquery, render_word_pairs, split_on_pairs
+from archive.store import ArchiveStore, Capture
+from tests.research import page, utc
 
 #: search_document as migration 0003 computes it.
 _DOCUMENT = ("setweight(to_tsvector('simple', regexp_replace(coalesce(:title, ''), '[^[:alnum:]]+', ' ', 'g')), 'A')"
@@ -77,6 +79,24 @@ def test_pair_index_is_a_superset_of_the_matches(postgres_db: str) -> None:
     assert checked > 50  # the queries do match something
 
 
+def saved_random_versions(store: ArchiveStore, rng: random.Random, words: list[str], glue: list[str]) -> None:
+    """150 articles of random titles and bodies drawn from `words` joined by `glue`, one version each."""
+    for number in range(150):
+        body = "".join(rng.choice(words) + rng.choice(glue) for _ in range(rng.randint(1, 25)))
+        url = f"https://news.example.com/{number}.html"
+        store.save(page(url, " ".join(rng.choices(words, k=3)), body, "2025-01-10T14:00:00"),
+                   Capture(url=url, fetched_at=utc("2025-01-10T15:00:00")))
+
+
+def random_queries(rng: random.Random, terms: list[str], joins: list[str]) -> list[str]:
+    """60 queries of 2-4 of `terms`, each joined to the one before by one of `joins`."""
+    queries = []
+    for _ in range(60):
+        picked = rng.sample(terms, rng.randint(2, 4))
+        queries.append(picked[0] + "".join(rng.choice(joins) + term for term in picked[1:]))
+    return queries
+
+
 def test_sqlite_pair_columns_answer_phrases_as_word_positions_do(tmp_path: object) -> None:
     """SQLite (migration 0006): a phrase asked of the pair columns finds, on random texts and
     queries, exactly the versions that asking FTS5 for the phrase of its words finds."""
@@ -85,8 +105,6 @@ def test_sqlite_pair_columns_answer_phrases_as_word_positions_do(tmp_path: objec
     from archive.models import Snapshot
     from archive.search_index import FTS_TABLE, Matches
     from archive.search_syntax import And, Node, Not, Or, Term
-    from archive.store import ArchiveStore, Capture
-    from tests.research import page, utc
 
     def by_words(node: Node) -> str:  # migration 0003's rendering: phrases from the words' positions
         if isinstance(node, Term):
@@ -105,19 +123,13 @@ def test_sqlite_pair_columns_answer_phrases_as_word_positions_do(tmp_path: objec
     words = ["chips", "chip", "Chipmakers", "export", "controls", "the", "market", "Zürich", "BRK.B", "3.5%",
              "U.S.", "co-op", "snake_case", "naïve", "ÉCOLE", "a"]
     glue = [" ", " ", " ", ", ", ". ", " — ", "\n\n", "’s ", "-", "/"]
-    for number in range(150):
-        body = "".join(rng.choice(words) + rng.choice(glue) for _ in range(rng.randint(1, 25)))
-        url = f"https://news.example.com/{number}.html"
-        store.save(page(url, " ".join(rng.choices(words, k=3)), body, "2025-01-10T14:00:00"),
-                   Capture(url=url, fetched_at=utc("2025-01-10T15:00:00")))
+    saved_random_versions(store, rng, words, glue)
     queries = ['"export controls"', '"the market"*', '"a a"', '"chips chips"', 'chips -"the market"',
                '"export controls" OR market', '("the market" OR chip) AND -"co op"', '"u s" "brk b" OR zürich',
                '(("a chip" OR export) AND "the market") -controls', '"co op" -"u s" -naïve', '"snake case"',
                '"the market chips export"', '"a chip a"*']
     terms = ['"the market"', '"export controls"', '"a chips"', "chips", "export", "market*", '"co op"', "the"]
-    for _ in range(60):
-        picked = rng.sample(terms, rng.randint(2, 4))
-        queries.append(picked[0] + "".join(rng.choice([" ", " OR ", " -"]) + term for term in picked[1:]))
+    queries += random_queries(rng, terms, [" ", " OR ", " -"])
     fts = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q"
     differs = 0
     with store.engine.connect() as connection:
@@ -169,24 +181,16 @@ def test_postgresql_index_plans_find_what_the_full_query_finds(postgres_db: str)
 
     from archive.models import Snapshot  # noqa: PLC0415
     from archive.search_index import Matches  # noqa: PLC0415
-    from archive.store import ArchiveStore, Capture  # noqa: PLC0415
-    from tests.research import page, utc  # noqa: PLC0415
 
     store = ArchiveStore.open(postgres_db)
     rng = random.Random(11)
     words = ["chips", "chip", "export", "controls", "the", "market", "Zürich", "BRK.B", "U.S.", "co-op", "a"]
     glue = [" ", " ", " ", ", ", ". ", "\n\n", "’s ", "-"]
-    for number in range(150):
-        body = "".join(rng.choice(words) + rng.choice(glue) for _ in range(rng.randint(1, 25)))
-        url = f"https://news.example.com/{number}.html"
-        store.save(page(url, " ".join(rng.choices(words, k=3)), body, "2025-01-10T14:00:00"),
-                   Capture(url=url, fetched_at=utc("2025-01-10T15:00:00")))
+    saved_random_versions(store, rng, words, glue)
     queries = ['"export controls"', '(chips OR zürich) "the market"', 'chip* "a market" -controls', '"u s" -"co op"',
                '(chips OR export) AND ("the market" OR "a chips")', '"the market chips" export', 'market -the']
     terms = ['"the market"', '"export controls"', '"a chips"', "chips", "export", "market*", '"co op"', "the", "zürich"]
-    for _ in range(60):
-        picked = rng.sample(terms, rng.randint(2, 4))
-        queries.append(picked[0] + "".join(rng.choice([" ", " ", " OR ", " -"]) + term for term in picked[1:]))
+    queries += random_queries(rng, terms, [" ", " ", " OR ", " -"])
     split = differs = 0
     try:
         with store.engine.connect() as connection:
