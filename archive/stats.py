@@ -265,14 +265,18 @@ def _from_table(engine: Engine, filters: Filters, scope: day_counts.Scope, *, to
 
 def _newest(matching: Any, limit: int) -> Any:
     """The ids of the newest `limit` matches by publication (whose authors the facets read)."""
-    return (select(matching.c.id)
-            .order_by(matching.c.published_at.desc().nulls_last(), matching.c.article_id.desc()).limit(limit))
+    return select(matching.c.id).order_by(*_newest_first(matching)).limit(limit)
+
+
+def _newest_first(rows: Any) -> tuple[Any, ...]:
+    """archive.query.newest_first's order over collected rows (id, published_at, article_id)."""
+    return rows.c.published_at.desc().nulls_last(), rows.c.article_id.desc()
 
 
 def _first_part(rows: Any, first: int) -> Any:
     """The facets statement's part that lists the ids of the newest `first` of `rows` (id,
     published_at, article_id) in search's order, numbered (kind 'first', label the place, n the id)."""
-    order = (rows.c.published_at.desc().nulls_last(), rows.c.article_id.desc())
+    order = _newest_first(rows)
     place = func.row_number().over(order_by=order)
     return (select(literal_column("'first'").label("kind"), cast(place, String).label("label"), rows.c.id.label("n"))
             .order_by(*order).limit(first))
