@@ -37,8 +37,8 @@ def signature(body: str) -> np.ndarray | None:
     sha1 = hashlib.sha1
     # datasketch's default hash (sha1_hash32: the first 4 bytes of SHA-1, little-endian), taken for
     # all shingles at once: its per-shingle struct.unpack was most of the cost of a signature.
-    digests = b"".join([sha1(" ".join(words[i:i + SHINGLE]).encode()).digest()[:4]
-                        for i in range(len(words) - SHINGLE + 1)])
+    shingles = map(" ".join, zip(*(words[i:] for i in range(SHINGLE))))
+    digests = b"".join([sha1(shingle.encode()).digest()[:4] for shingle in shingles])
     minhash = _minhash()
     minhash.update_batch(np.frombuffer(digests, dtype="<u4").tolist())
     return minhash.hashvalues.astype(np.uint32)
