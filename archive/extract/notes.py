@@ -46,11 +46,21 @@ NOTICE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 ))
 
 
+#: A word every notice pattern holds, in every alternative: a paragraph without any cannot match,
+#: so the patterns (which try a match at each sentence start, most of the time on long bodies)
+#: are not run on it. Case-insensitive like the patterns, so it finds whatever they would ("ı" or
+#: "ſ" match "i" and "s" under re.I, which str.lower() would miss); the lookahead names the words'
+#: first letters and changes no match.
+_KEYWORD = re.compile(r"(?=[cnuvar])(?:correct|clarif|note|update|version|amend|revised)", re.IGNORECASE)
+
+
 def find_notes(body: str) -> tuple[str, ...]:
     """The correction and update notices of a body, in reading order, each once."""
     notes: list[str] = []
     paragraphs = [p for p in body.split("\n") if p.strip()]
     for number, paragraph in enumerate(paragraphs):
+        if not _KEYWORD.search(paragraph):
+            continue
         starts = [m.start("notice") for _, pattern in NOTICE_PATTERNS for m in pattern.finditer(paragraph)]
         if starts:  # from the first notice to the paragraph's end: later ones in it are part of it
             note = " ".join(paragraph[min(starts):].split()).rstrip(")] ")
