@@ -170,11 +170,14 @@ _ISLAND_PAIR = re.compile(r'"(tickers?|symbol|tickerSymbols?|stockTickers|relate
 
 def _from_json_islands(page: Page, text: str, hits: Hits) -> None:
     """Symbols in the page's JSON data (`<script>` state, not JSON-LD, which has its own rule)."""
-    words = set(re.findall(r"[A-Z][A-Z0-9.\-]{0,9}", text))
+    words: set[str] | None = None  # the text's capitalised words, read at the first "symbol"-like key
     for script in page.tree.iter("script"):
-        if script.get("type") == "application/ld+json" or not script.text or '"' not in script.text:
+        if script.get("type") == "application/ld+json":
             continue
-        for match in _ISLAND_PAIR.finditer(script.text):
+        source = script.text  # each .text is a new copy of the script's text: read once
+        if not source or '"' not in source:
+            continue
+        for match in _ISLAND_PAIR.finditer(source):
             key = match.group(1).lower()
             raw = match.group(2)
             try:
@@ -185,8 +188,12 @@ def _from_json_islands(page: Page, text: str, hits: Hits) -> None:
                 if not isinstance(value, str):
                     continue  # a list of objects (scores, names): not a plain list of symbols
                 exchange, _, symbol = value.strip().rpartition(":")
-                if key in _ISLAND_LIST_KEYS or symbol.upper() in words:
-                    _add(hits, symbol, EXCHANGES.get(exchange.upper()), "json")
+                if key not in _ISLAND_LIST_KEYS:  # "symbol" or "ticker": only if the text shows it
+                    if words is None:
+                        words = set(re.findall(r"[A-Z][A-Z0-9.\-]{0,9}", text))
+                    if symbol.upper() not in words:
+                        continue
+                _add(hits, symbol, EXCHANGES.get(exchange.upper()), "json")
 
 
 _SYMBOL_COLUMN = re.compile(r"^(?:symbol|ticker|ticker symbol|code)$", re.IGNORECASE)
