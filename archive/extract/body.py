@@ -50,43 +50,54 @@ EDGE_FURNITURE = [re.compile(p, re.IGNORECASE) for p in (
 #: Paragraphs that are never the article wherever they stand: promo lines ("Related: ...", "Read
 #: more: ..."), disclaimers, compensation and AI-assistance notes, newsletter and report offers.
 #: Only short paragraphs (MAX_FURNITURE_WORDS) are judged, so prose that discusses these words stays.
-ANYWHERE_FURNITURE = [re.compile(p, re.IGNORECASE) for p in (
-    r"^(?:related|read more|read next|up next|see also|also see|also read|read also|must read|recommended|trending|"
-    r"more|more on [^:]{1,40}|more from [^:]{1,40}|don'?t miss|watch|listen|more coverage|further reading|"
-    r"(?:related|recommended|suggested|further) (?:stories|articles|coverage|content|links|reading|news|videos))"
-    r"\s*[:›»|]",
-    r"^(?:related|recommended|more|further) (?:stories|articles|coverage|content|links|reading|news|videos)"
-    r"(?: for you)?:?$",
-    r"^(?:legal )?(?:disclaimer|disclosure|important disclosures?|risk (?:warning|disclosure))s?\s*(?::|$)",
-    r"\bfor (?:general )?(?:informational|information|educational)(?: and (?:informational|educational|"
-    r"entertainment))? purposes only\b",
-    r"\b(?:is|are|does|do|should) not (?:constitute |be (?:construed|considered) as |intended (?:to be|as) )?"
-    r"(?:an? )?(?:investment|financial|personalized) advice\b",
-    r"\b(?:nothing|none of)\b.{0,80}\b(?:constitutes?|should be (?:construed|considered|taken|relied upon) as|"
-    r"is intended (?:to be|as))\s+(?:an? )?(?:(?:personali[sz]ed|professional|specific) )?"
-    r"(?:investment|financial|tax|legal) advice\b",
-    r"\b(?:does|do|will) not (?:provide|offer|give|render) (?:any )?(?:personali[sz]ed |professional )?"
-    r"(?:investment|financial|tax|legal) advice\b",
-    r"\bnot a recommendation to (?:buy|sell)\b",
-    r"\bmay (?:receive|earn|get) (?:us )?(?:an? )?(?:affiliate |small )?(?:compensation|commission)\b",
-    r"\bmay be compensated\b|\b(?:contains?|includes?) affiliate links\b",
-    r"\bviews and opinions expressed herein\b",
-    r"^(?:the )?(?:views|opinions)(?: and (?:views|opinions))? expressed (?:herein|here|above|below|in this "
-    r"(?:article|column|post|piece|commentary|story|report))\b",
-    r"^(?:this|the|parts of this|portions of this) (?:article|story|content|report|summary|text|post|piece)\b.{0,40}"
-    r"\b(?:generated|written|produced|created|drafted|translated|compiled)\b.{0,12}\b(?:with|by|using)\s+"
-    r"(?:the )?(?:(?:support|help|assistance|use|aid) of\s+)?(?:an? )?(?:[\w'’-]+\s+){0,3}"
-    r"(?:ai|a\.i\.|artificial intelligence|automated|generative)\b",
-    r"^(?:this|the) (?:article|story|content|report|summary|text|post) (?:is|was|has been) (?:\w+ly )?"
-    r"(?:ai|machine)[- ](?:generated|assisted|written)\b",
-    r"\bfree stock analysis report\b|\bclick to get this free report\b|"
-    r"\bto read this article on [\w.-]+,? click here\b",
-    r"\b(?:sign up|subscribe|register)\b.{0,60}\bnewsletters?\b|^get (?:our|the) (?:free )?[\w ]{0,30}newsletter\b",
-    r"^click here to\b",
-    r"\bquotes? (?:are |is )?delayed (?:by )?(?:at least )?\d+ min",
-    r"\bhas positions in and recommends\b|\bhas a disclosure policy\b|"
-    r"\bno (?:stock, option or similar derivative )?positions? in any (?:of the )?(?:stocks|companies|securities)"
-    r" mentioned\b",
+#: Each pattern comes with words (lower case, letters a-z) one of which every match of it holds: a
+#: line whose `_folded` text holds none of them cannot match, and is not searched (the unanchored
+#: patterns are tried at every word of the line). The anchored ones (^...) fail at once and have none.
+ANYWHERE_FURNITURE: list[tuple[tuple[str, ...], re.Pattern[str]]] = [(words, re.compile(p, re.IGNORECASE)) for words, p in (
+    ((), r"^(?:related|read more|read next|up next|see also|also see|also read|read also|must read|recommended|"
+         r"trending|more|more on [^:]{1,40}|more from [^:]{1,40}|don'?t miss|watch|listen|more coverage|further reading|"
+         r"(?:related|recommended|suggested|further) (?:stories|articles|coverage|content|links|reading|news|videos))"
+         r"\s*[:›»|]"),
+    ((), r"^(?:related|recommended|more|further) (?:stories|articles|coverage|content|links|reading|news|videos)"
+         r"(?: for you)?:?$"),
+    ((), r"^(?:legal )?(?:disclaimer|disclosure|important disclosures?|risk (?:warning|disclosure))s?\s*(?::|$)"),
+    (("purposes",),
+     r"\bfor (?:general )?(?:informational|information|educational)(?: and (?:informational|educational|"
+     r"entertainment))? purposes only\b"),
+    (("advice",),
+     r"\b(?:is|are|does|do|should) not (?:constitute |be (?:construed|considered) as |intended (?:to be|as) )?"
+     r"(?:an? )?(?:investment|financial|personalized) advice\b"),
+    (("advice",),
+     r"\b(?:nothing|none of)\b.{0,80}\b(?:constitutes?|should be (?:construed|considered|taken|relied upon) as|"
+     r"is intended (?:to be|as))\s+(?:an? )?(?:(?:personali[sz]ed|professional|specific) )?"
+     r"(?:investment|financial|tax|legal) advice\b"),
+    (("advice",),
+     r"\b(?:does|do|will) not (?:provide|offer|give|render) (?:any )?(?:personali[sz]ed |professional )?"
+     r"(?:investment|financial|tax|legal) advice\b"),
+    (("recommendation",), r"\bnot a recommendation to (?:buy|sell)\b"),
+    (("compensation", "commission"),
+     r"\bmay (?:receive|earn|get) (?:us )?(?:an? )?(?:affiliate |small )?(?:compensation|commission)\b"),
+    (("compensated", "affiliate"), r"\bmay be compensated\b|\b(?:contains?|includes?) affiliate links\b"),
+    (("herein",), r"\bviews and opinions expressed herein\b"),
+    ((), r"^(?:the )?(?:views|opinions)(?: and (?:views|opinions))? expressed (?:herein|here|above|below|in this "
+         r"(?:article|column|post|piece|commentary|story|report))\b"),
+    ((), r"^(?:this|the|parts of this|portions of this) (?:article|story|content|report|summary|text|post|piece)\b"
+         r".{0,40}\b(?:generated|written|produced|created|drafted|translated|compiled)\b.{0,12}\b(?:with|by|using)\s+"
+         r"(?:the )?(?:(?:support|help|assistance|use|aid) of\s+)?(?:an? )?(?:[\w'’-]+\s+){0,3}"
+         r"(?:ai|a\.i\.|artificial intelligence|automated|generative)\b"),
+    ((), r"^(?:this|the) (?:article|story|content|report|summary|text|post) (?:is|was|has been) (?:\w+ly )?"
+         r"(?:ai|machine)[- ](?:generated|assisted|written)\b"),
+    (("free", "click"),
+     r"\bfree stock analysis report\b|\bclick to get this free report\b|"
+     r"\bto read this article on [\w.-]+,? click here\b"),
+    (("newsletter",),
+     r"\b(?:sign up|subscribe|register)\b.{0,60}\bnewsletters?\b|^get (?:our|the) (?:free )?[\w ]{0,30}newsletter\b"),
+    ((), r"^click here to\b"),
+    (("delayed",), r"\bquotes? (?:are |is )?delayed (?:by )?(?:at least )?\d+ min"),
+    (("position", "disclosure"),
+     r"\bhas positions in and recommends\b|\bhas a disclosure policy\b|"
+     r"\bno (?:stock, option or similar derivative )?positions? in any (?:of the )?(?:stocks|companies|securities)"
+     r" mentioned\b"),
 )]
 MAX_FURNITURE_WORDS = 60
 #: Short paragraphs that close many articles without being part of them: the author's bio line,
@@ -280,7 +291,23 @@ def _is_trailing_furniture(line: str) -> bool:
 
 
 def _is_furniture_anywhere(line: str) -> bool:
-    return len(line.split()) <= MAX_FURNITURE_WORDS and any(p.search(line) for p in ANYWHERE_FURNITURE)
+    if len(line.split()) > MAX_FURNITURE_WORDS:
+        return False
+    folded = _folded(line)
+    return any(pattern.search(line) for words, pattern in ANYWHERE_FURNITURE
+               if not words or any(word in folded for word in words))
+
+
+#: What str.lower() does not do as re.IGNORECASE does for the letters a-z: "ı" (dotless i) and "ſ"
+#: (long s) match "i" and "s", and "İ" matches "i" but lowers to two characters.
+_AS_LETTER = str.maketrans({"ı": "i", "İ": "i", "ſ": "s"})
+
+
+def _folded(line: str) -> str:
+    """The line in lower case, each character that a re.IGNORECASE pattern matches with one of the
+    letters a-z turned into that letter: a word of those letters such a pattern finds in the line
+    is in the result (tests/archive/test_extract_body.py checks every character)."""
+    return line.translate(_AS_LETTER).lower()
 
 
 def _is_leading_furniture(line: str, title: str | None, bylines: set[str]) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lxml.html import fromstring
 
 from archive.extract import extract
-from archive.extract.body import _body_parts
+from archive.extract.body import _body_parts, _folded, _is_furniture_anywhere
 from tests.pages import LOREM, article
 
 URL = "https://news.example.com/markets/chips.html"
@@ -202,3 +202,24 @@ def test_a_body_cut_into_containers_of_the_same_class_is_read_whole() -> None:
     layout = _split_article("article-body body__container").replace("article-body body__container", "group wrap")
     assert _body_parts(fromstring(layout.replace('class="grid-cell"><div class="group wrap"',
                                                  'class="grid-cell"><div id="article-body" class="group wrap"', 1)), 10**6) == []
+
+
+def test_folded_lines_keep_every_letter_an_ignorecase_pattern_matches() -> None:
+    """The guard words of ANYWHERE_FURNITURE are looked for in `_folded` lines: every character
+    that re.IGNORECASE matches with a letter a-z must fold to that very letter, or a line the
+    pattern matches would be skipped."""
+    import re
+    import string
+
+    everything = "".join(chr(code) for code in range(0x110000))
+    for letter in string.ascii_lowercase:
+        for char in re.findall(letter, everything, re.IGNORECASE):
+            assert _folded(char) == letter, (letter, char)
+
+
+def test_furniture_written_with_letters_that_lower_case_misses_is_still_dropped() -> None:
+    # "ſ" (long s) and "ı" (dotless i) match "s" and "i" under re.IGNORECASE, inside the guard words
+    assert _is_furniture_anywhere("We may receive compenſation when you click on links in this article.")
+    assert _is_furniture_anywhere("This article is for informational purposes only and is not investment advıce.")
+    assert _is_furniture_anywhere("Sign up for our Morning Briefing NEWSLETTER.")
+    assert not _is_furniture_anywhere("Regulators said what counts as investment advice online will be reviewed.")
