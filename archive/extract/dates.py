@@ -224,13 +224,16 @@ def _visible(nodes: Iterable) -> tuple[Dated | None, Dated | None]:
                 continue
             text = text_of(element)
             for match in VISIBLE_DATE.finditer(text):
+                is_update = bool(_UPDATED_LABEL.search(text[: match.start()][-30:]))
+                if (updated if is_update else published) is not None:
+                    continue  # the first date of its kind is kept: a later one need not be parsed
                 dated = parse_when(match.group(0), "visible")
                 if dated is None:
                     continue
-                if _UPDATED_LABEL.search(text[: match.start()][-30:]):
-                    updated = updated or dated
+                if is_update:
+                    updated = dated
                 else:
-                    published = published or dated
+                    published = dated
             if published and updated:
                 return published, updated
     return published, updated
