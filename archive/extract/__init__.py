@@ -54,7 +54,10 @@ def _extract(page: Page, universe: SymbolUniverse) -> Extracted:
     root = article_root(page)
     document = trafilatura_document(page, root, paragraph_chars(page, root))
     body_element = page.tree.find("body")
-    bylines = list(byline_texts(root)) or list(byline_texts(body_element if body_element is not None else root))
+    bylines = list(byline_texts(root))
+    if not bylines and body_element is not None:  # the rest of the body; root, read already, is not read again
+        searched = root if root is body_element or body_element in root.iterancestors() else None
+        bylines = list(byline_texts(body_element, searched))
     text = getattr(document, "text", None) or ""
     bylines += [line for line in text.splitlines()[:3] if LEAD_BYLINE.match(line) and line not in bylines]
     site_name = find_site_name(page)

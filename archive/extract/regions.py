@@ -243,12 +243,14 @@ def content_elements(root: HtmlElement) -> list[HtmlElement]:
     return _remembered((root, "content"), lambda: list(_content_elements(root)))
 
 
-def _content_elements(root: HtmlElement) -> Iterator[HtmlElement]:
+def _content_elements(root: HtmlElement, skip: HtmlElement | None = None) -> Iterator[HtmlElement]:
+    """content_elements(root), not memoised; the subtree of `skip` (if below root) left out."""
     stack = [root]
     limit = max(text_length(root) // 2, 1)
     while stack:
         element = stack.pop()
-        if not isinstance(element.tag, str) or (element is not root and is_chrome(element, limit)):
+        if element is skip or not isinstance(element.tag, str) or \
+                (element is not root and is_chrome(element, limit)):
             continue
         yield element
         stack.extend(reversed(list(element)))
@@ -290,12 +292,20 @@ def content_text(root: HtmlElement) -> str:
     return " ".join(" ".join(parts).split())
 
 
-def byline_texts(root: HtmlElement) -> Iterator[str]:
+def byline_texts(root: HtmlElement, searched: HtmlElement | None = None) -> Iterator[str]:
     """Short texts of byline/author elements inside the article, outermost first; separate text
-    pieces of one element are joined with " | "."""
+    pieces of one element are joined with " | ".
+
+    `searched`: root or an element below it where byline_texts(searched) found nothing; its subtree
+    is not read again, as nothing in it can be found from root either. Whether an element gives a
+    text depends on the element alone (and on `seen`, empty all through a search that found
+    nothing), and the walk from root reaches no element there that the walk from `searched` did
+    not: root's text is at least as long, so its chrome limit (half of it) is at least as high, and
+    an element that is not chrome under the higher limit is not under the lower.
+    """
     seen: set[str] = set()
     linked: list[str] = []
-    for element in content_elements(root):
+    for element in content_elements(root) if searched is None else _content_elements(root, skip=searched):
         if not element.attrib and element.tag not in ("p", "byline"):  # no class, id, rel or itemprop to go by
             continue
         # <byline> is NITF's element for the credit line, kept by some CMSs in their HTML
