@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -21,6 +22,22 @@ def test_title_without_site_suffix_and_authors_split() -> None:
     assert result.authors == ("Jane Doe", "John Roe")
     assert result.site_name == "Example Markets"
     assert result.is_article
+
+
+@pytest.mark.parametrize("written, shown", [
+    ("Mexico to fight &#8216;tariffs&#8217; at AT&amp;T", "Mexico to fight \u2018tariffs\u2019 at AT&T"),
+    ("Chips rally: &quot;demand stays hot&quot;", 'Chips rally: "demand stays hot"'),
+    ("Ops&#x27; report on AT&T and S&P 500 &not decoded", "Ops' report on AT&T and S&P 500 &not decoded"),
+])
+def test_json_ld_written_html_escaped_is_read_as_text(written: str, shown: str) -> None:
+    """Many CMSs write JSON-LD values HTML-escaped: complete character references are decoded
+    (headline and author alike), a bare ampersand stays."""
+    data = {"@type": "NewsArticle", "headline": written,
+            "author": {"@type": "Person", "name": "Ana Mu&ntilde;oz"}}
+    result = extract(article(head=f'<script type="application/ld+json">{json.dumps(data)}</script>', byline=""),
+                     URL)
+    assert result.title == shown
+    assert result.authors == ("Ana Mu\u00f1oz",)
 
 
 @pytest.mark.parametrize("text, expected", [
