@@ -49,10 +49,11 @@ class Page:
     @cached_property
     def _meta_tags(self) -> list[tuple[list[tuple[str, str]], str]]:
         """Each <meta> with a non-empty content, in document order: its (attribute, name) pairs and
-        its content, read in one pass over the page (a pass costs as much as all lookups together)."""
+        its content (as plain_text), read in one pass over the page (a pass costs as much as all
+        lookups together)."""
         tags = []
         for node in self.tree.iter("meta"):
-            value = (node.get("content") or node.get("value") or "").strip()
+            value = plain_text(node.get("content") or node.get("value") or "").strip()
             if value:
                 tags.append(([(attr, key) for attr in ("property", "name", "itemprop")
                               if (key := node.get(attr)) is not None], value))
@@ -95,6 +96,19 @@ class Page:
 #: JSON-LD reader unescapes them too. Only complete references are decoded: "AT&T" and "S&P 500"
 #: stay as written, and so does "&not" or "&copy" without its semicolon.
 _CHARACTER_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+#: An HTML tag written inside a value that is plain text ("<p>Prime Minister ...", "<em>NDR</em>").
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
+
+
+def plain_text(value: str) -> str:
+    """A value that is plain text by its standard (a <meta> content, a JSON-LD Text) as a reader
+    sees it: character references that survived parsing decoded (the CMS escaped the value twice,
+    "CD&amp;amp;V"), tags a template left in removed. Whitespace is left as it is."""
+    if "<" in value:
+        value = _TAG.sub("", value)
+    return _CHARACTER_REFERENCE.sub(lambda match: html.unescape(match[0]), value) if "&" in value else value
 
 
 def _unescaped(data: Any) -> Any:

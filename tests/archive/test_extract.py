@@ -40,6 +40,15 @@ def test_json_ld_written_html_escaped_is_read_as_text(written: str, shown: str) 
     assert result.authors == ("Ana Mu\u00f1oz",)
 
 
+def test_meta_values_escaped_twice_or_with_tags_are_read_as_text() -> None:
+    """A <meta> content is plain text: references left after parsing (a CMS escaped the value
+    twice) are decoded and a template's tags removed; a bare "S&P" stays."""
+    head = ('<meta name="description" content="<p>Shares of CD&amp;amp;V&amp;#039;s <em>rivals</em> rose'
+            ' as S&amp;P gained&amp;nbsp;</p>">')
+    result = extract(article(head=head), URL)
+    assert result.description == "Shares of CD&V's rivals rose as S&P gained"
+
+
 @pytest.mark.parametrize("text, expected", [
     ("Jan 28, 2025 11:57 pm ET", datetime(2025, 1, 28, 23, 57, tzinfo=timezone(timedelta(hours=-5)))),
     ("Jul 14, 2025 9:31 AM ET", datetime(2025, 7, 14, 9, 31, tzinfo=timezone(timedelta(hours=-4)))),
