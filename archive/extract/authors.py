@@ -10,8 +10,9 @@ from archive.extract.page import Page
 AI_BYLINE = re.compile(r"\b(?:generated|written|created)\s+by\s+(?:an\s+)?AI\s+(?:writing\s+)?agent\b\s*",
                        re.IGNORECASE)
 #: "By" and its equivalents in bylines of other languages: German von, French par, Spanish and
-#: Portuguese por, Italian di, Swedish/Norwegian av, Dutch door, Danish af.
-_PREFIX = re.compile(r"^(?:(?:reporting|written|story|words|analysis|commentary)\s+)?"
+#: Portuguese por, Italian di, Swedish/Norwegian av, Dutch door, Danish af. "Submitted by" is
+#: Drupal's default byline and "Posted by" WordPress themes'.
+_PREFIX = re.compile(r"^(?:(?:reporting|written|story|words|analysis|commentary|posted|submitted)\s+)?"
                      r"(?:by|von|par|por|di|av|door|af)\s*[:\-]?\s+|^(?:著者|作者|文|撰文|记者|記者)\s*[：:／/]\s*",
                      re.IGNORECASE)
 _INNER_BY = re.compile(r"\b(?:post(?:ed)?|written|story|words|report(?:ed)?)\s+by\s+(.+)$", re.IGNORECASE)

@@ -80,6 +80,15 @@ def test_section_labels_and_dated_uncased_names(byline: str, names: list[str]) -
     assert clean_byline(byline) == names
 
 
+@pytest.mark.parametrize("byline, names", [
+    ("Submitted by Jane Doe on March 24, 2020", ["Jane Doe"]),  # Drupal's default byline
+    ("Submitted By: | News Desk", []),  # the label is no name, and a desk no person
+    ("Posted by Jane Doe | Markets", ["Jane Doe"]),  # WordPress themes'
+])
+def test_submitted_and_posted_by_are_labels(byline: str, names: list[str]) -> None:
+    assert clean_byline(byline) == names
+
+
 def test_json_ld_wrapped_in_cdata_is_read() -> None:
     head = ('<script type="application/ld+json">//<![CDATA[\n'
             + json.dumps({"@type": "NewsArticle", "author": [{"@type": "Person", "name": "Ada Example"}]})
