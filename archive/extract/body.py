@@ -91,7 +91,8 @@ ANYWHERE_FURNITURE: list[tuple[tuple[str, ...], re.Pattern[str]]] = [(words, re.
      r"\bfree stock analysis report\b|\bclick to get this free report\b|"
      r"\bto read this article on [\w.-]+,? click here\b"),
     (("newsletter",),
-     r"\b(?:sign up|subscribe|register)\b.{0,60}\bnewsletters?\b|^get (?:our|the) (?:free )?[\w ]{0,30}newsletter\b"),
+     r"\b(?:sign up|subscribe|register)\b.{0,60}\bnewsletters?\b|^join\b.{0,80}\bnewsletters?\b|"
+     r"^get (?:our|the) (?:free )?[\w ]{0,30}newsletter\b"),
     ((), r"^click here to\b"),
     (("delayed",), r"\bquotes? (?:are |is )?delayed (?:by )?(?:at least )?\d+ min"),
     (("position", "disclosure"),
@@ -117,7 +118,7 @@ TAIL_FURNITURE = [re.compile(p) for p in (
     r"^(?i:this (?:article|story|post) (?:was )?(?:originally|first) (?:appeared|published)|"
     r"(?:first|originally) published (?:in|on|by))\b",
     r"^(?i:with (?:files|reports|reporting|information) from)\b",
-    r"^(?i:(?:\d+\s+)?comments?|loading comments.*|.*\bbefore commenting\b.*|.*\bcommenting forum\b.*)$",
+    r"^(?i:(?:\d+\s+)?comments?|comments are closed\.?|loading comments.*|.*\bbefore commenting\b.*|.*\bcommenting forum\b.*)$",
 )]
 _NO_WORDS = re.compile(r"^[\W_]*$")
 _DATELINE_ONLY = re.compile(r"^[|•·\s]*((?:[A-Z][A-Z.'’-]+[/ ]?){1,4}:?)\s*$")

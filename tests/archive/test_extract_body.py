@@ -50,6 +50,7 @@ TAIL = [
     "Jane Doe is on Twitter at janedoe.",
     "Read next: Banks brace for tougher capital rules",
     "Loading comments...",
+    "Comments are closed.",
 ]
 
 
@@ -109,6 +110,7 @@ MORE_FURNITURE = [
     "To read this article on Example.com click here.",
     "Want more? Sign up for the Example Markets Daily newsletter.",
     "Get our free newsletter with the best market stories every morning.",
+    "Join 80,000 oil traders who receive our weekly newsletter.",
     "RELATED STORIES: Oil slides after OPEC+ output surprise",
     "Also see: Yen weakens past 150 per dollar",
     "Must read: Banks brace for tougher capital rules",
@@ -144,6 +146,7 @@ def test_prose_about_advice_newsletters_and_ai_stays() -> None:
         "The report was produced by McKinsey, whose AI researchers surveyed more than 40 fund managers "
         "about their plans.",
         "The company's newsletter business, which readers subscribe to for market tips, grew 30% last year.",
+        "Analysts who join the bank's newsletter team next year will cover oil.",
     ]
     body = extract(article(paragraphs=[LOREM[0], *prose, LOREM[1]]), URL).body
     for line in prose:
