@@ -56,8 +56,8 @@ EDGE_FURNITURE = [re.compile(p, re.IGNORECASE) for p in (
 ANYWHERE_FURNITURE: list[tuple[tuple[str, ...], re.Pattern[str]]] = [(words, re.compile(p, re.IGNORECASE)) for words, p in (
     ((), r"^(?:related|read more|read next|up next|see also|also see|also read|read also|must read|recommended|"
          r"trending|more|more on [^:]{1,40}|more from [^:]{1,40}|don'?t miss|watch|listen|more coverage|further reading|"
-         r"(?:related|recommended|suggested|further) (?:stories|articles|coverage|content|links|reading|news|videos))"
-         r"\s*[:›»|]"),
+         r"(?:related|recommended|suggested|further) (?:stor(?:y|ies)|articles?|coverage|content|links?|reading|news|"
+         r"videos?))\s*[:›»|]"),
     ((), r"^(?:related|recommended|more|further) (?:stories|articles|coverage|content|links|reading|news|videos)"
          r"(?: for you)?:?$"),
     ((), r"^(?:legal )?(?:disclaimer|disclosure|important disclosures?|risk (?:warning|disclosure))s?\s*(?::|$)"),

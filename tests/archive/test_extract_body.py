@@ -112,6 +112,8 @@ MORE_FURNITURE = [
     "Get our free newsletter with the best market stories every morning.",
     "Join 80,000 oil traders who receive our weekly newsletter.",
     "RELATED STORIES: Oil slides after OPEC+ output surprise",
+    "Related Link: Gold miners brace for higher rates",
+    "RELATED ARTICLE: Yen weakens past 150 per dollar",
     "Also see: Yen weakens past 150 per dollar",
     "Must read: Banks brace for tougher capital rules",
     "Trending: Oil slides after OPEC+ output surprise",
