@@ -186,16 +186,22 @@ def _labelled_chrome(element: HtmlElement) -> bool:
     return bool(element.get("class") or element.get("id")) and _chrome_label(_label(element))
 
 
-#: Chrome words that name a byline's neighbours: "author-share", "social-author" is the byline
-#: with its share buttons, not chrome.
+#: Chrome words that name a byline's neighbours: "author-share", "social-author", "ShareByline" is
+#: the byline with its share buttons, not chrome.
 _SHARING = {"share", "social"}
+
+
+#: A word boundary inside a camelCase name ("globalNav", "rightSidebar", "siteFooter").
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 
 def _chrome_label(label: str) -> bool:
     if not CHROME.search(label):  # most labels: no chrome word at all
-        return False
+        if label.islower() or not CHROME.search(label := _CAMEL.sub("-", label)):
+            return False
     words = {m.group(2).lower() for m in CHROME.finditer(label)}
-    return bool(words) and not (words <= _SHARING and "author" in label.lower())
+    lowered = label.lower()
+    return bool(words) and not (words <= _SHARING and ("author" in lowered or "byline" in lowered))
 
 
 def in_chrome(element: HtmlElement, limit: int) -> bool:

@@ -110,6 +110,16 @@ def test_a_byline_with_its_share_buttons_is_not_chrome() -> None:
     assert extract(article(byline="", extra=extra), URL).authors[0] == "Anna Beispiel"
 
 
+def test_camel_case_names_of_chrome_are_chrome() -> None:
+    """"globalNav" names navigation as "global-nav" does: its "Bylines" link is no byline; a
+    "ShareByline" wrapper is the byline with its share buttons, as "author-share" is."""
+    nav = ('<div id="globalNav"><ul><li id="gnPriBylines"><a href="https://bylines.example.com/">Anna Beispiel'
+           '</a></li></ul></div>')
+    assert extract(article(byline="", extra=nav), URL).authors == ()
+    shared = ('<div class="ShareByline"><span>By Anna Beispiel</span><a href="#">Tweet</a></div>')
+    assert extract(article(byline="", extra=shared), URL).authors == ("Anna Beispiel",)
+
+
 def test_cxense_author_meta() -> None:
     head = '<meta name="cXenseParse:author" content="Ada Example">'
     assert extract(article(head=head, byline=""), URL).authors == ("Ada Example",)
