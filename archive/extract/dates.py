@@ -111,7 +111,16 @@ def find_dates(page: Page, article_nodes: Iterable) -> tuple[Dated | None, Dated
         published = in_url
     if published is not None and published.precision == "datetime" and published.value.utcoffset() == timedelta(0):
         published = _in_publishers_zone(page, published, in_url, visible_pub)
+    if updated is not None and published is not None and _earlier(updated, published):
+        updated = None  # a draft's last edit before a scheduled publication is no update of the article
     return published, updated
+
+
+def _earlier(first: Dated, second: Dated) -> bool:
+    """Whether `first` is before `second`: as instants when both have a time, else by calendar day."""
+    if first.precision == "datetime" and second.precision == "datetime":
+        return first.value < second.value
+    return first.value.date() < second.value.date()
 
 
 def in_site_zone(extracted: "Extracted", zone: tzinfo | None) -> "Extracted":

@@ -124,3 +124,16 @@ def test_publisher_day_from_stored_values() -> None:
     assert publisher_day(instant, 0, "datetime", "https://x.example/2024/12/01/a") == date(2024, 12, 7)  # too far
     assert publisher_day(datetime(2024, 12, 7), None, "date", "https://x.example/2024/12/06/a") == date(2024, 12, 7)
     assert publisher_day(None, None, None, "https://x.example/a") is None
+
+
+def test_a_modification_before_the_publication_is_no_update() -> None:
+    """CMSs stamp a draft's last save as dateModified and the scheduled release as datePublished
+    (on the corpus, 15 pages of 14 sites): an "updated" before "published" is not shown."""
+    def updated(modified: str) -> object:
+        head = ('<meta property="article:published_time" content="2025-01-28T12:00:00+00:00">'
+                f'<meta property="article:modified_time" content="{modified}">')
+        return extract(_no_dates(article(head=head)), "https://news.example.com/markets/chips.html").updated
+    assert updated("2025-01-28T11:58:30+00:00") is None
+    assert updated("2025-01-27T09:00:00+00:00") is None
+    later = updated("2025-01-28T15:30:00+00:00")
+    assert later is not None and later.value == datetime(2025, 1, 28, 15, 30, tzinfo=timezone.utc)
