@@ -98,14 +98,16 @@ class Page:
 _CHARACTER_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
-#: An HTML tag written inside a value that is plain text ("<p>Prime Minister ...", "<em>NDR</em>").
-_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
+#: A rich-text editor's formatting tag written inside a value that is plain text ("<p>Prime
+#: Minister ...", "<em>NDR</em>", "<a href=...>"). Only these: any other "<...>" is the publisher's
+#: literal text ("How the <blink> tag died") and stays, to be escaped wherever it is shown.
+_TAG = re.compile(r"</?(?:p|em|strong|b|i|u|a|span|br|div|sup|sub)(?:\s[^<>]*)?/?>", re.IGNORECASE)
 
 
 def plain_text(value: str) -> str:
     """A value that is plain text by its standard (a <meta> content, a JSON-LD Text) as a reader
     sees it: character references that survived parsing decoded (the CMS escaped the value twice,
-    "CD&amp;amp;V"), tags a template left in removed. Whitespace is left as it is."""
+    "CD&amp;amp;V"), formatting tags an editor left in removed. Whitespace is left as it is."""
     if "<" in value:
         value = _TAG.sub("", value)
     return _CHARACTER_REFERENCE.sub(lambda match: html.unescape(match[0]), value) if "&" in value else value

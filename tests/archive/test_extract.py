@@ -42,11 +42,14 @@ def test_json_ld_written_html_escaped_is_read_as_text(written: str, shown: str) 
 
 def test_meta_values_escaped_twice_or_with_tags_are_read_as_text() -> None:
     """A <meta> content is plain text: references left after parsing (a CMS escaped the value
-    twice) are decoded and a template's tags removed; a bare "S&P" stays."""
+    twice) are decoded and an editor's formatting tags removed; a bare "S&P" stays, and so does
+    other text between angle brackets."""
     head = ('<meta name="description" content="<p>Shares of CD&amp;amp;V&amp;#039;s <em>rivals</em> rose'
             ' as S&amp;P gained&amp;nbsp;</p>">')
     result = extract(article(head=head), URL)
     assert result.description == "Shares of CD&V's rivals rose as S&P gained"
+    literal = '<meta name="description" content="How the &lt;blink&gt; tag died, and &lt;script&gt; too">'
+    assert extract(article(head=literal), URL).description == "How the <blink> tag died, and <script> too"
 
 
 @pytest.mark.parametrize("text, expected", [
