@@ -44,6 +44,9 @@ EDGE_FURNITURE = [re.compile(p, re.IGNORECASE) for p in (
     r"\binvesting involves risks?,? including (?:the )?(?:possible )?loss of principal\b",
     r"^(?:read more|related|see also|sign up|subscribe|advertisement)\b.{0,60}$",
     r"^(?:share|tweet|email|print|digg|allow)\b.{0,30}$",
+    # the share label in other languages: Chinese, Japanese, Korean, German, French, Spanish and
+    # Portuguese, Italian, Dutch ("分享让更多人看到" closes people.com.cn's articles)
+    r"^(?:分享|シェア|공유|(?:teilen|partager|compartir|compartilhar|condividi|delen)\b).{0,20}$",
     r"^article content$",
     r"^\(?(?:all )?(?:photos?|images?|pictures?|fotos?)\s*:\s*[^.]{0,80}\)?$",
 )]

@@ -228,3 +228,13 @@ def test_furniture_written_with_letters_that_lower_case_misses_is_still_dropped(
     assert _is_furniture_anywhere("This article is for informational purposes only and is not investment advıce.")
     assert _is_furniture_anywhere("Sign up for our Morning Briefing NEWSLETTER.")
     assert not _is_furniture_anywhere("Regulators said what counts as investment advice online will be reviewed.")
+
+
+def test_share_labels_in_other_languages_are_trimmed_at_the_edges_only() -> None:
+    labels = ["分享让更多人看到", "シェアする", "공유하기", "Teilen", "Partager sur Facebook", "Compartir en X",
+              "Condividi", "Delen"]
+    for label in labels:
+        body = extract(article(paragraphs=[*LOREM[:3], label]), URL).body
+        assert body.endswith(LOREM[2]), label
+    prose = "Compartir datos de clientes con terceros sin permiso será ilegal, según la nueva ley."
+    assert extract(article(paragraphs=[*LOREM[:3], prose]), URL).body.endswith(prose)
