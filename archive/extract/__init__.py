@@ -64,7 +64,7 @@ def _extract(page: Page, universe: SymbolUniverse) -> Extracted:
     title, title_source = find_title_with_source(page, root, site_name, getattr(document, "title", None))
     authors, ai_generated, authors_source = find_authors_with_source(page, bylines, getattr(document, "author", None))
     published, updated = find_dates(page, [root])
-    body = clean_body(text, title, bylines)
+    body = clean_body(text, title, bylines, page.url)
     is_article, reason = classify(page, body, link_share(root, wrapper_limit(page)))
     tickers = find_tickers(page, root, universe, body)
     notes = find_notes(body)

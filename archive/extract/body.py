@@ -9,8 +9,10 @@ never the middle of an article.
 from __future__ import annotations
 
 import re
+import unicodedata
 from copy import deepcopy
 from typing import Any
+from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement, fromstring
 from trafilatura import bare_extraction
@@ -49,6 +51,10 @@ EDGE_FURNITURE = [re.compile(p, re.IGNORECASE) for p in (
     r"^(?:分享|シェア|공유|(?:teilen|partager|compartir|compartilhar|condividi|delen)\b).{0,20}$",
     r"^article content$",
     r"^\(?(?:all )?(?:photos?|images?|pictures?|fotos?)\s*:\s*[^.]{0,80}\)?$",
+    # topic and tag lists, photo credits and a byline word left alone open a body as they close one
+    r"^(?:topics?|tags?|posted[- ]in|filed under|categories)\s*:",
+    r"^(?:(?:top |lead |header |main |cover )?(?:photos?|images?|illustrations?)(?: credits?)?\s*(?:by\b|:))",
+    r"^(?:by|von|par|por|door|av|af)\s*:?$",
 )]
 #: Paragraphs that are never the article wherever they stand: promo lines ("Related: ...", "Read
 #: more: ..."), disclaimers, compensation and AI-assistance notes, newsletter and report offers.
@@ -112,8 +118,6 @@ TAIL_FURNITURE = [re.compile(p) for p in (
     r"editor|correspondent|columnist|journalist|researcher|professor|lecturer|analyst|contributor|author|fellow|"
     r"historian|producer|critic)s?\b",
     r"^(?:[A-Z][\w.'’-]*\s+){1,3}covers\s+[a-z]",
-    r"^(?i:topics?|tags?|posted[- ]in|filed under|categories)\s*:",
-    r"^(?i:(?:top |lead |header |main |cover )?(?:photos?|images?|illustrations?)(?: credits?)?\s*(?:by\b|:))",
     r"(?i:\bsign up for our\b.{0,40}\bnewsletters?\b|\bin your inbox\.?$)",
     r"^(?i:follow [\w .]{1,40} on (?:google news|twitter|facebook|instagram|linkedin)\b)",
     r"^(?:[A-Z][\w.'’-]*\s+){1,3}is on (?i:twitter|x|instagram|bluesky|threads)\b",
@@ -255,11 +259,15 @@ def _alone(region: HtmlElement) -> HtmlElement:
     return document
 
 
-def clean_body(text: str | None, title: str | None, bylines: list[str]) -> str:
-    """Paragraphs separated by blank lines, without furniture at either edge."""
+def clean_body(text: str | None, title: str | None, bylines: list[str], url: str = "") -> str:
+    """Paragraphs separated by blank lines, without furniture at either edge. `url`: the page's
+    address, whose path names the section a leading label may repeat ("World" on /news/world/)."""
     paragraphs = [" ".join(line.split()) for line in (text or "").splitlines()]
     paragraphs = _rejoin_clitics([p for p in paragraphs if p])
     flat_bylines = {b.replace(" | ", " ") for b in bylines}
+    sections = _url_sections(url)
+    while paragraphs and _folded_label(paragraphs[0]) in sections:
+        paragraphs.pop(0)
     while paragraphs and _is_leading_furniture(paragraphs[0], title, flat_bylines):
         paragraphs.pop(0)
     crumbs = 0
@@ -312,6 +320,21 @@ def _folded(line: str) -> str:
     letters a-z turned into that letter: a word of those letters such a pattern finds in the line
     is in the result (tests/archive/test_extract_body.py checks every character)."""
     return line.translate(_AS_LETTER).lower()
+
+
+def _url_sections(url: str) -> set[str]:
+    """The folded words of the URL path's segments, the last one (the article's slug) aside."""
+    segments = [segment for segment in urlsplit(url).path.split("/") if segment][:-1]
+    return {_folded_label(segment.replace("-", " ").replace("_", " ")) for segment in segments} - {""}
+
+
+def _folded_label(line: str) -> str:
+    """A short label without case or accents ("Článek" -> "clanek"); "" for anything longer
+    than three words, which is no section label."""
+    if len(line.split()) > 3:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", line.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
 
 
 def _is_leading_furniture(line: str, title: str | None, bylines: set[str]) -> bool:

@@ -238,3 +238,21 @@ def test_share_labels_in_other_languages_are_trimmed_at_the_edges_only() -> None
         assert body.endswith(LOREM[2]), label
     prose = "Compartir datos de clientes con terceros sin permiso será ilegal, según la nueva ley."
     assert extract(article(paragraphs=[*LOREM[:3], prose]), URL).body.endswith(prose)
+
+
+def test_labels_credits_and_a_lone_by_that_open_a_body_are_trimmed() -> None:
+    for line in ("Tags: precious metals, silver prices", "Illustration by Jane Doe", "Photo credit: Example Wire",
+                 "by"):
+        body = extract(article(paragraphs=[line, *LOREM[:3]]), URL).body
+        assert body.startswith(LOREM[0]), line
+
+
+def test_a_section_label_that_the_url_names_does_not_open_the_body() -> None:
+    """CBC's "World" on /news/world/..., Seznam Zprávy's "Článek" on /clanek/...: the label of
+    a section the URL's path names (case and accents aside). A short line the path does not name stays."""
+    url = "https://news.example.com/news/world/clanek/chips-rally-1.234"
+    for label in ("World", "Článek"):
+        assert extract(article(paragraphs=[label, *LOREM[:3]]), url).body.startswith(LOREM[0]), label
+    assert extract(article(paragraphs=["Overview", *LOREM[:3]]), url).body.startswith("Overview")
+    slug = "https://news.example.com/news/overview"  # the last segment is the article's own slug
+    assert extract(article(paragraphs=["Overview", *LOREM[:3]]), slug).body.startswith("Overview")
