@@ -36,7 +36,7 @@ EDGE_FURNITURE = [re.compile(p, re.IGNORECASE) for p in (
     r"^\(?(?:reporting|writing|editing|additional reporting|compiled|edited) by\b.*\)?$",
     r"^[—–-]?\s*with assistance (?:by|from)\b",
     r"\bcontributed to this report\.?$",
-    r"^courtesy of\b",
+    r"^courtesy(?: of\b|\s*:)",
     r"\bdoes not provide investment advice\b",
     r"^(?:this|the) (?:information|material|content|article) (?:has been|was|is) prepared by\b",
     r"^the author is an? .{0,60}\b(?:columnist|contributor|analyst)\b",
@@ -67,8 +67,8 @@ ANYWHERE_FURNITURE: list[tuple[tuple[str, ...], re.Pattern[str]]] = [(words, re.
          r"trending|more|more on [^:]{1,40}|more from [^:]{1,40}|don'?t miss|watch|listen|more coverage|further reading|"
          r"(?:related|recommended|suggested|further) (?:stor(?:y|ies)|articles?|coverage|content|links?|reading|news|"
          r"videos?))\s*[:›»|]"),
-    ((), r"^(?:related|recommended|more|further) (?:stories|articles|coverage|content|links|reading|news|videos)"
-         r"(?: for you)?:?$"),
+    ((), r"^(?:related|recommended|more|further|must read) (?:stories|articles|coverage|content|links|reading|news|"
+         r"videos)(?: for you)?:?$"),
     ((), r"^(?:legal )?(?:disclaimer|disclosure|important disclosures?|risk (?:warning|disclosure))s?\s*(?::|$)"),
     (("purposes",),
      r"\bfor (?:general )?(?:informational|information|educational)(?: and (?:informational|educational|"
@@ -125,6 +125,11 @@ TAIL_FURNITURE = [re.compile(p) for p in (
     r"^(?i:this (?:article|story|post) (?:was )?(?:originally|first) (?:appeared|published)|"
     r"(?:first|originally) published (?:in|on|by))\b",
     r"^(?i:with (?:files|reports|reporting|information) from)\b",
+    r"^(?i:mit (?:agentur)?material)\b",  # German "with agency material"
+    # a source credit: a press release's closing "SOURCE Company" (PR Newswire, GlobeNewswire),
+    # "Sources: ...", German "Quelle(n)"
+    r"^(?i:sources?|quellen?|quelle\(n\))(?:\s*:\s*\S.{0,120}|\s+[A-Z][^.!?]{0,80})?$",
+    r"^(?i:see (?:more )?(?:photos|pictures|images)\b.{0,60})$",
     r"^(?i:(?:\d+\s+)?comments?|comments are closed\.?|loading comments.*|.*\bbefore commenting\b.*|.*\bcommenting forum\b.*)$",
 )]
 _NO_WORDS = re.compile(r"^[\W_]*$")

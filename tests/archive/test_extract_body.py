@@ -51,6 +51,11 @@ TAIL = [
     "Read next: Banks brace for tougher capital rules",
     "Loading comments...",
     "Comments are closed.",
+    "SOURCE: Example Growth LLC",
+    "Sources: Example Wire, Example Daily / Photo credit: Example Pictures",
+    "See photos from this story:",
+    "Mit Agenturmaterial.",
+    "Courtesy: Example News",
 ]
 
 
@@ -119,6 +124,7 @@ MORE_FURNITURE = [
     "Trending: Oil slides after OPEC+ output surprise",
     "More: Banks brace for tougher capital rules",
     "Related Articles",
+    "Must Read Stories",
     "Example Fool has positions in and recommends Nvidia. Example Fool has a disclosure policy.",
     "Jane Doe has no position in any of the stocks mentioned.",
     "Click here to get the Example Markets app.",
@@ -256,3 +262,8 @@ def test_a_section_label_that_the_url_names_does_not_open_the_body() -> None:
     assert extract(article(paragraphs=["Overview", *LOREM[:3]]), url).body.startswith("Overview")
     slug = "https://news.example.com/news/overview"  # the last segment is the article's own slug
     assert extract(article(paragraphs=["Overview", *LOREM[:3]]), slug).body.startswith("Overview")
+
+
+def test_a_closing_sentence_about_sources_stays() -> None:
+    line = "Sources close to the company said the talks would continue next week."
+    assert extract(article(paragraphs=[*LOREM[:3], line]), URL).body.endswith(line)
