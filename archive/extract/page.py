@@ -110,13 +110,18 @@ def plain_text(value: str) -> str:
     "CD&amp;amp;V"), formatting tags an editor left in removed. Whitespace is left as it is."""
     if "<" in value:
         value = _TAG.sub("", value)
+    return _decoded(value)
+
+
+def _decoded(value: str) -> str:
+    """`value` with its complete character references decoded (see _CHARACTER_REFERENCE)."""
     return _CHARACTER_REFERENCE.sub(lambda match: html.unescape(match[0]), value) if "&" in value else value
 
 
 def _unescaped(data: Any) -> Any:
     """`data` (parsed JSON) with the character references in its strings decoded."""
     if isinstance(data, str):
-        return _CHARACTER_REFERENCE.sub(lambda match: html.unescape(match[0]), data) if "&" in data else data
+        return _decoded(data)
     if isinstance(data, list):
         return [_unescaped(value) for value in data]
     if isinstance(data, dict):
