@@ -18,6 +18,7 @@ from archive.extract.notes import find_notes
 from archive.extract.page import Page, load_page
 from archive.extract.regions import (LEAD_BYLINE, article_root, byline_texts, drop_navigation, memo, paragraph_chars,
                                      wrapper_limit)
+from archive.extract.standfirst import find_standfirst
 from archive.extract.tickers import find_tickers
 from archive.extract.titles import find_site_name, find_title_with_source
 from archive.symbols import SymbolUniverse, load_universe
@@ -65,13 +66,17 @@ def _extract(page: Page, universe: SymbolUniverse) -> Extracted:
     authors, ai_generated, authors_source = find_authors_with_source(page, bylines, getattr(document, "author", None))
     published, updated = find_dates(page, [root])
     body = clean_body(text, title, bylines, page.url)
+    standfirst = find_standfirst(page, body) if body else None
+    if standfirst:
+        body = f"{standfirst}\n\n{body}"
     is_article, reason = classify(page, body, link_share(root, wrapper_limit(page)))
     tickers = find_tickers(page, root, universe, body)
     notes = find_notes(body)
     evidence = {"title": title_source, "authors": authors_source,
                 "published": published.source if published else "none found",
                 "updated": updated.source if updated else "none found", "kind": reason,
-                "body": f"trafilatura on the {'article region <' + root.tag + '>' if root.tag not in ('html', 'body') else 'page'}",
+                "body": f"trafilatura on the {'article region <' + root.tag + '>' if root.tag not in ('html', 'body') else 'page'}"
+                        + (", after the standfirst (the description shown under the headline)" if standfirst else ""),
                 "tickers": "; ".join(f"{t.symbol}: {', '.join(t.evidence)}" for t in tickers) or "none found",
                 "notes": f"{len(notes)} correction/update notice(s) in the body" if notes else "none found"}
     language = (page.tree.get("lang") or page.meta("og:locale", "language") or
