@@ -10,10 +10,12 @@ from archive.extract.page import Page
 AI_BYLINE = re.compile(r"\b(?:generated|written|created)\s+by\s+(?:an\s+)?AI\s+(?:writing\s+)?agent\b\s*",
                        re.IGNORECASE)
 #: "By" and its equivalents in bylines of other languages: German von, French par, Spanish and
-#: Portuguese por, Italian di, Swedish/Norwegian av, Dutch door, Danish af. "Submitted by" is
-#: Drupal's default byline and "Posted by" WordPress themes'.
+#: Portuguese por, Swedish/Norwegian av, Dutch door, Danish af. Italian "di" only where the text
+#: is known to be a byline (it opens Italian sentences and names: "Di Maio").
+BY_WORDS = "by|von|par|por|av|door|af"
+#: "Submitted by" is Drupal's default byline and "Posted by" WordPress themes'.
 _PREFIX = re.compile(r"^(?:(?:reporting|written|story|words|analysis|commentary|posted|submitted)\s+)?"
-                     r"(?:by|von|par|por|di|av|door|af)\s*[:\-]?\s+|^(?:著者|作者|文|撰文|记者|記者)\s*[：:／/]\s*",
+                     rf"(?:{BY_WORDS}|di)\s*[:\-]?\s+|^(?:著者|作者|文|撰文|记者|記者)\s*[：:／/]\s*",
                      re.IGNORECASE)
 _INNER_BY = re.compile(r"\b(?:post(?:ed)?|written|story|words|report(?:ed)?)\s+by\s+(.+)$", re.IGNORECASE)
 _TRAILING_DATE = re.compile(r"\s+(?:on|at|\||·|-|–)\s+(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+)?"
