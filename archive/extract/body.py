@@ -9,10 +9,8 @@ never the middle of an article.
 from __future__ import annotations
 
 import re
-import unicodedata
 from copy import deepcopy
 from typing import Any
-from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement, fromstring
 from trafilatura import bare_extraction
@@ -21,7 +19,7 @@ from trafilatura.xpaths import BODY_XPATH
 from archive.extract.authors import BY_WORDS
 from archive.extract.dates import VISIBLE_DATE
 from archive.extract.page import Page
-from archive.extract.regions import in_chrome, paragraph_chars, wrapper_limit
+from archive.extract.regions import folded_label, in_chrome, paragraph_chars, url_sections, wrapper_limit
 
 #: A credit line: "By" and a capitalised name ("By comparison, ..." opens a sentence, not a
 #: byline), or one of the wordings that always credit someone.
@@ -271,8 +269,8 @@ def clean_body(text: str | None, title: str | None, bylines: list[str], url: str
     paragraphs = [" ".join(line.split()) for line in (text or "").splitlines()]
     paragraphs = _rejoin_clitics([p for p in paragraphs if p])
     flat_bylines = {b.replace(" | ", " ") for b in bylines}
-    sections = _url_sections(url)
-    while paragraphs and _folded_label(paragraphs[0]) in sections:
+    sections = url_sections(url)
+    while paragraphs and folded_label(paragraphs[0]) in sections:
         paragraphs.pop(0)
     while paragraphs and _is_leading_furniture(paragraphs[0], title, flat_bylines):
         paragraphs.pop(0)
@@ -326,21 +324,6 @@ def _folded(line: str) -> str:
     letters a-z turned into that letter: a word of those letters such a pattern finds in the line
     is in the result (tests/archive/test_extract_body.py checks every character)."""
     return line.translate(_AS_LETTER).lower()
-
-
-def _url_sections(url: str) -> set[str]:
-    """The folded words of the URL path's segments, the last one (the article's slug) aside."""
-    segments = [segment for segment in urlsplit(url).path.split("/") if segment][:-1]
-    return {_folded_label(segment.replace("-", " ").replace("_", " ")) for segment in segments} - {""}
-
-
-def _folded_label(line: str) -> str:
-    """A short label without case or accents ("Článek" -> "clanek"); "" for anything longer
-    than three words, which is no section label."""
-    if len(line.split()) > 3:
-        return ""
-    decomposed = unicodedata.normalize("NFKD", line.casefold())
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
 
 
 def _is_leading_furniture(line: str, title: str | None, bylines: set[str]) -> bool:

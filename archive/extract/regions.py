@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Callable, Iterator, TypeVar
+from urllib.parse import urlsplit
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -343,3 +345,18 @@ def _opens_with_by(element: HtmlElement) -> bool:
     if not first or first.isspace():  # the first words are in a child (or there are none)
         first = next((piece for piece in element.itertext() if piece.strip()), "")
     return first.lstrip()[:2].lower() == "by"
+
+
+def url_sections(url: str) -> set[str]:
+    """The folded words of the URL path's segments, the last one (the article's slug) aside."""
+    segments = [segment for segment in urlsplit(url).path.split("/") if segment][:-1]
+    return {folded_label(segment.replace("-", " ").replace("_", " ")) for segment in segments} - {""}
+
+
+def folded_label(line: str) -> str:
+    """A short label without case or accents ("Článek" -> "clanek"); "" for anything longer
+    than three words, which is no section label."""
+    if len(line.split()) > 3:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", line.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 from archive.extract.page import Page
-from archive.extract.regions import in_chrome, text_of, wrapper_limit
+from archive.extract.regions import folded_label, in_chrome, text_of, url_sections, wrapper_limit
 
 _TEMPLATE = re.compile(r"\$\{|\{\{|%\(")  # an unrendered template: "${Instrument_CompanyName}"
+_ELLIPSES = ("...", "…")
 _SEPARATOR = re.compile(r"\s+[|\-–—:·]\s+")
 
 
@@ -39,20 +40,43 @@ def find_title(page: Page, root, site_name: str | None, fallback: str | None) ->
 def find_title_with_source(page: Page, root, site_name: str | None,
                            fallback: str | None) -> tuple[str | None, str]:
     """(title, which rule gave it): see find_title."""
+    sections = url_sections(page.url)
     h1s = root.xpath(".//h1") or [h for h in page.tree.xpath("//h1") if not in_chrome(h, wrapper_limit(page))]
     h1 = next((text for h in h1s if (text := text_of(h))), None)
+    if h1 and folded_label(h1) in sections:
+        h1 = None  # the section's name ("News" on /news/...): a later <h1> is no better (a footer's "Contact us")
     headline = next((obj["headline"] for obj in page.json_ld() if isinstance(obj.get("headline"), str)), None)
     titles = page.tree.xpath("//title/text()")
-    for candidate, source in ((headline, "json-ld headline"), (page.meta("og:title", "twitter:title"), "og:title"),
-                              (h1, "<h1>"), (titles[0] if titles else None, "<title>"), (fallback, "trafilatura")):
-        if not candidate or not candidate.strip() or _TEMPLATE.search(candidate):
-            continue
-        candidate = " ".join(candidate.split())
+    candidates = [(" ".join(candidate.split()), source) for candidate, source in (
+        (headline, "json-ld headline"), (page.meta("og:title", "twitter:title"), "og:title"), (h1, "<h1>"),
+        (titles[0] if titles else None, "<title>"), (fallback, "trafilatura"))
+        if candidate and candidate.strip() and not _TEMPLATE.search(candidate)]
+    for candidate, source in candidates:
+        if folded_label(candidate) in sections:
+            continue  # the section's name ("News" on /news/...), not the headline
         if h1 and len(h1) >= 10 and h1.casefold() in candidate.casefold() and h1 != candidate:
             return h1, f"<h1> inside the {source}"  # the headline wrapped in tickers, section or site name
         title = _without_suffix(candidate, site_name, h1)
+        if (whole := _untruncated(title, candidates, site_name, h1)) is not None:
+            return whole[0], f"{whole[1]} (the {source} is cut short)"
         return title, source if title == candidate else f"{source} without its site suffix"
     return None, "none found"
+
+
+def _untruncated(title: str, candidates: list[tuple[str, str]], site_name: str | None,
+                 h1: str | None) -> tuple[str, str] | None:
+    """The whole headline when `title` is cut short with an ellipsis and another candidate holds it.
+
+    Google asks for a JSON-LD headline of at most 110 characters, so CMSs cut longer ones ("...
+    for Hong Kong leader..."), and some cut og:title for sharing cards; the <h1> or <title> keeps
+    the whole headline."""
+    if not title.endswith(_ELLIPSES) or len(stem := title.rstrip(".…").rstrip()) < 20:
+        return None
+    for candidate, source in candidates:
+        whole = _without_suffix(candidate, site_name, h1)
+        if whole.startswith(stem) and len(whole) > len(stem) + 1 and not whole.endswith(_ELLIPSES):
+            return whole, source
+    return None
 
 
 def _without_suffix(title: str, site_name: str | None, h1: str | None) -> str:
