@@ -270,10 +270,9 @@ def clean_body(text: str | None, title: str | None, bylines: list[str], url: str
     paragraphs = _rejoin_clitics([p for p in paragraphs if p])
     flat_bylines = {b.replace(" | ", " ") for b in bylines}
     sections = url_sections(url)
-    while paragraphs and folded_label(paragraphs[0]) in sections:
-        paragraphs.pop(0)
-    while paragraphs and _is_leading_furniture(paragraphs[0], title, flat_bylines):
-        paragraphs.pop(0)
+    while paragraphs and (folded_label(paragraphs[0]) in sections or
+                          _is_leading_furniture(paragraphs[0], title, flat_bylines)):
+        paragraphs.pop(0)  # a section label and the headline, byline or date line, in either order
     crumbs = 0
     while crumbs < len(paragraphs) and _CRUMB.match(paragraphs[crumbs]):
         crumbs += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lxml.html import fromstring
 
 from archive.extract import extract
-from archive.extract.body import _body_parts, _folded, _is_furniture_anywhere
+from archive.extract.body import _body_parts, _folded, _is_furniture_anywhere, clean_body
 from tests.pages import LOREM, article
 
 URL = "https://news.example.com/markets/chips.html"
@@ -267,3 +267,10 @@ def test_a_section_label_that_the_url_names_does_not_open_the_body() -> None:
 def test_a_closing_sentence_about_sources_stays() -> None:
     line = "Sources close to the company said the talks would continue next week."
     assert extract(article(paragraphs=[*LOREM[:3], line]), URL).body.endswith(line)
+
+
+def test_a_section_label_after_the_headline_is_trimmed_as_one_before_it() -> None:
+    """The URL's section ("World" on /news/world/) may come before or after the headline line."""
+    text = "Ceasefire talks resume in Cairo\nWorld\n" + LOREM[0] + "\n" + LOREM[1]
+    body = clean_body(text, "Ceasefire talks resume in Cairo", [], "https://news.example.com/news/world/ceasefire-1.2")
+    assert body.startswith(LOREM[0])
