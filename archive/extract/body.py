@@ -66,8 +66,8 @@ ANYWHERE_FURNITURE: list[tuple[tuple[str, ...], re.Pattern[str]]] = [(words, re.
          r"trending|more|more on [^:]{1,40}|more from [^:]{1,40}|don'?t miss|watch|listen|more coverage|further reading|"
          r"(?:related|recommended|suggested|further) (?:stor(?:y|ies)|articles?|coverage|content|links?|reading|news|"
          r"videos?))\s*[:›»|]"),
-    ((), r"^(?:related|recommended|more|further|must read) (?:stories|articles|coverage|content|links|reading|news|"
-         r"videos)(?: for you)?:?$"),
+    ((), r"^(?:related|recommended|more|further|must read) (?:stor(?:y|ies)|articles?|coverage|content|links?|reading|news|"
+         r"videos?)(?: for you)?:?$"),
     ((), r"^(?:legal )?(?:disclaimer|disclosure|important disclosures?|risk (?:warning|disclosure))s?\s*(?::|$)"),
     (("purposes",),
      r"\bfor (?:general )?(?:informational|information|educational)(?: and (?:informational|educational|"

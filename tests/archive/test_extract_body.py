@@ -124,6 +124,8 @@ MORE_FURNITURE = [
     "Trending: Oil slides after OPEC+ output surprise",
     "More: Banks brace for tougher capital rules",
     "Related Articles",
+    "Related Article",
+    "Recommended Story",
     "Must Read Stories",
     "Example Fool has positions in and recommends Nvidia. Example Fool has a disclosure policy.",
     "Jane Doe has no position in any of the stocks mentioned.",
