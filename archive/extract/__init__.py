@@ -66,7 +66,7 @@ def _extract(page: Page, universe: SymbolUniverse) -> Extracted:
     authors, ai_generated, authors_source = find_authors_with_source(page, bylines, getattr(document, "author", None))
     published, updated = find_dates(page, [root])
     body = clean_body(text, title, bylines, page.url)
-    standfirst = find_standfirst(page, body) if body else None
+    standfirst = find_standfirst(page, body, title) if body else None
     if standfirst:
         body = f"{standfirst}\n\n{body}"
     is_article, reason = classify(page, body, link_share(root, wrapper_limit(page)))

@@ -48,11 +48,11 @@ _AFTER_HEADLINE = etree.XPath("boolean(preceding::h1)")
 _AFTER = etree.XPath("boolean(preceding::text()[starts-with(normalize-space(.), $prefix)])")
 
 
-def find_standfirst(page: Page, body: str) -> str | None:
+def find_standfirst(page: Page, body: str, title: str | None = None) -> str | None:
     """The page's standfirst as shown, when it stands between the headline and `body`'s start and
-    `body` lacks it."""
+    `body` lacks it. A description that is the headline (`title`) is none."""
     flat_body = _flat(body)
-    descriptions = {d: s for d, s in _descriptions(page).items() if d not in flat_body}
+    descriptions = {d: s for d, s in _descriptions(page).items() if d not in flat_body and d != _flat(title or "")}
     if not descriptions:
         return None
     longest = max(map(len, descriptions))

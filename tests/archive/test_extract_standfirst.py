@@ -62,3 +62,11 @@ def test_a_description_that_is_not_shown_adds_nothing() -> None:
 def test_a_short_description_is_not_taken_for_a_standfirst() -> None:
     body = extract(page(description="Markets news", after_title="<p>Markets news</p>"), URL).body
     assert not body.startswith("Markets news")
+
+
+def test_a_description_that_is_the_headline_is_no_standfirst() -> None:
+    """Some sites declare the headline as the description; a second copy of it under the <h1> (a
+    share box, a breadcrumb) must not open the body."""
+    headline = "Chipmakers rally as data-center demand stays hot"
+    html = page(description=headline, after_title=f'<div class="share-title">{headline}</div>')
+    assert not extract(html, URL).body.startswith(headline)
