@@ -178,9 +178,14 @@ def trafilatura_document(page: Page, region: HtmlElement, region_chars: int):  #
     would discard. If that pass keeps too little, the whole page is read as before.
     """
     if _region_holds_the_page(page, region, region_chars):
-        document = bare_extraction(_alone(region), url=page.url, fast=True, **_OPTIONS)
+        alone = _alone(region)
+        document = bare_extraction(alone, url=page.url, fast=True, **_OPTIONS)
         if _enough(document, region_chars):
             return document
+        if len(parts := _body_parts(alone, wrapper_limit(page), BODY_XPATH)) >= 2:
+            document = bare_extraction(_joined(alone, parts), url=page.url, fast=True, **_OPTIONS)
+            if _enough(document, region_chars):
+                return document
     document = bare_extraction(page.tree, url=page.url, fast=True, **_OPTIONS)
     if _enough(document, region_chars):
         return document
@@ -232,12 +237,12 @@ def _joined(tree: HtmlElement, parts: list[HtmlElement]) -> HtmlElement:
     return tree
 
 
-def _body_parts(tree: HtmlElement, limit: int) -> list[HtmlElement]:
+def _body_parts(tree: HtmlElement, limit: int, expressions: list[Any] = BODY_XPATH[:1]) -> list[HtmlElement]:
     """The container trafilatura would read and the later ones with the same tag and class that
     hold paragraph text (none inside another, none inside chrome: IG's footer disclaimers sit in
     containers of its body's class), where that class names a body ("group wrap", a layout class
     shared with the footer and promo boxes, does not). `limit`: regions.wrapper_limit."""
-    first = next(iter(BODY_XPATH[0](tree)), None)
+    first = next((found[0] for expression in expressions if (found := expression(tree))), None)
     if first is None or not _BODY_CLASS.search(first.get("class") or ""):
         return []
     parts: list[HtmlElement] = []

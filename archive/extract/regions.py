@@ -64,7 +64,39 @@ def article_root(page: Page) -> HtmlElement:
             return ancestor.getparent() if ancestor.get("itemprop") == "articleBody" else ancestor
     parent = best.getparent()
     region = parent if parent is not None and parent.tag != "html" else best
-    return _with_lead(page, region, limit)
+    return _with_cells(_with_lead(page, region, limit), limit)
+
+
+#: How far above the region a cell of a body cut into cells may be.
+CELL_DEPTH = 3
+#: The least prose a region holds for its siblings to be looked at as more cells of one body.
+CELL_MIN_CHARS = 400
+
+
+def _with_cells(region: HtmlElement, limit: int) -> HtmlElement:
+    """The container of the body's cells, where the region is one of them.
+
+    Some CMSs cut a body into blocks of one kind between image, video and related-story blocks
+    ("article-widget article-widget-text"; "body articleBody -bottom-space"): the densest block alone was the
+    region and the others were lost. When the region is (or is inside) an element whose siblings of
+    the same tag and class hold prose too, their common parent is the region."""
+    if _prose(region, limit) < CELL_MIN_CHARS:
+        return region  # too little of the article here to call it one cell of many (a carousel's slide)
+    for cell in [region, *region.iterancestors()][:CELL_DEPTH + 1]:
+        parent, label = cell.getparent(), cell.get("class")
+        if parent is None or not label or parent.tag in ("html", "body") or is_chrome(parent, limit):
+            continue
+        for sibling in parent:
+            if sibling is not cell and sibling.tag == cell.tag and sibling.get("class") == label and \
+                    _prose(sibling, limit) >= LEAD_MIN_CHARS:
+                return parent
+    return region
+
+
+def _prose(element: HtmlElement, limit: int) -> int:
+    """Characters of paragraph text outside chrome, link text aside (a teaser's <p> is mostly a link)."""
+    paragraphs = [p for p in element.iter("p") if not in_chrome(p, limit)]
+    return sum(text_length(p) for p in paragraphs) - sum(text_length(a) for p in paragraphs for a in p.iter("a"))
 
 
 #: An article's lead can stand beside the container of its other paragraphs (an intro box, a

@@ -276,3 +276,29 @@ def test_a_section_label_after_the_headline_is_trimmed_as_one_before_it() -> Non
     text = "Ceasefire talks resume in Cairo\nWorld\n" + LOREM[0] + "\n" + LOREM[1]
     body = clean_body(text, "Ceasefire talks resume in Cairo", [], "https://news.example.com/news/world/ceasefire-1.2")
     assert body.startswith(LOREM[0])
+
+
+def _cells_page(cells: list[list[str]], cell_class: str = "article-widget article-widget-text") -> str:
+    """A page (no <article> or <main>) whose body is cut into cells of one class between image and
+    related-story cells, as some CMSs lay out every article."""
+    blocks = []
+    for i, paragraphs in enumerate(cells):
+        text = "".join(f"<p>{p}</p>" for p in paragraphs)
+        blocks.append(f'<div class="{cell_class}"><div class="wrap"><div class="text">{text}</div></div></div>')
+        blocks.append(f'<div class="article-widget article-widget-image"><img src="/i{i}.jpg" alt="">'
+                      f'<span class="caption">Photo {i}</span></div>')
+    return (f"<html><head><title>Budget gives tax agency R4bn | Example Times</title></head><body>"
+            f'<div class="page"><h1>Budget gives tax agency R4bn</h1><div class="article-widgets">{"".join(blocks)}'
+            f"</div></div></body></html>")
+
+
+def test_a_body_cut_into_cells_of_one_class_is_read_whole() -> None:
+    """The densest cell alone was the article region and the first cell was lost (timeslive,
+    rp.pl): the cells' container is the region, and trafilatura reads the cells joined."""
+    first = LOREM[:3]  # enough for trafilatura to stop at the first cell it finds
+    rest = LOREM[3:] + [p.replace("a", "e") for p in LOREM] + [p.replace("e", "o") for p in LOREM]
+    body = extract(_cells_page([first, rest]), "https://news.example.com/business/2025-05-21-budget/").body
+    assert body.startswith(LOREM[0])
+    assert body.endswith(rest[-1])
+    assert "Photo 0" not in body
+
