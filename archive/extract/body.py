@@ -53,7 +53,7 @@ EDGE_FURNITURE = [re.compile(p, re.IGNORECASE) for p in (
     # topic and tag lists, photo credits and a byline word left alone open a body as they close one
     r"^(?:topics?|tags?|posted[- ]in|filed under|categories)\s*:",
     r"^(?:(?:top |lead |header |main |cover )?(?:photos?|images?|illustrations?)(?: credits?)?\s*(?:by\b|:))",
-    r"^(?:by|von|par|por|door|av|af)\s*:?$",
+    rf"^(?:{BY_WORDS})\s*:?$",
 )]
 #: Paragraphs that are never the article wherever they stand: promo lines ("Related: ...", "Read
 #: more: ..."), disclaimers, compensation and AI-assistance notes, newsletter and report offers.
