@@ -234,11 +234,7 @@ def score(case: Case, got: dict[str, Any]) -> dict[str, Any]:
         excludes = exp.get("body_excludes") or []
         clean = not any(squeeze(x) in flat for x in excludes)
         result["body"] = squeeze(first[:60]) in flat and squeeze(last[-60:]) in flat and clean
-        # fundus's body is its summary (a standfirst) and then its sections, and so is this
-        # project's; the manifest's first sentence is the one after the summary (corpus README)
-        openings = [first[:60]] + ([norm(exp["summary"])[:60]] if exp.get("summary") else [])
-        result["bounds"] = flat.startswith(tuple(map(squeeze, openings))) and flat.endswith(squeeze(last[-60:])) \
-            and clean
+        result["bounds"] = flat.startswith(openings(exp)) and flat.endswith(squeeze(last[-60:])) and clean
     else:
         result["body"] = result["bounds"] = None
     result["f1"] = token_f1(body, case.reference) if case.reference else None
@@ -252,15 +248,27 @@ def score(case: Case, got: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def openings(expected: dict[str, Any]) -> tuple[str, ...]:
+    """How a body within its bounds may start, without whitespace: the first expected sentence, or
+    for fundus its summary too. fundus's body is its summary (a standfirst) and then its sections,
+    and so is this project's; the manifest's first sentence is the one after the summary (corpus
+    README)."""
+    starts = [norm(expected.get("first_sentence"))[:60]]
+    if expected.get("summary"):
+        starts.append(norm(expected["summary"])[:60])
+    return tuple(squeeze(start) for start in starts)
+
+
 def bounds_causes(case: Case, body: str | None) -> list[str]:
     """Why the body's bounds miss: the first or last expected sentence missing, or extra text
-    before the first / after the last one (with its first / last 60 characters)."""
-    text, first, last = norm(body), norm(case.expected.get("first_sentence"))[:60], \
-        norm(case.expected.get("last_sentence"))[-60:]
+    before the first / after the last one (with its first / last 60 characters, without whitespace
+    as `score` compares them)."""
+    text, first, last = squeeze(body), squeeze(norm(case.expected.get("first_sentence"))[:60]), \
+        squeeze(norm(case.expected.get("last_sentence"))[-60:])
     causes = []
     if first not in text:
         causes.append("first missing")
-    elif not text.startswith((first, norm(case.expected.get("summary"))[:60] or first)):
+    elif not text.startswith(openings(case.expected)):
         causes.append(f"extra lead {text[:text.find(first)][:60]!r}")
     if last not in text:
         causes.append("last missing")
