@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import gzip
 import json
+import zlib
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -44,18 +44,37 @@ def extract_command(target: str, as_json: bool, page_url: str | None, zone: str 
         fetched = fetch(target, timeout=timeout, max_bytes=max_bytes, allow_private=allow_private_addresses)
         raw, url, content_type = fetched.body, page_url or fetched.url, fetched.content_type
     else:
-        path = Path(target)
-        if not path.is_file():
-            raise BadInput(f"{target}: no such file (or give an http(s):// URL)")
-        raw = path.read_bytes()
-        if raw[:2] == b"\x1f\x8b":
-            try:
-                raw = gzip.decompress(raw)
-            except (OSError, EOFError) as exc:
-                raise BadInput(f"{target}: a broken gzip file ({exc})") from exc
+        raw = _read_file(target, max_bytes)
         url = page_url
     result = in_site_zone(extract(raw, url, content_type=content_type), site_zone)
     click.echo(json.dumps(as_dict(result), ensure_ascii=False, indent=2) if as_json else as_text(result))
+
+
+def _read_file(target: str, max_bytes: int) -> bytes:
+    """A saved page's bytes (gunzipped when gzipped), held to the same size limit as a fetched one."""
+    path = Path(target)
+    if path.is_dir():
+        raise BadInput(f"{target}: a directory, not a page (give a saved page's file or an http(s):// URL)")
+    if not path.is_file():
+        raise BadInput(f"{target}: no such file (or give an http(s):// URL)")
+    try:
+        if path.stat().st_size > max_bytes:
+            raise BadInput(f"{target}: larger than the --max-bytes limit of {max_bytes} bytes")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise BadInput(f"{target}: cannot be read ({exc.strerror or exc})") from exc
+    if raw[:2] != b"\x1f\x8b":
+        return raw
+    unzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        page = unzip.decompress(raw, max_bytes + 1)
+    except zlib.error as exc:
+        raise BadInput(f"{target}: a broken gzip file ({exc})") from exc
+    if len(page) > max_bytes:
+        raise BadInput(f"{target}: larger than the --max-bytes limit of {max_bytes} bytes once unzipped")
+    if not unzip.eof:
+        raise BadInput(f"{target}: a broken gzip file (it stops before its end)")
+    return page
 
 
 def _zone(name: str | None) -> ZoneInfo | None:

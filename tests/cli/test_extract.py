@@ -72,3 +72,25 @@ def test_a_file_that_is_not_html_is_one_clear_line(tmp_path: Path) -> None:
     path.write_bytes(bytes(range(256)) * 10)
     result = run_cli("extract", str(path), check=False)
     assert result.returncode == 1 and "Traceback" not in result.stderr and "binary" in result.stderr
+
+
+def test_a_saved_file_is_held_to_the_size_limit_and_may_be_gzipped(tmp_path: Path) -> None:
+    """A saved file gets the limit a fetched page gets, unzipped or not: a gzip bomb is refused
+    before it fills memory, a cut-short gzip file is refused, a whole one is read."""
+    import gzip  # noqa: PLC0415
+
+    zipped = tmp_path / "page.html.gz"
+    zipped.write_bytes(gzip.compress(PAGE.encode()))
+    data = json.loads(run_cli("extract", str(zipped), "--json", cwd=tmp_path).stdout)
+    assert data["title"] == "Chipmakers rally as data-center demand stays hot"
+    bomb = tmp_path / "bomb.html.gz"
+    bomb.write_bytes(gzip.compress(b"<html><body>" + b" " * 5_000_000))
+    cut = tmp_path / "cut.html.gz"
+    cut.write_bytes(zipped.read_bytes()[:-20])
+    big = tmp_path / "big.html"
+    big.write_bytes(PAGE.encode() + b" " * 200_000)
+    for path, message in ((bomb, "limit of 100000 bytes once unzipped"), (cut, "broken gzip"),
+                          (big, "limit of 100000 bytes"), (tmp_path, "a directory")):
+        result = run_cli("extract", str(path), "--max-bytes", "100000", check=False, cwd=tmp_path)
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        assert message in result.stderr and result.stderr.count("\n") == 1, result.stderr
