@@ -68,6 +68,20 @@ ANYWHERE_FURNITURE: list[tuple[tuple[str, ...], re.Pattern[str]]] = [(words, re.
          r"videos?))\s*[:›»|]"),
     ((), r"^(?:related|recommended|more|further|must read) (?:stor(?:y|ies)|articles?|coverage|content|links?|reading|news|"
          r"videos?)(?: for you)?:?$"),
+    # a page's UI label alone in its paragraph, never a sentence of the article: the ad slot's
+    # label ("Advertisement", "Anzeige", "Passer la publicité"), a "read more" link, the markers
+    # CMSs put between paragraphs ("Article content", "Story continues below"), promo headings.
+    # Not "Advertising" (an earnings story's segment heading) nor "More from ..." (a live blog's)
+    ((), r"^(?:advertisement|anzeige|werbung|publicit[ée]|passer la publicit[ée]|publicidad|pubblicit[àa]|"
+         r"reklama|skip advert(?:isement)?|(?:article|story) continues(?: below)?(?: (?:this )?advertisement)?|"
+         r"continue reading(?: below)?|scroll to continue(?: with content)?|article content|read more|"
+         r"czytaj (?:więcej|też|także)|weiterlesen|lesen sie (?:mehr|auch)|lire la suite|(?:à )?lire aussi|"
+         r"leer m[áa]s|lee también|leia (?:mais|também)|leggi (?:anche|di più)|läs (?:mer|också)|les også|"
+         r"you (?:might|may) also like|most read(?: in [\w ]{1,30})?)\s*[.:…›»]?$"),
+    # "read also" in other languages opens a promo line with the linked headline after it, with or
+    # without a colon (the English "Read more:" / "Also read:" forms are in the first pattern)
+    ((), r"^(?:czytaj (?:więcej|też|także)|lesen sie (?:auch|mehr)|(?:à )?lire aussi|leia também|leggi anche|"
+         r"lee también|läs också|les også)\b.{0,150}$"),
     ((), r"^(?:legal )?(?:disclaimer|disclosure|important disclosures?|risk (?:warning|disclosure))s?\s*(?::|$)"),
     (("purposes",),
      r"\bfor (?:general )?(?:informational|information|educational)(?: and (?:informational|educational|"

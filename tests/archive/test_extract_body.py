@@ -131,6 +131,21 @@ MORE_FURNITURE = [
     "Jane Doe has no position in any of the stocks mentioned.",
     "Click here to get the Example Markets app.",
     "Quotes delayed by at least 15 minutes. See the list of exchanges and delays.",
+    # UI labels alone in their paragraph, and "read also" promos in other languages
+    "Advertisement",
+    "ADVERTISEMENT",
+    "Story continues below advertisement",
+    "Article content",
+    "Read more",
+    "Continue reading below",
+    "You Might Also Like",
+    "Most read in Markets",
+    "Anzeige",
+    "Passer la publicité",
+    "Czytaj więcej",
+    "À lire aussi Les marchés européens reculent avant la Fed",
+    "Lesen Sie auch: Der Dax schließt im Minus",
+    "Leia também: Bolsa fecha em queda",
 ]
 #: Risk boilerplate a quoted manager might also say: judged only at the start or end of a body.
 EDGE_DISCLAIMERS = [
@@ -157,6 +172,10 @@ def test_prose_about_advice_newsletters_and_ai_stays() -> None:
         "about their plans.",
         "The company's newsletter business, which readers subscribe to for market tips, grew 30% last year.",
         "Analysts who join the bank's newsletter team next year will cover oil.",
+        "Read more about the plan in the company's filing, which runs to 300 pages.",
+        "Advertising",  # a segment's heading in an earnings story
+        "More from the Fed",  # a live blog's heading
+        "Advertisement revenue rose 12% in the quarter, the company said.",
     ]
     body = extract(article(paragraphs=[LOREM[0], *prose, LOREM[1]]), URL).body
     for line in prose:
