@@ -116,6 +116,23 @@ ANYWHERE_FURNITURE: list[tuple[tuple[str, ...], re.Pattern[str]]] = [(words, re.
      r"\b(?:sign up|subscribe|register)\b.{0,60}\bnewsletters?\b|^join\b.{0,80}\bnewsletters?\b|"
      r"^get (?:our|the) (?:free )?[\w ]{0,30}newsletter\b"),
     ((), r"^click here to\b"),
+    # a news-tip prompt, always a question ("Got a story? Get in touch ...", "Have a tip? We want ...")
+    ((), r"^(?:got|have|do you have) an? (?:(?:hot )?news )?(?:story|tip)(?: idea)?(?: to share| for us)?\?"),
+    # a follow prompt for Google News, and Google's "preferred source" prompt (2025)
+    ((), r"^follow [\w .]{1,40} on google news\b"),
+    (("preferred",), r"\b(?:add|set|make) us\b.{0,30}\bpreferred source\b"),
+    # the comment box's prompts, wherever the box's text ended up
+    ((), r"^(?:you (?:must|need to)|please|join)\b.{0,80}\b(?:before commenting|commenting forum)\b"),
+    # a syndicated article's pointer back to the original ("Read the original article on ...")
+    ((), r"^(?:read|lest|lesen sie) (?:the|den) (?:original(?: article| story)?|originalartikel)\b.{0,80}$"),
+    # an AI-assistance or machine-translation note about the article itself, in German, French or
+    # Spanish (the English wordings are above); prose about AI or translation stays
+    ((), r"^(?:dies ist eine (?:maschinelle|automatisierte) übersetzung|(?:dieser|der) (?:artikel|text|beitrag)\b.{0,60}"
+         r"\b(?:(?:maschinell|automatisch|automatisiert) übersetzt|mit (?:hilfe|unterstützung) (?:von |einer )?"
+         r"(?:ki|künstlicher intelligenz)\b)|(?:cet|l') article\b.{0,60}\b(?:traduit|généré|rédigé)\b.{0,30}"
+         r"\b(?:automatiquement|(?:par|avec|à l'aide de) (?:l'|une )?(?:ia|intelligence artificielle))\b|"
+         r"(?:este|el) (?:artículo|texto)\b.{0,60}\b(?:traducido|generado|redactado)\b.{0,30}"
+         r"\b(?:automáticamente|(?:por|con) (?:la |una )?(?:ia|inteligencia artificial))\b)"),
     (("delayed",), r"\bquotes? (?:are |is )?delayed (?:by )?(?:at least )?\d+ min"),
     (("position", "disclosure"),
      r"\bhas positions in and recommends\b|\bhas a disclosure policy\b|"

@@ -146,6 +146,19 @@ MORE_FURNITURE = [
     "À lire aussi Les marchés européens reculent avant la Fed",
     "Lesen Sie auch: Der Dax schließt im Minus",
     "Leia também: Bolsa fecha em queda",
+    # prompts: news tips, Google News and its "preferred source", the comment box, syndication
+    "Got a story? Get in touch with our news team by emailing us at news@example.com.",
+    "Have a tip? We want to hear from you! Send us a tip using our anonymous form.",
+    "Follow Example Markets on Google News to get our latest stories in your feed.",
+    "Add us as a preferred source on Google to see more of our coverage.",
+    "You must confirm your public display name before commenting",
+    "Join our commenting forum",
+    "Read the original article on Example Insider.",
+    # machine-translation and AI notes in German, French and Spanish
+    "Dies ist eine maschinelle Übersetzung eines Artikels unserer US-Kollegen von Example Insider.",
+    "Dieser Artikel wurde mit Hilfe von KI erstellt und von der Redaktion geprüft.",
+    "Cet article a été traduit automatiquement et relu par la rédaction.",
+    "Este artículo fue generado con inteligencia artificial y revisado por un editor.",
 ]
 #: Risk boilerplate a quoted manager might also say: judged only at the start or end of a body.
 EDGE_DISCLAIMERS = [
@@ -176,6 +189,10 @@ def test_prose_about_advice_newsletters_and_ai_stays() -> None:
         "Advertising",  # a segment's heading in an earnings story
         "More from the Fed",  # a live blog's heading
         "Advertisement revenue rose 12% in the quarter, the company said.",
+        "Das Unternehmen will mit Hilfe von KI die Kosten im Kundendienst um ein Drittel senken.",
+        "Users will have to verify their age before commenting, under the new law.",
+        "Publishers urged readers to make them a preferred source in Google's search results.",
+        "Have a story about the chip shortage? The company says supply is back to normal.",
     ]
     body = extract(article(paragraphs=[LOREM[0], *prose, LOREM[1]]), URL).body
     for line in prose:
