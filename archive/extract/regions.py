@@ -124,8 +124,12 @@ def drop_navigation(page: Page) -> None:
     after its pruning XPaths have walked it, and on news pages a large share of all elements is
     inside <nav>: removed first, trafilatura's fast pass has less to walk (the same body on every
     benchmark and fixture page).
+
+    A <nav> holding a schema.org microdata author (`itemprop="author"`) is a byline styled as a
+    navigation bar (NDTV's "pst-by"), not navigation: it stays, for the microdata authors (which
+    are read wherever they stand; the byline rules still skip <nav> as chrome).
     """
-    for nav in page.tree.xpath("//nav"):
+    for nav in page.tree.xpath("//nav[not(.//*[@itemprop='author'])]"):
         nav.drop_tree()
 
 

@@ -152,3 +152,14 @@ def test_microdata_person_authors() -> None:
              '<meta itemprop="name" content="Ada Example"><span itemprop="name">Bob Sample</span></div></footer>'
              '<ul class="twitter-authors"><li class="author">Carl Third</li></ul>')
     assert extract(article(byline="", extra=extra), URL).authors == ("Ada Example", "Bob Sample")
+
+
+def test_a_byline_styled_as_a_navigation_bar_keeps_its_authors() -> None:
+    """A <nav> is dropped before any field is read, but one that holds a schema.org microdata author
+    is the byline (NDTV's "pst-by" bar); a plain <nav> menu is still dropped (its author link unread)."""
+    nav = ('<nav class="pst-by">Edited by <a href="/topic/ada-example"><span itemprop="author" itemscope '
+           'itemtype="https://schema.org/Person"><span itemprop="name">Ada Example</span></span></a></nav>'
+           '<nav class="menu"><a href="/author/bob-sample">Bob Sample</a> <a href="/markets">Markets</a></nav>')
+    assert extract(article(byline="", extra=nav), URL).authors == ("Ada Example",)
+    menu = '<nav class="menu"><a href="/author/bob-sample">Bob Sample</a> <a href="/markets">Markets</a></nav>'
+    assert extract(article(byline="", extra=menu), URL).authors == ()
