@@ -144,9 +144,19 @@ MAX_FURNITURE_WORDS = 60
 #: topic and tag lists, photo credits, newsletter and follow prompts, "first published in" notes,
 #: agency credits and the comment box's labels. Judged only at the end of a body.
 TAIL_FURNITURE = [re.compile(p) for p in (
-    r"^[-–•]?\s*(?:[A-Z][\w.'’-]*\s+){1,3}(?:is|was)\s+(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,5}(?i:reporter|writer|"
+    # the author's bio line, also in capitals ("LAURIE OAKES IS THE NINE NETWORK POLITICAL EDITOR")
+    r"^[-–•]?\s*(?:[A-Z][\w.'’-]*\s+){1,3}(?i:is|was)\s+(?i:an?\s+|the\s+)?(?:[\w'’-]+\s+){0,5}(?i:reporter|writer|"
     r"editor|correspondent|columnist|journalist|researcher|professor|lecturer|analyst|contributor|author|fellow|"
     r"historian|producer|critic)s?\b",
+    # ... and in Spanish, Portuguese, French, Italian and German ("Martín Schapiro es abogado y analista")
+    r"^[-–•]?\s*(?:[A-Z][\w.'’-]*\s+){1,3}(?:es|era|é|est|était|è|ist|war)\s+(?:(?:un|una|um|uma|une|ein|eine)\s+)?"
+    r"(?:[\w-]+\s+){0,4}(?i:periodista|jornalista|journaliste|giornalista|journalist(?:in)?|abogad[oa]|advogad[oa]|"
+    r"avocate?|avvocato|analista|analyste|escritora?|écrivaine?|scrittrice|scrittore|autor(?:a|in)?|auteure?|"
+    r"corresponsal|correspondente?|corrispondente|korrespondent(?:in)?|columnista|colunista|chroniqueu(?:r|se)|"
+    r"redakteur(?:in)?|rédact(?:eur|rice)|redattore|redattrice|profesora?|professeure?|professor(?:a|in)?|"
+    r"investigadora?|pesquisadora?|chercheu(?:r|se)|ricercatrice|ricercatore)\b",
+    # a call to action that ends the body ("... completely free -- simply click here.")
+    r"(?i:\bclick here\s*[.!]?$)",
     r"^(?:[A-Z][\w.'’-]*\s+){1,3}covers\s+[a-z]",
     r"(?i:\bsign up for our\b.{0,40}\bnewsletters?\b|\bin your inbox\.?$)",
     r"^(?i:follow [\w .]{1,40} on (?:google news|twitter|facebook|instagram|linkedin)\b)",

@@ -53,6 +53,12 @@ TAIL = [
     "Comments are closed.",
     "SOURCE: Example Growth LLC",
     "Sources: Example Wire, Example Daily / Photo credit: Example Pictures",
+    # the bio line in capitals and in other languages, and a closing call to action
+    "JANE DOE IS THE EXAMPLE NETWORK'S POLITICAL EDITOR",
+    "Martín Ejemplo es abogado administrativista y analista internacional",
+    "Jeanne Exemple est journaliste au service économie.",
+    "Anna Beispiel ist Korrespondentin in Frankfurt.",
+    "To get the full story on this year's top stock -- completely free -- simply click here.",
     "See photos from this story:",
     "Mit Agenturmaterial.",
     "Courtesy: Example News",
@@ -65,6 +71,12 @@ def test_trailing_furniture_is_trimmed_from_the_end_only() -> None:
     # the same kinds of line inside the article stay: only the end of a body is trimmed
     body = extract(article(paragraphs=[LOREM[0], TAIL[0], TAIL[1], LOREM[1]]), URL).body
     assert TAIL[0] in body and TAIL[1] in body
+
+
+def test_a_closing_sentence_about_a_persons_office_stays() -> None:
+    """A bio line names a profession a byline holds; a closing sentence about an office stays."""
+    for last in ("Pedro Ejemplo es presidente del Gobierno desde 2018.", "Jane Doe was chief executive until 2019."):
+        assert extract(article(paragraphs=[*LOREM[:3], last]), URL).body.endswith(last)
 
 
 def test_leading_furniture_headline_with_kicker_foreign_byline_labels_and_credits() -> None:
