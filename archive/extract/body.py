@@ -77,7 +77,7 @@ ANYWHERE_FURNITURE: list[tuple[tuple[str, ...], re.Pattern[str]]] = [(words, re.
          r"continue reading(?: below)?|scroll to continue(?: with content)?|article content|read more|"
          r"czytaj (?:więcej|też|także)|weiterlesen|lesen sie (?:mehr|auch)|lire la suite|(?:à )?lire aussi|"
          r"leer m[áa]s|lee también|leia (?:mais|também)|leggi (?:anche|di più)|läs (?:mer|också)|les også|"
-         r"you (?:might|may) also like|most read(?: in [\w ]{1,30})?)\s*[.:…›»]?$"),
+         r"you (?:might|may) also like|most read(?: (?:in|from|on) [\w .'’&-]{1,30})?)\s*[.:…›»]?$"),
     # "read also" in other languages opens a promo line with the linked headline after it, with or
     # without a colon (the English "Read more:" / "Also read:" forms are in the first pattern)
     ((), r"^(?:czytaj (?:więcej|też|także)|lesen sie (?:auch|mehr)|(?:à )?lire aussi|leia também|leggi anche|"
@@ -93,6 +93,11 @@ ANYWHERE_FURNITURE: list[tuple[tuple[str, ...], re.Pattern[str]]] = [(words, re.
      r"\b(?:nothing|none of)\b.{0,80}\b(?:constitutes?|should be (?:construed|considered|taken|relied upon) as|"
      r"is intended (?:to be|as))\s+(?:an? )?(?:(?:personali[sz]ed|professional|specific) )?"
      r"(?:investment|financial|tax|legal) advice\b"),
+    (("advice",),
+     r"\bnot (?:intended|meant|designed) (?:to (?:be|serve as|constitute)|as) (?:an? )?(?:(?:specific|personal(?:i[sz]ed)?|"
+     r"professional|individual(?:i[sz]ed)?) )?(?:investment|financial|tax|legal) advice\b"),
+    ((), r"^(?:this|the|our) (?:article|content|information|material|commentary|analysis)\b.{0,120}\bnot tailored to\b"),
+    (("necessarily",), r"\bnot necessarily real-time\b"),
     (("advice",),
      r"\b(?:does|do|will) not (?:provide|offer|give|render) (?:any )?(?:personali[sz]ed |professional )?"
      r"(?:investment|financial|tax|legal) advice\b"),
@@ -115,7 +120,6 @@ ANYWHERE_FURNITURE: list[tuple[tuple[str, ...], re.Pattern[str]]] = [(words, re.
     (("newsletter",),
      r"\b(?:sign up|subscribe|register)\b.{0,60}\bnewsletters?\b|^join\b.{0,80}\bnewsletters?\b|"
      r"^get (?:our|the) (?:free )?[\w ]{0,30}newsletter\b"),
-    ((), r"^click here to\b"),
     # a news-tip prompt, always a question ("Got a story? Get in touch ...", "Have a tip? We want ...")
     ((), r"^(?:got|have|do you have) an? (?:(?:hot )?news )?(?:story|tip)(?: idea)?(?: to share| for us)?\?"),
     # a follow prompt for Google News, and Google's "preferred source" prompt (2025)
@@ -137,7 +141,19 @@ ANYWHERE_FURNITURE: list[tuple[tuple[str, ...], re.Pattern[str]]] = [(words, re.
     (("position", "disclosure"),
      r"\bhas positions in and recommends\b|\bhas a disclosure policy\b|"
      r"\bno (?:stock, option or similar derivative )?positions? in any (?:of the )?(?:stocks|companies|securities)"
-     r" mentioned\b"),
+     r" mentioned\b|\b(?:did|does|do) not (?:have|hold|own)\b.{0,40}\bpositions? in (?:any of )?the (?:securities|stocks|"
+     r"companies) (?:mentioned|discussed)\b"),
+    # calls to action: a sign-up or subscription line, an app download, "Click here for ...", a link
+    # to follow, a section to visit, a newsletter "delivered to your inbox"
+    ((), r"^(?:subscribe|sign up|register)\b(?: now| today| here| free)?(?: (?:to|for)\b.{0,150})?[.!]?$"),
+    ((), r"^download (?:the|our) [\w .'’&-]{1,40} app\b"),
+    ((), r"^click here\b"),
+    (("following", "link"), r"\b(?:by following|at|via) this link\.?$"),
+    ((), r"^for more\b.{0,60}\b(?:visit|check(?: out)?|see|go to|head to)\b.{0,40}\b(?:page|section|website|site)\.?$"),
+    (("inbox",), r"\b(?:delivered|sent) (?:straight |directly |right )?to your inbox\b"),
+    ((), r"^follow [\w .]{1,40} on (?:twitter|x|facebook|instagram|linkedin|threads|bluesky|youtube)\b"),
+    # a photo credit on a line of its own ("Image via Shutterstock", "Photo by Jane Doe/Getty Images")
+    ((), r"^(?:photo|image|picture|illustration)s?(?: credits?)?\s*(?:by|via|courtesy of|:)\s*[^.!?]{1,80}$"),
 )]
 MAX_FURNITURE_WORDS = 60
 #: Short paragraphs that close many articles without being part of them: the author's bio line,
@@ -155,6 +171,12 @@ TAIL_FURNITURE = [re.compile(p) for p in (
     r"corresponsal|correspondente?|corrispondente|korrespondent(?:in)?|columnista|colunista|chroniqueu(?:r|se)|"
     r"redakteur(?:in)?|rédact(?:eur|rice)|redattore|redattrice|profesora?|professeure?|professor(?:a|in)?|"
     r"investigadora?|pesquisadora?|chercheu(?:r|se)|ricercatrice|ricercatore)\b",
+    # Dow Jones Newswires' closing lines, kept by the sites that syndicate them (Nasdaq, MarketWatch):
+    # "Write to Jane Doe at jane.doe@wsj.com", the "(END) Dow Jones Newswires" marker, the
+    # date-time stamp "11-17-151717ET"
+    r"^(?i:write to)\b.{0,80}\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s*$",
+    r"^\((?i:end)\)",
+    r"^\d{1,2}-\d{1,2}-\d{2}\s?\d{4}\s?(?:ET|EST|EDT|GMT)$",
     # a call to action that ends the body ("... completely free -- simply click here.")
     r"(?i:\bclick here\s*[.!]?$)",
     r"^(?:[A-Z][\w.'’-]*\s+){1,3}covers\s+[a-z]",
