@@ -30,7 +30,15 @@ EXCHANGES = {"NASDAQ": "NASDAQ", "NASDAQGS": "NASDAQ", "NASDAQGM": "NASDAQ", "NA
              "OTC": "OTC", "OTCMKTS": "OTC", "OTCQX": "OTC", "OTCQB": "OTC", "CBOE": "CBOE", "BATS": "CBOE",
              "TSX": "TSX", "TSXV": "TSXV", "LSE": "LSE", "LON": "LSE", "ETR": "XETRA", "XETRA": "XETRA",
              "FRA": "FRA", "EPA": "EPA", "AMS": "AMS", "TYO": "TSE", "TSE": "TSE", "HKG": "HKEX", "HKEX": "HKEX",
-             "ASX": "ASX", "NSE": "NSE", "BSE": "BSE", "SIX": "SIX", "BIT": "BIT"}
+             "ASX": "ASX", "NSE": "NSE", "BSE": "BSE", "SIX": "SIX", "BIT": "BIT",
+             # Euronext's markets by name, and Asian and other exchanges press releases name
+             "EURONEXT PARIS": "EPA", "EURONEXT AMSTERDAM": "AMS", "EURONEXT BRUSSELS": "EBR", "KRX": "KRX",
+             "KOSDAQ": "KOSDAQ", "SGX": "SGX", "TWSE": "TWSE", "SZSE": "SZSE", "JSE": "JSE", "BME": "BME",
+             "NZX": "NZX", "TASE": "TASE",
+             # ISO 10383 market identifier codes, as quote pages' addresses carry them (/stocks/xnas/nvda)
+             "XNAS": "NASDAQ", "XNYS": "NYSE", "ARCX": "NYSEARCA", "XASE": "NYSEAMERICAN", "XLON": "LSE",
+             "XTSE": "TSX", "XETR": "XETRA", "XPAR": "EPA", "XAMS": "AMS", "XTKS": "TSE", "XHKG": "HKEX",
+             "XASX": "ASX", "XSWX": "SIX", "XMIL": "BIT"}
 #: Reuters instrument code suffixes of non-US listings ("7203.T", "BP.L", "VOW3.DE", "SHOP.TO"): the
 #: code is kept whole, as shown, with the exchange its suffix names.
 RIC_SUFFIXES = {"T": "TSE", "L": "LSE", "PA": "EPA", "DE": "XETRA", "F": "FRA", "AS": "AMS", "BR": "EBR",
@@ -78,7 +86,11 @@ PRICE_CHIP = re.compile(rf"\(\s*({_SYMBOL})\s+[-+]?\d+(?:\.\d+)?%\s*\)")
 #: CNBC's non-US forms, kept as shown: "Toyota (7203.T-JP)", "Santos (STO-AU)".
 FOREIGN = re.compile(r"\(\s*((?:\d{3,6}|[A-Z]{1,5})(?:\.[A-Z]{1,2})?-(?:[A-Z]{2}))\s*\)")
 NAMED = re.compile(rf"(?=[A-Z])((?:[A-Z][\w&'’.\-]*\s+){{1,5}})\(\s*({_SYMBOL})\s*\)")
-QUOTE_PATH = re.compile(r"/(?:quote|quotes|symbol|symbols|stock|stocks|ticker|equities)/(.+)$", re.IGNORECASE)
+QUOTE_PATH = re.compile(r"/(?:quote|quotes|symbol|symbols|stock|stocks|ticker|equities|companies)/(.+)$", re.IGNORECASE)
+#: Path segments that name a view of a quote page, not the security: /stock/quote/NVDA,
+#: /stock/NVDA/summary, /stocks/xnas/nvda/quote.
+_QUOTE_VIEWS = {"quote", "quotes", "summary", "overview", "chart", "charts", "profile", "financials", "statistics",
+                "key-statistics", "analysis", "forecast", "dividends", "earnings", "options", "history"}
 #: Headings of widgets that list the article's securities, wherever the page puts them.
 WIDGET_HEADING = re.compile(r"^(?:related (?:stocks|tickers|securities|quotes)|stocks? mentioned|tickers? mentioned|"
                             r"stocks? in this (?:article|story)|quotes? in this (?:article|story)|"
@@ -257,7 +269,9 @@ def quote_link(href: str) -> tuple[str, str | None] | None:
     match = QUOTE_PATH.search(parts.path.rstrip("/"))
     if not match:
         return None
-    segments = match.group(1).split("/")
+    segments = [segment for segment in match.group(1).split("/") if segment.lower() not in _QUOTE_VIEWS]
+    if match.group(0).lower().startswith("/companies/") and not (segments and segments[-1].isupper()):
+        return None  # /companies/ names a security only as a code written in capitals (/companies/NVDA.O)
     exchange = EXCHANGES.get(parts.fragment.upper())
     if len(segments) == 2 and segments[0].upper() in EXCHANGES:
         exchange, token = EXCHANGES[segments[0].upper()], segments[1]
@@ -268,6 +282,8 @@ def quote_link(href: str) -> tuple[str, str | None] | None:
     head, sep, tail = token.partition(":") if ":" in token else token.partition("-")
     if sep and head.upper() in EXCHANGES:
         exchange, token = EXCHANGES[head.upper()], tail
+    elif sep == ":" and tail.upper() in EXCHANGES:
+        exchange, token = EXCHANGES[tail.upper()], head  # Google Finance's SYMBOL:EXCHANGE
     elif sep == ":" and len(tail) == 2:
         token = head  # Bloomberg's SYMBOL:COUNTRY
     base, dot, suffix = token.rpartition(".")

@@ -26,10 +26,24 @@ def tickers(extra: str = "", head: str = "") -> dict[str, object]:
     ("/stocks/quote.php?s=AMD", "AMD"),
     ("/research/overview?ticker=AKAM", "AKAM"),
     ("/quote/NVDA", "NVDA"),
+    # a view of the quote page around the symbol, an ISO 10383 market code, Google Finance's
+    # SYMBOL:EXCHANGE, a Reuters code under /companies/
+    ("https://www.example.com/stock/quote/NVDA", "NVDA"),
+    ("https://www.example.com/stock/NVDA/summary", "NVDA"),
+    ("https://www.example.com/stocks/xnas/nvda/quote", "NVDA"),
+    ("https://www.example.com/finance/quote/NVDA:NASDAQ", "NVDA"),
+    ("https://www.example.com/markets/companies/NVDA.O", "NVDA"),
 ])
 def test_in_article_quote_links_with_the_symbol_in_query_or_path(href: str, symbol: str) -> None:
     found = tickers(f'<p>Shares of <a href="{href}">the company</a> rose.</p>')
     assert set(found) == {symbol}
+
+
+def test_quote_links_that_name_no_security() -> None:
+    """A company page by name, a quote index, a view alone: no symbol."""
+    links = ('<p><a href="/companies/apple">Apple</a> <a href="/stock/quote/">Quotes</a> '
+             '<a href="/stocks/summary">Markets</a> <a href="/stocks/market-news">News</a></p>')
+    assert tickers(links) == {}
 
 
 def test_query_parameters_that_are_not_symbols() -> None:
@@ -77,6 +91,8 @@ def test_data_symbol_attributes_in_the_article() -> None:
     ("Shell (RDSa.L) fell.", "RDSa.L", "LSE"),  # Reuters: a share class
     ("Rheinmetall (RHM.Germany) rose.", "RHM.Germany", None),  # Dow Jones: code and country
     ("Tencent (700.Hong Kong) rose.", "700.Hong Kong", None),
+    ("Airbus (Euronext Paris: AIR) climbed.", "AIR", "EPA"),  # a market named in words
+    ("Samsung Electronics (KRX: 005930) rose.", "005930", "KRX"),
 ])
 def test_non_us_and_suffixed_forms_kept_with_their_exchange(text: str, symbol: str, exchange: str | None) -> None:
     found = tickers(f"<p>{text}</p>")
