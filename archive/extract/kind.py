@@ -33,6 +33,25 @@ def _article_slug(path: str) -> bool:
     return len([w for w in re.split(r"[-_]+", last) if w]) >= 4 or bool(_LONG_ID.search(last))
 
 
+#: A date followed by more path: a day's article ("/2016/02/01/news/.../index.html"), where a date
+#: that ends the path is the day's archive ("/2016/02/01/", "/2016/02/01/index.html").
+_DATED = re.compile(r"/(?:19|20)\d\d[/-]\d\d[/-]\d\d/(?!index\.html?$)[^/]+", re.IGNORECASE)
+
+
+#: A document named by a long numeric id, with a page extension: "article1198215.ece" (Escenic),
+#: "...-300039248.html", "1022038.shtml".
+_DOCUMENT_ID = re.compile(r"\d{5,}[^/]*\.(?:ece|s?html?|php|aspx?|cms)$", re.IGNORECASE)
+
+
+def _names_one_article(path: str) -> bool:
+    """A dated path, or a last segment that is a document with a long numeric id, names one article
+    whatever listing word stands before it: "/news/uk_news/People/article1198215.ece" is in a
+    section called People, CNN's "/2016/02/01/news/economy/.../index.html" is an article's folder.
+    A bare id after a listing word stays a listing's item ("/finance/stocks/TEX/.../3414284", a
+    quote page's news item)."""
+    return bool(_DATED.search(path) or _DOCUMENT_ID.search(path.rstrip("/").rpartition("/")[2]))
+
+
 MIN_ARTICLE_WORDS = 120
 MIN_TEASERS = 3  # linked headlines that make a page a listing
 MIN_BRIEF_WORDS = 20  # a wire brief is one sentence; with structured data saying "article" it is one
@@ -80,7 +99,7 @@ def classify(page: Page, body: str, links: float = 0.0) -> tuple[bool, str]:
     if words < 50:
         return False, f"too little text ({words} words)"
     path = urlsplit(page.url).path
-    if LISTING_PATH.search(path):
+    if LISTING_PATH.search(path) and not _names_one_article(path):
         return False, "listing-like URL"
     if (cards := _excerpt_cards(page, body)) >= MIN_TEASERS:
         return False, f"{cards} headlines each with an excerpt of the text"

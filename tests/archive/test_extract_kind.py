@@ -71,3 +71,18 @@ def test_text_without_spaces_counts_its_characters() -> None:
     assert word_count(japanese) > 150
     page = article(paragraphs=[japanese, japanese]).replace('<meta property="og:type" content="article">', "")
     assert extract(page, "https://news.example.jp/articles/20250114/k00").is_article
+
+
+def test_a_dated_path_or_a_document_id_outweighs_a_listing_word_in_the_url() -> None:
+    """"/People/article1198215.ece" is an article in a section called People, and a dated path's
+    "index.html" an article's folder; the listing words alone, a day's archive and a bare id after
+    /stocks/ (a quote page's news item) stay listings by URL."""
+    page = article(paragraphs=[*LOREM, *LOREM[:2]]).replace('<meta property="og:type" content="article">', "")
+    for url in ("https://www.example-times.co.uk/sto/news/uk_news/People/article1198215.ece",
+                "https://money.example.com/2016/02/01/news/economy/poverty-inequality/index.html"):
+        assert extract(page, url).is_article, url
+    for url in ("https://news.example.com/people/jane-doe", "https://news.example.com/tag/markets/",
+                "https://news.example.com/finance/stocks/TEX/key-developments/article/3414284",
+                "https://news.example.com/2016/02/01/index.html"):
+        result = extract(page, url)
+        assert not result.is_article and result.kind_reason == "listing-like URL", url
