@@ -17,7 +17,7 @@ from trafilatura import bare_extraction
 from trafilatura.xpaths import BODY_XPATH
 
 from archive.extract.authors import BY_WORDS
-from archive.extract.dates import VISIBLE_DATE
+from archive.extract.dates import is_date_line
 from archive.extract.page import Page
 from archive.extract.regions import folded_label, in_chrome, paragraph_chars, url_sections, wrapper_limit
 
@@ -400,7 +400,8 @@ def _is_leading_furniture(line: str, title: str | None, bylines: set[str]) -> bo
         return True
     if _BYLINE_LINE.match(line) and len(line.split()) <= _BYLINE_MAX_WORDS:
         return True
-    return len(line.split()) <= 12 and bool(VISIBLE_DATE.fullmatch(line.strip(" |·-")))
+    return len(line.split()) <= 12 and is_date_line(line)
+
 
 
 def _holds_headline(line: str, title: str | None) -> bool:

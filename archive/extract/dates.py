@@ -59,6 +59,20 @@ _DATE_CLASSES = ("date", "time", "publish", "posted", "byline", "timestamp", "da
 #: Any of them anywhere in an element's class and id words, in one search.
 _DATE_CLASS = re.compile("|".join(_DATE_CLASSES))
 
+#: What a date line holds besides its date: a time of day, a zone, a weekday, a label.
+_DATE_LINE_REST = re.compile(rf"{_TIME}|\b(?:{_ZONE})(?![\w])|\b(?:published|updated|posted|last|modified|on|at|"
+                             r"(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?)\b\.?", re.IGNORECASE)
+
+
+def is_date_line(line: str) -> bool:
+    """A line that is a date and nothing but its time, zone, weekday and label, in any order:
+    "October 13, 2024", "17:41 JST, October 13, 2024", "Updated 10:30 AM EST, Mon January 5, 2025"."""
+    if (date := VISIBLE_DATE.search(line)) is None:
+        return False
+    rest = _DATE_LINE_REST.sub(" ", f"{line[:date.start()]} {line[date.end():]}")
+    return not any(c.isalnum() for c in rest)
+
+
 PUBLISHED_META = ("article:published_time", "og:article:published_time", "og:published_time", "datePublished",
                   "parsely-pub-date", "sailthru.date", "pubdate", "publish-date", "date", "dc.date")
 UPDATED_META = ("article:modified_time", "og:updated_time", "dateModified", "last-modified")

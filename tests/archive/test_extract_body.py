@@ -90,6 +90,16 @@ def test_leading_furniture_headline_with_kicker_foreign_byline_labels_and_credit
         assert body.startswith(LOREM[0]), lead
 
 
+def test_a_date_line_that_opens_a_body_is_trimmed_in_any_order_of_its_parts() -> None:
+    """The date with its time, zone, weekday or label, the time first or last; a sentence that
+    opens with a date stays."""
+    for lead in ("17:41 JST, October 13, 2024", "Updated 10:30 AM EST, Mon January 5, 2025",
+                 "Published 3:04 PM ET Tue, 5 Jan 2025", "November 19, 2015 04:41:25 AM"):
+        assert extract(article(paragraphs=[lead, *LOREM[:3]]), URL).body.startswith(LOREM[0]), lead
+    sentence = "On October 13, 2024 the bank cut its key rate by half a point."
+    assert extract(article(paragraphs=[sentence, *LOREM[:3]]), URL).body.startswith(sentence)
+
+
 def test_affiliate_commission_notice_is_dropped_anywhere() -> None:
     notice = "Example Media may earn an affiliate commission from purchases made through links on this page."
     body = extract(article(paragraphs=[LOREM[0], notice, LOREM[1], LOREM[2]]), URL).body
