@@ -49,7 +49,7 @@ VISIBLE_DATE = re.compile(
     # the time of a search through a page's text (the regex is otherwise tried at every character).
     r"(?=[ADFJMNOSadfjmnos\d])"
     rf"(?P<date>{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})"
-    rf"(?:,?\s*(?:at\s+)?(?P<time>{_TIME})\s*(?P<zone>{_ZONE})?\b)?",
+    rf"(?:,?\s*(?:at\s+|[-–—|·]{{1,2}}\s*(?=\d{{1,2}}:\d{{2}}))?(?P<time>{_TIME})\s*(?P<zone>{_ZONE})?\b)?",
     re.IGNORECASE,
 )
 _ISO = re.compile(r"^\s*\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -221,10 +221,15 @@ def url_date(url: str) -> Dated | None:
 
 
 def _structured(page: Page, ld_key: str, meta_names: tuple[str, ...], kind: str) -> Dated | None:
-    for obj in page.json_ld():
+    found: Dated | None = None
+    for obj in page.json_ld():  # the first value; a later one on the same day may add its time of day
         value = obj.get(ld_key)
         if isinstance(value, str) and (dated := parse_when(value, f"json-ld {ld_key}")):
-            return dated
+            found = _more_precise(found, dated)
+            if found.precision == "datetime":
+                return found
+    if found is not None:
+        return found
     if (value := page.meta(*meta_names)) and (dated := parse_when(value, "meta")):
         return dated
     if kind == "published":

@@ -137,3 +137,22 @@ def test_a_modification_before_the_publication_is_no_update() -> None:
     assert updated("2025-01-27T09:00:00+00:00") is None
     later = updated("2025-01-28T15:30:00+00:00")
     assert later is not None and later.value == datetime(2025, 1, 28, 15, 30, tzinfo=timezone.utc)
+
+
+def test_a_json_ld_date_without_time_takes_the_time_another_json_ld_object_gives_that_day() -> None:
+    """An image's or page's object may carry only the day; the article's object on the same day its time."""
+    ld = ('<script type="application/ld+json">[{"@type": "ImageObject", "datePublished": "2019-06-13"}, '
+          '{"@type": "NewsArticle", "datePublished": "2019-06-13T20:20:47+03:00"}]</script>')
+    published = extract(_no_dates(article(head=ld)), "https://news.example.com/markets/chips.html").published
+    assert published is not None and published.isoformat() == "2019-06-13T20:20:47+03:00"
+    other_day = ld.replace("2019-06-13T20", "2019-06-14T20")  # another day: the first value stands
+    published = extract(_no_dates(article(head=other_day)), "https://news.example.com/markets/chips.html").published
+    assert published is not None and published.isoformat() == "2019-06-13"
+
+
+def test_a_visible_time_after_a_dash_or_bar_is_read_only_as_a_clock_time() -> None:
+    for shown, expected in (("May 24, 2016 -- 13:30 GMT (06:30 PDT)", "2016-05-24T13:30:00+00:00"),
+                            ("Wednesday, 21 Sep 2011 | 4:35 PM ET", "2011-09-21T16:35:00-04:00"),
+                            ("May 24, 2016 - 5 things to know", "2016-05-24")):
+        published = extract(article(time_text=shown), "https://news.example.com/markets/chips.html").published
+        assert published is not None and published.isoformat() == expected, shown
