@@ -15,7 +15,10 @@ AI_BYLINE = re.compile(r"\b(?:generated|written|created)\s+by\s+(?:an\s+)?AI\s+(
 BY_WORDS = "by|von|par|por|av|door|af"
 #: "Submitted by" is Drupal's default byline and "Posted by" WordPress themes'.
 _PREFIX = re.compile(r"^(?:(?:reporting|written|story|words|analysis|commentary|posted|submitted)\s+)?"
-                     rf"(?:{BY_WORDS}|di)\s*[:\-]?\s+|^(?:著者|作者|文|撰文|记者|記者)\s*[：:／/]\s*",
+                     rf"(?:{BY_WORDS}|di)\s*[:\-]?\s+|^(?:著者|作者|文|撰文|记者|記者)\s*[：:／/]\s*|"
+                     # a label before the name: German "Text:", "Autor:", French "Texte :", Spanish
+                     # "Redacción:", Portuguese "Redação:", Polish "Autorka:"
+                     r"^(?:text|texte|autor(?:in|a|ka)?|auteure?|redacci[óo]n|reda[çc][ãa]o)\s*[:：]\s*",
                      re.IGNORECASE)
 _INNER_BY = re.compile(r"\b(?:post(?:ed)?|written|story|words|report(?:ed)?)\s+by\s+(.+)$", re.IGNORECASE)
 _TRAILING_DATE = re.compile(r"\s+(?:on|at|\||·|-|–)\s+(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+)?"

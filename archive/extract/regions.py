@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 from lxml.html import HtmlElement
 
+from archive.extract.authors import BY_WORDS
 from archive.extract.page import Page
 
 T = TypeVar("T")
@@ -33,7 +34,9 @@ BYLINE = re.compile(r"(?=[abcnsw])(?:byline|author|autor|auteur|writer|contribut
 #: The address of an author's page.
 AUTHOR_HREF = re.compile(r"/(?:author|authors|autor|auteur|autore|journalist|profile)/[^/?#]+/?$", re.IGNORECASE)
 #: A paragraph that is only a byline ("By Jane Doe and John Roe"): some sites put it in the body.
-LEAD_BYLINE = re.compile(r"^\s*by\s+[A-Z][^.!?]{2,80}$", re.IGNORECASE)
+#: (and "Von Anna Beispiel und Max Muster": the byline words of other languages, before a capital)
+_FOREIGN_BY = [word for word in BY_WORDS.split("|") if word != "by"]
+LEAD_BYLINE = re.compile(rf"^\s*(?:(?i:by\s+[A-Z])|(?i:{'|'.join(_FOREIGN_BY)})\s+[A-Z])[^.!?]{{2,80}}$")
 
 
 def article_root(page: Page) -> HtmlElement:
@@ -359,8 +362,9 @@ def byline_texts(root: HtmlElement, searched: HtmlElement | None = None) -> Iter
             text = " | ".join(t.strip() for t in element.itertext() if t.strip()) or \
                 " | ".join(img.get("alt", "") for img in element.iter("img"))
         elif element.tag in ("p", "div", "span") and _opens_with_by(element) and text_length(element) <= 100 and \
-                LEAD_BYLINE.match(text_of(element)):
-            text = text_of(element)  # "By <span>Jane Doe</span>" in a block of any class
+                LEAD_BYLINE.match(text_of(element)) and next(element.iterancestors("a"), None) is None:
+            # "By <span>Jane Doe</span>" in a block of any class; inside a link it is a teaser's
+            text = text_of(element)
         elif element.tag == "a" and AUTHOR_HREF.search(element.get("href", "")) and text_length(element) <= 60:
             linked.append(text_of(element))  # a link to the author's page (/author/jane-doe: most CMSs)
             continue
@@ -375,12 +379,14 @@ def byline_texts(root: HtmlElement, searched: HtmlElement | None = None) -> Iter
 
 
 def _opens_with_by(element: HtmlElement) -> bool:
-    """Whether text_of(element) can match LEAD_BYLINE: its first word begins with "by". Asked of the
-    first text piece alone, before the element's whole text is measured or joined."""
+    """Whether text_of(element) can match LEAD_BYLINE: its first word begins with "by" or is a
+    byline word of another language. Asked of the first text piece alone, before the element's
+    whole text is measured or joined."""
     first = element.text
     if not first or first.isspace():  # the first words are in a child (or there are none)
         first = next((piece for piece in element.itertext() if piece.strip()), "")
-    return first.lstrip()[:2].lower() == "by"
+    first = first.lstrip()
+    return first[:2].lower() == "by" or first[:5].split(None, 1)[0].lower() in _FOREIGN_BY if first else False
 
 
 def url_sections(url: str) -> set[str]:

@@ -8,7 +8,7 @@ import pytest
 
 from archive.extract import extract
 from archive.extract.authors import clean_byline
-from tests.pages import article
+from tests.pages import LOREM, article
 
 URL = "https://news.example.com/markets/chips.html"
 
@@ -163,3 +163,30 @@ def test_a_byline_styled_as_a_navigation_bar_keeps_its_authors() -> None:
     assert extract(article(byline="", extra=nav), URL).authors == ("Ada Example",)
     menu = '<nav class="menu"><a href="/author/bob-sample">Bob Sample</a> <a href="/markets">Markets</a></nav>'
     assert extract(article(byline="", extra=menu), URL).authors == ()
+
+
+@pytest.mark.parametrize("line, names", [
+    ("Von Anna Beispiel und Max Muster", ("Anna Beispiel", "Max Muster")),
+    ("Par Jeanne Exemple et Paul Exemple", ("Jeanne Exemple", "Paul Exemple")),
+    ("Por Juan Pérez y María López", ("Juan Pérez", "María López")),
+    ("Av Ola Nordmann og Kari Nordmann", ("Ola Nordmann", "Kari Nordmann")),
+    ("Door Jan Jansen en Piet Pietersen", ("Jan Jansen", "Piet Pietersen")),
+])
+def test_a_byline_in_another_language_in_a_plain_paragraph(line: str, names: tuple[str, ...]) -> None:
+    """The byline words of other languages open a byline in a block of any class, as "By" does."""
+    assert extract(article(byline="", paragraphs=[line, *LOREM[:3]]), URL).authors == names
+
+
+@pytest.mark.parametrize("line, name", [("Text: Anna Beispiel", "Anna Beispiel"), ("Autor: Jan Kowalski", "Jan Kowalski"),
+                                        ("Texte : Jeanne Exemple", "Jeanne Exemple"), ("Redacción: Juan Pérez", "Juan Pérez"),
+                                        ("Autorka: Anna Nowak", "Anna Nowak")])
+def test_a_label_before_the_name_in_a_byline(line: str, name: str) -> None:
+    assert extract(article(byline=line), URL).authors == (name,)
+
+
+def test_a_teasers_byline_inside_its_link_is_not_the_articles() -> None:
+    """A related story's card is a link holding its headline and its byline ("Von Ines Beispiel")."""
+    teaser = ('<a href="/wirtschaft/rettet-die-reichen"><span>Rettet die Reichen</span> '
+              '<span class="text-s">Von Ines Beispiel, Washington</span></a>')
+    page = article(byline="", paragraphs=[*LOREM[:3]], extra=teaser)
+    assert extract(page, URL).authors == ()
