@@ -72,7 +72,7 @@ def _chosen(page: Page, root, site_name: str | None,
     return None, "none found", h1
 
 
-#: What separates a page title's parts, around a trailing site name ("... :: PIXNET ::").
+#: What separates a page title's parts ("Headline | Site", "Headline_Section_Site", "... :: PIXNET ::").
 _TRAILING = " |:-–—·_@»/"
 
 
@@ -82,7 +82,9 @@ def _named_by_title(page: Page, h1: str, site_name: str | None) -> tuple[str, st
     name the site ("Headline @ Blog :: PIXNET ::"). Blogs and portals give the <h1> to the site's,
     blog's or section's name ("Allergies Health Center") and the headline to an <h2> or <h3>; the
     title, "Headline - Site", still opens with the headline. A heading is taken only when it is
-    the title's whole first part: followed by the title's end or a character no word goes on with."""
+    the title's whole first part, followed by the title's end or a separator ("OL i Paris" does not
+    name "OL i Paris 2024: ..."); where the <h1> ends the title ("Site - Headline"), only a heading
+    longer than the <h1>."""
     raws = [" ".join(raw.split()) for raw in (page.meta("og:title", "twitter:title"),
                                                 *page.tree.xpath("//title/text()")[:1]) if raw and raw.strip()]
     wanted = h1.casefold()
