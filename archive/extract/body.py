@@ -122,8 +122,7 @@ ANYWHERE_FURNITURE: list[tuple[tuple[str, ...], re.Pattern[str]]] = [(words, re.
      r"^get (?:our|the) (?:free )?[\w ]{0,30}newsletter\b"),
     # a news-tip prompt, always a question ("Got a story? Get in touch ...", "Have a tip? We want ...")
     ((), r"^(?:got|have|do you have) an? (?:(?:hot )?news )?(?:story|tip)(?: idea)?(?: to share| for us)?\?"),
-    # a follow prompt for Google News, and Google's "preferred source" prompt (2025)
-    ((), r"^follow [\w .]{1,40} on google news\b"),
+    # Google's "preferred source" prompt (2025); follow prompts are with the calls to action below
     (("preferred",), r"\b(?:add|set|make) us\b.{0,30}\bpreferred source\b"),
     # the comment box's prompts, wherever the box's text ended up
     ((), r"^(?:you (?:must|need to)|please|join)\b.{0,80}\b(?:before commenting|commenting forum)\b"),
@@ -151,7 +150,7 @@ ANYWHERE_FURNITURE: list[tuple[tuple[str, ...], re.Pattern[str]]] = [(words, re.
     (("following", "link"), r"\b(?:by following|at|via) this link\.?$"),
     ((), r"^for more\b.{0,60}\b(?:visit|check(?: out)?|see|go to|head to)\b.{0,40}\b(?:page|section|website|site)\.?$"),
     (("inbox",), r"\b(?:delivered|sent) (?:straight |directly |right )?to your inbox\b"),
-    ((), r"^follow [\w .]{1,40} on (?:twitter|x|facebook|instagram|linkedin|threads|bluesky|youtube)\b"),
+    ((), r"^follow [\w .]{1,40} on (?:google news|twitter|x|facebook|instagram|linkedin|threads|bluesky|youtube)\b"),
     # a photo credit on a line of its own ("Image via Shutterstock", "Photo by Jane Doe/Getty Images")
     ((), r"^(?:photo|image|picture|illustration)s?(?: credits?)?\s*(?:by|via|courtesy of|:)\s*[^.!?]{1,80}$"),
 )]
