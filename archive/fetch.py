@@ -80,16 +80,26 @@ def _refusal(url: str, allow_private: bool) -> str | None:
         "address" in reason or "name" in reason) else reason
 
 
+def inflate(body: bytes, max_bytes: int) -> tuple[bytes, bool]:
+    """(inflated, whole) for a gzip or zlib body: never more than `max_bytes + 1` of it is made, so
+    a gzip bomb fills no memory. `whole` is False for a stream cut short. Raises OverflowError when
+    it inflates past `max_bytes`, zlib.error when it is broken. Shared by `archive extract`'s URL
+    and saved-file paths."""
+    inflater = zlib.decompressobj(47)  # 32 + 15: gzip or zlib header, detected
+    data = inflater.decompress(body, max_bytes + 1)
+    if len(data) > max_bytes or inflater.unconsumed_tail:
+        raise OverflowError(f"inflates to over {max_bytes} bytes")
+    return data, inflater.eof
+
+
 def _inflate(url: str, body: bytes, max_bytes: int) -> bytes:
     """A compressed body inflated, refusing one that inflates past the limit (a gzip bomb)."""
-    inflater = zlib.decompressobj(47)  # 32 + 15: gzip or zlib header, detected
     try:
-        data = inflater.decompress(body, max_bytes + 1)
+        return inflate(body, max_bytes)[0]
     except zlib.error as exc:
         raise FetchRefused(f"{url} sent a broken compressed body: {exc}") from exc
-    if len(data) > max_bytes or inflater.unconsumed_tail:
-        raise FetchRefused(f"{url} inflates to over the {max_bytes:,}-byte limit")
-    return data
+    except OverflowError:
+        raise FetchRefused(f"{url} inflates to over the {max_bytes:,}-byte limit") from None
 
 
 class _CheckRedirects(urllib.request.HTTPRedirectHandler):

@@ -65,14 +65,15 @@ def _read_file(target: str, max_bytes: int) -> bytes:
         raise BadInput(f"{target}: cannot be read ({exc.strerror or exc})") from exc
     if raw[:2] != b"\x1f\x8b":
         return raw
-    unzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    from archive.fetch import inflate  # noqa: PLC0415 - as fetch above: only when needed
+
     try:
-        page = unzip.decompress(raw, max_bytes + 1)
+        page, whole = inflate(raw, max_bytes)
     except zlib.error as exc:
         raise BadInput(f"{target}: a broken gzip file ({exc})") from exc
-    if len(page) > max_bytes:
-        raise BadInput(f"{target}: larger than the --max-bytes limit of {max_bytes} bytes once unzipped")
-    if not unzip.eof:
+    except OverflowError:
+        raise BadInput(f"{target}: larger than the --max-bytes limit of {max_bytes} bytes once unzipped") from None
+    if not whole:
         raise BadInput(f"{target}: a broken gzip file (it stops before its end)")
     return page
 
