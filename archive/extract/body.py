@@ -156,8 +156,9 @@ ANYWHERE_FURNITURE: list[tuple[tuple[str, ...], re.Pattern[str]]] = [(words, re.
 )]
 MAX_FURNITURE_WORDS = 60
 #: Short paragraphs that close many articles without being part of them: the author's bio line,
-#: topic and tag lists, photo credits, newsletter and follow prompts, "first published in" notes,
-#: agency credits and the comment box's labels. Judged only at the end of a body.
+#: topic and tag lists, photo credits, newsletter prompts, "first published in" notes, agency
+#: credits and the comment box's labels. Judged only at the end of a body (follow prompts are
+#: dropped wherever they stand: ANYWHERE_FURNITURE).
 TAIL_FURNITURE = [re.compile(p) for p in (
     # the author's bio line, also in capitals ("LAURIE OAKES IS THE NINE NETWORK POLITICAL EDITOR")
     r"^[-–•]?\s*(?:[A-Z][\w.'’-]*\s+){1,3}(?i:is|was)\s+(?i:an?\s+|the\s+)?(?:[\w'’-]+\s+){0,5}(?i:reporter|writer|"
@@ -180,7 +181,6 @@ TAIL_FURNITURE = [re.compile(p) for p in (
     r"(?i:\bclick here\s*[.!]?$)",
     r"^(?:[A-Z][\w.'’-]*\s+){1,3}covers\s+[a-z]",
     r"(?i:\bsign up for our\b.{0,40}\bnewsletters?\b|\bin your inbox\.?$)",
-    r"^(?i:follow [\w .]{1,40} on (?:google news|twitter|facebook|instagram|linkedin)\b)",
     r"^(?:[A-Z][\w.'’-]*\s+){1,3}is on (?i:twitter|x|instagram|bluesky|threads)\b",
     r"^(?i:more [\w ]{1,30}(?:news|stories|coverage)):?$",
     r"^(?i:this (?:article|story|post) (?:was )?(?:originally|first) (?:appeared|published)|"
@@ -400,7 +400,6 @@ def _is_leading_furniture(line: str, title: str | None, bylines: set[str]) -> bo
     if _BYLINE_LINE.match(line) and len(line.split()) <= _BYLINE_MAX_WORDS:
         return True
     return len(line.split()) <= 12 and is_date_line(line)
-
 
 
 def _holds_headline(line: str, title: str | None) -> bool:
