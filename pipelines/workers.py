@@ -111,6 +111,21 @@ def _context(start_method: str | None) -> Any:
     return context
 
 
+def start_fork_server() -> None:
+    """Start the workers' fork server now, in the background, where workers are forked from one.
+
+    It imports the extractor and builds dateparser's tables (PRELOAD, 2 CPU-s) while the crawl
+    process imports Scrapy and opens the archive, on the other core, instead of after the first
+    page arrives, when every page waits for it. The workers themselves still start with the first
+    page to extract (ExtractorPool._start_all).
+    """
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        from multiprocessing import forkserver  # noqa: PLC0415 - POSIX only
+
+        _context("forkserver")
+        forkserver.ensure_running()
+
+
 class ExtractorPool:
     """`workers` processes running `function(body, url, content_type=...)`, each call limited to `timeout` seconds.
 

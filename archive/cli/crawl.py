@@ -119,6 +119,8 @@ def crawl(urls: tuple[str, ...], sources_path: Path | None, only: tuple[str, ...
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise click.BadParameter(f"not an http(s) URL: {url}", param_hint="URLS")
     seconds = time_limit(max_time)
+    from pipelines.workers import start_fork_server  # noqa: PLC0415 - the crawl's side, like crawler.jobs below
+    start_fork_server()  # the extraction workers' imports overlap this process's own start-up
     open_engine(db_url, create=True).dispose()  # fail fast on a bad database, before any fetching
     settings = {**politeness(timeout, concurrency, delay, throttle), **refresh_settings(refresh_after, schedule_text)}
     if frontier_url:  # one worker of a crawl shared through Redis (archive/cli/frontier.py)
