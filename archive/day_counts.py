@@ -122,11 +122,20 @@ def _write(connection: Connection, change: Counter[Key]) -> None:
                                                TABLE.c.day == bindparam("d"), TABLE.c.articles <= 0), emptied)
 
 
-def switched(connection: Connection, article_id: int, old_version: int, new_version: int) -> None:
-    """Article `article_id`'s current version became `new_version` (it was `old_version`, 0: none)."""
+def keys_of(site: str, published_at: datetime | None, symbols: Iterable[str]) -> Counter[Key]:
+    """What one version adds to the table, from the values being written: what `counted` reads
+    back for it (its day in UTC, as _day gives it), without the two queries."""
+    day = published_at.astimezone(timezone.utc).date().isoformat() if published_at is not None else ANY
+    return Counter(_keys(site, day, symbols))
+
+
+def switched(connection: Connection, article_id: int, old_version: int, new_version: int,
+             new: Counter[Key] | None = None) -> None:
+    """Article `article_id`'s current version became `new_version` (it was `old_version`, 0: none).
+    `new`: what the new version adds (keys_of), when the writer has it at hand; else it is read."""
     if old_version == new_version:
         return
-    change = counted(connection, version_of(article_id, new_version))
+    change = Counter(new) if new is not None else counted(connection, version_of(article_id, new_version))
     if old_version:
         change.subtract(counted(connection, version_of(article_id, old_version)))
     add(connection, change)

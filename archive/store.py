@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from datetime import datetime, timedelta, timezone
@@ -401,6 +402,7 @@ class ArchiveStore:
         if fields["tickers"]:
             connection.execute(_INSERT_TICKERS, ticker_rows(row, fields["tickers"]))
         article.latest_version = row["version"]
+        article.latest_counts = day_counts.keys_of(article.site, row["published_at"], fields["tickers"])
         return row
 
     def _attribute(self, session: Session, article: "_ArticleRow", latest: Snapshot,
@@ -708,7 +710,7 @@ _CLAIM_LOCK = text("SELECT pg_advisory_xact_lock(1634890601, hashtext(:url))")
 _CLAIMANTS = select(ARTICLE.c.id, ARTICLE.c.minhash).join(SNAPSHOT, SNAPSHOT.c.article_id == ARTICLE.c.id).where(
     SNAPSHOT.c.unverified_canonical == bindparam("url")).distinct().order_by(ARTICLE.c.id)
 _ARTICLE_ROW = select(ARTICLE.c.id, ARTICLE.c.latest_version, ARTICLE.c.last_fetched_at, ARTICLE.c.duplicate_of_id,
-                      ARTICLE.c.canonical_url)
+                      ARTICLE.c.canonical_url, ARTICLE.c.site)
 _ARTICLE_BY_URL = _ARTICLE_ROW.where(ARTICLE.c.canonical_url == bindparam("url")).with_for_update()
 _ARTICLE_BY_ID = _ARTICLE_ROW.where(ARTICLE.c.id == bindparam("id")).with_for_update()
 _SEEN_AT = update(ARTICLE).where(ARTICLE.c.id == bindparam("article_id")).values(last_fetched_at=bindparam("at"))
@@ -739,13 +741,16 @@ class _ArticleRow:
     last_fetched_at: datetime
     duplicate_of_id: int | None
     canonical_url: str
+    site: str
     minhash: bytes | None = None  # set when the write fingerprinted the body
+    #: What the version written last adds to the day counts (day_counts.keys_of), set with it.
+    latest_counts: Counter[day_counts.Key] | None = None
 
     def __post_init__(self) -> None:
         self.read_version = self.latest_version  # the current version as read: day_counts moves from it
 
     def write(self, connection: Connection) -> None:
-        day_counts.switched(connection, self.id, self.read_version, self.latest_version)
+        day_counts.switched(connection, self.id, self.read_version, self.latest_version, self.latest_counts)
         self.read_version = self.latest_version
         values = {"article_id": self.id, "latest_version": self.latest_version,
                   "last_fetched_at": self.last_fetched_at, "duplicate_of_id": self.duplicate_of_id}

@@ -30,6 +30,8 @@ SYMBOLS = ("NVDA", "AAPL", "MSFT", "TSLA")
 WORDS = ("chips rally demand guidance margins supply tariffs yields oil crude banks lending cloud data "
          "center earnings forecast quarter shares investors analysts target rating outlook").split()
 START = datetime(2025, 3, 1, tzinfo=timezone.utc)
+#: Publishers' offsets: a time late in the evening west of UTC is the next day in UTC (the day counted).
+ZONES = (timezone.utc, timezone(timedelta(hours=-5)), timezone(timedelta(hours=9)), timezone(timedelta(hours=5, minutes=30)))
 
 
 def table_matches_a_recount(store: ArchiveStore) -> None:
@@ -45,7 +47,7 @@ class Story:
         self.url = f"https://{rng.choice(SITES)}/story-{number}.html"
         self.body = "\n\n".join(" ".join(rng.choices(WORDS, k=60)) for _ in range(4))
         self.title = " ".join(rng.choices(WORDS, k=6))
-        self.published: datetime | None = START + timedelta(hours=rng.randrange(24 * 10))
+        self.published: datetime | None = (START + timedelta(hours=rng.randrange(24 * 10))).astimezone(rng.choice(ZONES))
         self.tickers = tuple(sorted(set(rng.sample(SYMBOLS, rng.randint(0, 2)))))
 
     def page(self, url: str | None = None) -> Extracted:
@@ -59,7 +61,8 @@ class Story:
         self.body += " " + self.rng.choice(WORDS)
         roll = self.rng.random()
         if roll < 0.3:
-            self.published = None if self.rng.random() < 0.2 else START + timedelta(hours=self.rng.randrange(240))
+            self.published = None if self.rng.random() < 0.2 else \
+                (START + timedelta(hours=self.rng.randrange(240))).astimezone(self.rng.choice(ZONES))
         elif roll < 0.6:
             self.tickers = tuple(sorted(set(self.rng.sample(SYMBOLS, self.rng.randint(0, 3)))))
 
