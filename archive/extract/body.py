@@ -19,7 +19,7 @@ from trafilatura.xpaths import BODY_XPATH
 from archive.extract.authors import BY_WORDS
 from archive.extract.dates import is_date_line
 from archive.extract.page import Page
-from archive.extract.regions import folded_label, in_chrome, paragraph_chars, url_sections, wrapper_limit
+from archive.extract.regions import folded_label, in_chrome, is_chrome, paragraph_chars, url_sections, wrapper_limit
 
 #: A credit line: "By" and a capitalised name ("By comparison, ..." opens a sentence, not a
 #: byline), or one of the wordings that always credit someone.
@@ -237,10 +237,13 @@ def trafilatura_document(page: Page, region: HtmlElement, region_chars: int):  #
     The fast pass reads only the article region (`region`, from regions.article_root) when that
     holds most of the page's paragraph text (`region_chars` of the body's, see REGION_SHARE):
     trafilatura's pruning walks every element it is given, and the rest of a page is chrome it
-    would discard. If that pass keeps too little, the whole page is read as before.
+    would discard. The chrome inside the region (regions.is_chrome: share bars, sign-up boxes,
+    popular and recommended stories) is left out of that copy too: trafilatura kept some of it
+    (headings of sign-up and popular boxes), and walked the rest, about 30% of the region's
+    elements. If that pass keeps too little, the whole page is read as before.
     """
     if _region_holds_the_page(page, region, region_chars):
-        alone = _alone(region)
+        alone = _alone(region, wrapper_limit(page))
         document = bare_extraction(alone, url=page.url, fast=True, **_OPTIONS)
         if _enough(document, region_chars):
             return document
@@ -323,10 +326,21 @@ def _kept(document: Any) -> int:
     return len(getattr(document, "text", None) or "")
 
 
-def _alone(region: HtmlElement) -> HtmlElement:
-    """A document holding a copy of `region` and nothing else."""
+def _alone(region: HtmlElement, limit: int) -> HtmlElement:
+    """A document holding a copy of `region` and nothing else, without its chrome subtrees."""
+    copy = deepcopy(region)
+    doomed = []
+    stack = [(region, copy)]
+    while stack:
+        original, copied = stack.pop()
+        if original is not region and isinstance(original.tag, str) and is_chrome(original, limit):
+            doomed.append(copied)
+            continue
+        stack.extend(zip(original, copied))
+    for element in doomed:
+        element.drop_tree()
     document = fromstring("<html><body></body></html>")
-    document[0].append(deepcopy(region))
+    document[0].append(copy)
     return document
 
 

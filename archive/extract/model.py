@@ -10,7 +10,7 @@ from archive.urls import publisher_day
 
 #: Bumped whenever a change to extraction can change its output; stored with every version so that
 #: a re-extraction is never mistaken for the publisher editing the article.
-EXTRACTOR_VERSION = "2026.12.12"
+EXTRACTOR_VERSION = "2026.12.13"
 
 Precision = Literal["datetime", "date"]
 

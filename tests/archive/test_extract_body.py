@@ -386,3 +386,27 @@ def test_a_body_cut_into_cells_of_one_class_is_read_whole() -> None:
     assert body.endswith(rest[-1])
     assert "Photo 0" not in body
 
+
+
+def test_chrome_blocks_inside_the_article_region_are_not_read_into_the_body() -> None:
+    """Blocks named as chrome (an inline sign-up box, a recommended story pulled into the text, a
+    popular-articles carousel: three corpus sites' forms) inside the article's own container are
+    left out of what trafilatura reads, as they are everywhere else; prose in other blocks stays."""
+    extra = ('<div class="c-inlineSignup"><div class="c-inlineSignup__content">'
+             '<h2 class="c-inlineSignup__title">Get the morning markets briefing</h2>'
+             '<div class="c-inlineSignup__blurb">Top stories on stocks and bonds in your inbox every weekday '
+             'before the opening bell.</div></div></div>'
+             '<div class="article__teaser"><article class="recommended pull"><a href="/a/1">'
+             '<p class="recommended__title"><b>Will chip stocks survive another rate hike?</b></p></a>'
+             '</article></div>'
+             '<section class="popular-articles"><div class="popular-articles__title-row"><h2>Popular</h2></div>'
+             '<ol><li><h3><a href="/a/2">Banks brace for tougher capital rules next year</a></h3></li>'
+             '<li><h3><a href="/a/3">Oil slides after an output surprise from producers</a></h3></li></ol></section>'
+             '<p>Analysts at two brokers raised their targets after the call, citing stronger orders from '
+             'cloud providers in the second half.</p>')
+    body = extract(article(extra=extra, paragraphs=LOREM * 2), URL).body
+    for chrome in ("morning markets briefing", "in your inbox", "survive another rate hike", "Popular",
+                   "tougher capital rules", "output surprise"):
+        assert chrome not in body
+    assert body.endswith("citing stronger orders from cloud providers in the second half.")
+    assert LOREM[0] in body
