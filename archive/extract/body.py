@@ -19,7 +19,7 @@ from trafilatura.xpaths import BODY_XPATH
 from archive.extract.authors import BY_WORDS
 from archive.extract.dates import is_date_line
 from archive.extract.page import Page
-from archive.extract.regions import folded_label, in_chrome, is_chrome, paragraph_chars, url_sections, wrapper_limit
+from archive.extract.regions import content_elements, folded_label, in_chrome, paragraph_chars, url_sections, wrapper_limit
 
 #: A credit line: "By" and a capitalised name ("By comparison, ..." opens a sentence, not a
 #: byline), or one of the wordings that always credit someone.
@@ -243,7 +243,7 @@ def trafilatura_document(page: Page, region: HtmlElement, region_chars: int):  #
     elements. If that pass keeps too little, the whole page is read as before.
     """
     if _region_holds_the_page(page, region, region_chars):
-        alone = _alone(region, wrapper_limit(page))
+        alone = _alone(region)
         document = bare_extraction(alone, url=page.url, fast=True, **_OPTIONS)
         if _enough(document, region_chars):
             return document
@@ -326,22 +326,28 @@ def _kept(document: Any) -> int:
     return len(getattr(document, "text", None) or "")
 
 
-def _alone(region: HtmlElement, limit: int) -> HtmlElement:
-    """A document holding a copy of `region` and nothing else, without its chrome subtrees."""
-    copy = deepcopy(region)
-    doomed = []
-    stack = [(region, copy)]
-    while stack:
-        original, copied = stack.pop()
-        if original is not region and isinstance(original.tag, str) and is_chrome(original, limit):
-            doomed.append(copied)
-            continue
-        stack.extend(zip(original, copied))
+def _alone(region: HtmlElement) -> HtmlElement:
+    """A document holding a copy of `region` and nothing else, without the chrome subtrees that
+    regions.content_elements skips (the same list the bylines and tickers read, remembered)."""
+    kept = content_elements(region)
+    inside = set(kept)
+    doomed = [child for element in kept for child in element if child not in inside and isinstance(child.tag, str)]
     for element in doomed:
+        element.set(_CHROME_MARK, "")
+    try:
+        copy = deepcopy(region)
+    finally:
+        for element in doomed:
+            del element.attrib[_CHROME_MARK]
+    for element in copy.xpath(f"descendant::*[@{_CHROME_MARK}]"):
         element.drop_tree()
     document = fromstring("<html><body></body></html>")
     document[0].append(copy)
     return document
+
+
+#: A temporary attribute on the chrome elements of a region while it is copied (see _alone).
+_CHROME_MARK = "data-archive-chrome"
 
 
 def clean_body(text: str | None, title: str | None, bylines: list[str], url: str = "") -> str:
