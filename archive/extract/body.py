@@ -251,9 +251,10 @@ def trafilatura_document(page: Page, region: HtmlElement, region_chars: int):  #
             document = bare_extraction(_joined(alone, parts), url=page.url, fast=True, **_OPTIONS)
             if _enough(document, region_chars):
                 return document
-    document = bare_extraction(page.tree, url=page.url, fast=True, **_OPTIONS)
-    if _enough(document, region_chars):
-        return document
+    if region_chars >= FAST_PASS_MIN_CHARS:  # below it no fast pass is kept (_enough): not run
+        document = bare_extraction(page.tree, url=page.url, fast=True, **_OPTIONS)
+        if _enough(document, region_chars):
+            return document
     document = bare_extraction(page.tree, url=page.url, **_OPTIONS)
     if _enough(document, region_chars) or len(parts := _body_parts(page.tree, wrapper_limit(page))) < 2:
         return document
