@@ -321,7 +321,9 @@ def _query_symbol(path: str, query: str) -> tuple[str, str | None] | None:
 
 #: Short texts (widget headings are 10 to 44 characters) and class attributes, as plain strings:
 #: a first pass that makes no element objects, since most pages have no widget at all.
-_SHORT_TEXTS = "//text()[string-length(normalize-space(.)) > 9][string-length(normalize-space(.)) < 45]"
+#: Script and style text is never a heading, and normalising a large script's text was most of the pass.
+_SHORT_TEXTS = "//text()[not(parent::script or parent::style)][string-length(normalize-space(.)) > 9]" \
+               "[string-length(normalize-space(.)) < 45]"
 _PLAIN_SHORT_TEXTS = etree.XPath(_SHORT_TEXTS, smart_strings=False)
 _PLAIN_CLASSES = etree.XPath("//@class", smart_strings=False)
 
