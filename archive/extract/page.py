@@ -169,9 +169,9 @@ def load_page(raw: bytes | str, url: str, content_type: str | None = None) -> Pa
         raise ExtractionError("not_html", "the page has no HTML markup")
     if _looks_truncated(data, text):
         raise ExtractionError("truncated", "the page stops mid-document (no </body> or </html>): truncated")
-    text = without_controls(text)
+    text, encoded = _without_controls(text)
     try:
-        tree = lxml_html.document_fromstring(text.encode("utf-8"), parser=_parser())
+        tree = lxml_html.document_fromstring(encoded or text.encode("utf-8"), parser=_parser())
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError("parse_error", f"the page cannot be parsed: {exc}") from exc
     return Page(url=url, text=text, tree=tree)
@@ -196,16 +196,25 @@ _UNSAFE_C1 = re.compile(rb"\xc2[\x80-\x9f]")
 
 def without_controls(text: str) -> str:
     """The text with control characters (see _UNSAFE) and references to them removed."""
-    if _has_controls(text):
-        text = _UNSAFE.sub("", text)
-    return _REFERENCE.sub(_drop_unsafe_reference, text) if "&#" in text else text
+    return _without_controls(text)[0]
 
 
-def _has_controls(text: str) -> bool:
-    """Whether the text holds an _UNSAFE character: asked of its UTF-8 bytes, much faster than
-    the regex over a page's str, which then runs only on the rare page that has one."""
-    data = text.encode("utf-8", "surrogatepass")
-    return len(data.translate(None, _UNSAFE_C0)) != len(data) or _UNSAFE_C1.search(data) is not None
+def _without_controls(text: str) -> tuple[str, bytes | None]:
+    """without_controls(text), and its UTF-8 bytes when nothing was removed (None: not at hand).
+
+    Whether the text holds an _UNSAFE character is asked of its UTF-8 bytes, much faster than the
+    regex over a page's str, which then runs only on the rare page that has one; the same bytes are
+    what the parser reads. References are replaced only on a page that has an unsafe one."""
+    try:
+        data: bytes | None = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: tested as it is, never parsed (see load_page)
+        data = None
+    raw = data if data is not None else text.encode("utf-8", "surrogatepass")
+    if len(raw.translate(None, _UNSAFE_C0)) != len(raw) or _UNSAFE_C1.search(raw) is not None:
+        text, data = _UNSAFE.sub("", text), None
+    if "&#" in text and any(_drop_unsafe_reference(m) != m.group(0) for m in _REFERENCE.finditer(text)):
+        text, data = _REFERENCE.sub(_drop_unsafe_reference, text), None
+    return text, data
 
 
 def _drop_unsafe_reference(match: re.Match[str]) -> str:
