@@ -251,7 +251,7 @@ def trafilatura_document(page: Page, region: HtmlElement, region_chars: int):  #
             document = bare_extraction(_joined(alone, parts), url=page.url, fast=True, **_OPTIONS)
             if _enough(document, region_chars):
                 return document
-    if region_chars >= FAST_PASS_MIN_CHARS:  # below it no fast pass is kept (_enough): not run
+    if _measurable(region_chars):  # else no fast pass would be kept (_enough): none is run
         document = bare_extraction(page.tree, url=page.url, fast=True, **_OPTIONS)
         if _enough(document, region_chars):
             return document
@@ -271,15 +271,18 @@ def _region_holds_the_page(page: Page, region: HtmlElement, region_chars: int) -
     return region_chars >= REGION_SHARE * paragraph_chars(page, body if body is not None else page.tree)
 
 
+def _measurable(paragraph_chars: int) -> bool:
+    """Whether there is enough paragraph text outside chrome to judge a fast pass by. Where there is
+    not (the text is in <div>s, or every <p> is in a chrome-named block), nothing says the fast
+    pass kept the article: the full cascade decides (on the corpus, two such pages kept an eighth
+    and a half of their text in the fast pass)."""
+    return paragraph_chars >= FAST_PASS_MIN_CHARS
+
+
 def _enough(document: Any, paragraph_chars: int) -> bool:
-    """Whether a fast pass kept enough. Where the page has no paragraph text outside chrome to
-    measure against (its text is in <div>s, or every <p> is in a chrome-named block), nothing says
-    the fast pass kept the article: the full cascade decides (on the corpus, two such pages kept
-    an eighth and a half of their text in the fast pass)."""
-    kept = _kept(document)
-    if paragraph_chars < FAST_PASS_MIN_CHARS:
-        return False
-    return kept >= max(FAST_PASS_MIN_CHARS, FAST_PASS_SHARE * paragraph_chars)
+    """Whether a fast pass kept enough of the `paragraph_chars` measured (see _measurable)."""
+    return _measurable(paragraph_chars) and \
+        _kept(document) >= max(FAST_PASS_MIN_CHARS, FAST_PASS_SHARE * paragraph_chars)
 
 
 def _joined(tree: HtmlElement, parts: list[HtmlElement]) -> HtmlElement:
