@@ -82,8 +82,11 @@ class Page:
         """Parsed once: titles, authors, dates, tickers and kind all ask."""
         found: list[dict[str, Any]] = []
         for script in self.tree.xpath("//script[@type='application/ld+json']"):
+            text = script.text or ""
+            if "<![CDATA[" in text or "]]>" in text:  # each of _CDATA's two forms holds one
+                text = _CDATA.sub("", text)
             try:
-                data = json.loads(_CDATA.sub("", script.text or ""))
+                data = json.loads(text)
             except ValueError:
                 continue
             found.extend(_flatten(_unescaped(data)))

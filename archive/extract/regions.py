@@ -14,6 +14,7 @@ from lxml.html import HtmlElement
 
 from archive.extract.authors import BY_WORDS
 from archive.extract.page import Page
+from archive.extract.patterns import by_first_letter
 
 T = TypeVar("T")
 
@@ -21,11 +22,11 @@ CHROME_TAGS = {"nav", "aside", "footer", "form", "script", "style", "noscript", 
 #: class/id words of page chrome: tickers or text found only here are not the article's.
 #: The lookahead after the separator names the first letters of the words: it changes no match, and
 #: spares the regex engine trying every word after every separator and at every character.
-CHROME = re.compile(
-    r"(^|[\s_-])(?=[abcdflmnprst])(nav|navbar|menu|masthead|site-header|tape|ticker-tape|market-tape|marquee|trending|"
-    r"sidebar|rail|latest|popular|most-read|read-next|recommended|related-articles|related-news|"
-    r"newsletter|subscribe|signup|comments?|share|social|footer|promo|advert|ad-slot|cookie|"
-    r"author-bio|bio|disclosure|disclaimer|standards|breadcrumbs?)($|[\s_-])",
+CHROME = re.compile(r"(^|[\s_-])(?=[abcdflmnprst])(" + by_first_letter((
+    "nav", "navbar", "menu", "masthead", "site-header", "tape", "ticker-tape", "market-tape", "marquee", "trending",
+    "sidebar", "rail", "latest", "popular", "most-read", "read-next", "recommended", "related-articles",
+    "related-news", "newsletter", "subscribe", "signup", "comments?", "share", "social", "footer", "promo", "advert",
+    "ad-slot", "cookie", "author-bio", "bio", "disclosure", "disclaimer", "standards", "breadcrumbs?"), ignore_case=True) + r")($|[\s_-])",
     re.IGNORECASE)
 #: The lookahead names the letters a match can start with (the words' first letters): it changes no
 #: match, and spares the regex engine trying every word at every character of the label.

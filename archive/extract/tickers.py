@@ -21,6 +21,7 @@ from lxml.html import HtmlElement
 
 from archive.extract.model import Ticker
 from archive.extract.page import Page
+from archive.extract.patterns import by_first_letter
 from archive.extract.regions import content_elements, content_text
 from archive.symbols import SymbolUniverse, normalize_symbol
 
@@ -72,9 +73,9 @@ SYMBOL = re.compile(rf"^(?:{_SYMBOL}|(?:\d{{3,6}}|[A-Z]{{1,5}})(?:\.[A-Z]{{1,2}}
 # no match, and spares the regex engine trying the whole pattern at every character of the text
 # (a third to half of each search's time).
 CASHTAG = re.compile(rf"(?=\$)(?<![\w$])\$({_SYMBOL})\b(?![.\-]\d)")
-_EXCHANGE_NAMES = "|".join(sorted((re.escape(e) for e in EXCHANGES), key=len, reverse=True))
+_EXCHANGE_NAMES = by_first_letter(sorted((re.escape(e) for e in EXCHANGES), key=len, reverse=True), ignore_case=True)
 _EXCHANGE_INITIALS = "".join(sorted({e[0] for e in EXCHANGES}))
-QUALIFIED = re.compile(rf"(?=[{_EXCHANGE_INITIALS}])\b({_EXCHANGE_NAMES})\s*:\s*({_SYMBOL}|[A-Z0-9]{{1,6}})\b(?![.\-]\d)",
+QUALIFIED = re.compile(rf"\b(?=[{_EXCHANGE_INITIALS}])({_EXCHANGE_NAMES})\s*:\s*({_SYMBOL}|[A-Z0-9]{{1,6}})\b(?![.\-]\d)",
                        re.IGNORECASE)
 _FOREIGN_CODE_RE = re.compile(rf"^{_FOREIGN_CODE}$")
 _LOCAL_CODE = re.compile(r"^[A-Z0-9]{1,6}$")
@@ -176,7 +177,8 @@ def _from_text(text: str, hits: Hits) -> None:
 #: Keys of a page's own JSON state that name the article's securities; "symbol"/"ticker" alone are
 #: also what market tapes use, so they count only when the article's text shows the symbol too.
 _ISLAND_LIST_KEYS = {"tickers", "stocktickers", "relatedtickers", "tickersymbols", "primaryticker", "tickersymbol"}
-_ISLAND_PAIR = re.compile(r'"(tickers?|symbol|tickerSymbols?|stockTickers|relatedTickers|primaryTicker)"\s*:\s*'
+_ISLAND_PAIR = re.compile('"(' + by_first_letter(("tickers?", "symbol", "tickerSymbols?", "stockTickers", "relatedTickers",
+                                                   "primaryTicker"), ignore_case=True) + r')"\s*:\s*'
                           r'("[^"]{1,24}"|\[[^\]]{1,400}\])', re.IGNORECASE)
 
 
