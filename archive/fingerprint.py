@@ -52,6 +52,13 @@ def _template() -> Any:
     return MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)
 
 
+def prepare() -> None:
+    """Import datasketch and draw the permutations now (half a second of CPU, mostly scipy's imports):
+    a crawl asks while its extraction workers start, when the CPU has little else to do, rather
+    than at its first new article, when every core is busy."""
+    _template()
+
+
 def _minhash() -> Any:
     """A MinHash fed hash values already computed (see signature)."""
     template = _template()

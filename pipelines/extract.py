@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
+from archive import fingerprint
 from archive.config import default
 from archive.errors import ArchiveError, ExtractionError
 from archive.extract import extract
@@ -44,6 +45,7 @@ class ExtractPipeline:
         self.store, self.stats, self.pool = store, stats, pool
         self.lookups = ThreadPoolExecutor(max_workers=2, thread_name_prefix="extract-db")
         self.zones = SiteZones(store.site_offsets)
+        self.prepared = False  # the store's fingerprint (archive.fingerprint.prepare)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ExtractPipeline":
@@ -92,6 +94,9 @@ class ExtractPipeline:
             item.same_raw = previous
             self.stats.inc_value("extract/skipped_same_raw")
             return item
+        if not self.prepared:  # the first page to extract: the workers start now, and articles will be stored
+            self.prepared = True
+            self.lookups.submit(fingerprint.prepare)
         try:
             item.extracted = await self.pool.extract(item.body, item.url, item.content_type)
             if item.meta.get("declared_tickers"):  # from a news sitemap
