@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -111,3 +116,32 @@ def test_shell_completion_script_is_printed() -> None:
                             env={**os.environ, "_ARCHIVE_COMPLETE": "bash_source"},
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "_archive_completion" in result.stdout
+
+
+STARTS = textwrap.dedent("""
+    import json, sys
+    import pipelines.workers as workers
+    seen = []  # for each start of the fork server: was the command line already imported?
+    workers.start_fork_server = lambda: seen.append("archive.cli" in sys.modules)
+    sys.argv = ["archive", *json.loads(sys.argv[1])]
+    from archive.__main__ import main
+    try:
+        main()
+    except SystemExit:
+        pass
+    print(json.dumps(seen))
+""")
+
+
+@pytest.mark.parametrize("args, starts", [
+    # first, then again (a no-op) by the command, before it opens the (here unusable) database
+    (["crawl", "http://127.0.0.1:9/", "--db", "nosuch://x"], [False, True]),
+    (["--config", "archive.toml", "crawl", "http://127.0.0.1:9/", "--db", "nosuch://x"], [True]),  # ARCHIVE_CONFIG set first
+    (["search", "x", "--db", "sqlite://"], []),
+])
+def test_a_crawl_starts_its_extraction_workers_before_the_command_lines_imports(
+        args: list[str], starts: list[bool], tmp_path: Path) -> None:
+    (tmp_path / "archive.toml").write_text("")
+    done = subprocess.run([sys.executable, "-c", STARTS, json.dumps(args)], capture_output=True, text=True,
+                          cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(README.parent)}, timeout=60)
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == starts, done.stderr
