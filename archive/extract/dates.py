@@ -17,6 +17,7 @@ from htmldate import find_date
 
 from archive.extract.model import Dated
 from archive.extract.page import Page
+from archive.extract.patterns import by_first_letter
 from archive.extract.regions import leading_text, text_of
 from archive.urls import url_day
 
@@ -40,7 +41,7 @@ ZONES: dict[str, timezone | ZoneInfo] = {
     "IST": ZoneInfo("Asia/Kolkata"), "AEST": ZoneInfo("Australia/Sydney"),
 }
 
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_MONTH = rf"(?:{by_first_letter(('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Sept', 'Oct', 'Nov', 'Dec'))})[a-z]*\.?"
 _TIME = r"\d{1,2}(?::\d{2})?\s*(?:[ap]\.?\s?m\.?)?"
 _ZONE = (r"(?:(?:UTC|GMT)\s?[+-]\d{1,2}(?::?\d{2})?|"
          + "|".join(sorted(ZONES, key=len, reverse=True)) + r"|[+-]\d{2}:?\d{2})")
