@@ -27,6 +27,8 @@ def test_grouped_alternation_finds_what_the_plain_one_finds(flags: int) -> None:
 def test_every_alternative_must_open_with_a_literal() -> None:
     with pytest.raises(ValueError):
         by_first_letter(["nav", "(?:x)"])
+    with pytest.raises(ValueError):
+        by_first_letter(["nav", "s?ocial"])
 
 
 def test_the_grouped_word_lists_in_use() -> None:
